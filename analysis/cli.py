@@ -1,0 +1,118 @@
+"""The command line: a thin layer over the Python API, with the same names.
+
+Every error caused by the user's input is printed as one line on stderr, exit code 1.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .clean import clean
+from .corpus import load_corpus
+from .errors import AnalysisError
+from .outputs import write_cleaned
+from .pipeline import regenerate
+
+
+def _corpus_options(func):
+    """Options shared by every command that reads a corpus."""
+    options = [
+        click.option("--corpus", "corpus_path", required=True, type=click.Path(path_type=Path), help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
+        click.option("--metadata", default=None, help="Metadata table inside the folder [metadata.csv]."),
+        click.option("--id-column", default=None, help="Column holding the document id [doc_id]."),
+        click.option("--file-column", default=None, help="Column holding the text file path [file]."),
+        click.option("--text-column", default=None, help="Column holding the text, for .csv/.jsonl corpora [text]."),
+        click.option("--file-pattern", default=None, help="Build file paths from a row, e.g. 'texts/{id}.txt'."),
+        click.option("--rename", multiple=True, metavar="FROM=TO", help="Map a metadata column to a toolkit name, e.g. region=district."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename) -> dict:
+    pairs = {}
+    for item in rename:
+        if "=" not in item:
+            raise AnalysisError(f"--rename {item!r} is not FROM=TO; write e.g. --rename region=district.")
+        source, target = item.split("=", 1)
+        pairs[source.strip()] = target.strip()
+    return {"metadata": metadata, "id_column": id_column, "file_column": file_column,
+            "text_column": text_column, "file_pattern": file_pattern, "rename": pairs or None}
+
+
+def _friendly(func):
+    """Turn the toolkit's errors into one line on stderr and exit code 1."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AnalysisError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"error: {line}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}; check the path and permissions.", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="analysis")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool) -> None:
+    """Topic modelling and comparative discourse analysis of Chinese policy texts."""
+    ctx.obj = {"progress": not quiet}
+
+
+@main.command("validate")
+@_corpus_options
+@click.pass_context
+@_friendly
+def validate_cmd(ctx, corpus_path, **options):
+    """Check a corpus; print one line per problem. Exit 0 if valid, 1 if not."""
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    click.echo(f"ok: {len(corpus)} documents, corpus hash {corpus.hash[:12]}")
+
+
+@main.command("clean")
+@_corpus_options
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the cleaned texts and removed.csv.")
+@click.option("--normalize/--no-normalize", default=True, help="NFKC and full-/half-width normalisation.")
+@click.option("--simplify/--no-simplify", default=False, help="Traditional -> simplified Chinese (OpenCC).")
+@click.option("--boilerplate", "boilerplate_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own boilerplate patterns (YAML).")
+@click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate lines.")
+@click.option("--rejoin/--no-rejoin", default=True, help="Join paragraphs cut by page layout.")
+@click.option("--dedupe/--no-dedupe", default=True, help="Drop repeated paragraphs.")
+@click.option("--near-duplicate", default=0.8, show_default=True, help="Shingle overlap at which two paragraphs count as one.")
+@click.pass_context
+@_friendly
+def clean_cmd(ctx, corpus_path, out, normalize, simplify, boilerplate_file, no_boilerplate, rejoin, dedupe, near_duplicate, **options):
+    """Clean a corpus; write one text per document, metadata.csv and removed.csv to --out."""
+    progress = ctx.obj["progress"]
+    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
+    boilerplate = False if no_boilerplate else (boilerplate_file or True)
+    cleaned = clean(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
+                    rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, progress=progress)
+    write_cleaned(cleaned, out, protect=Path(corpus_path))
+    click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
+
+
+@main.command("figures")
+@click.option("--corpus", "corpus_path", default=Path("corpus"), show_default=True, type=click.Path(path_type=Path), help="Corpus folder.")
+@click.option("--out", default=Path("figures"), show_default=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.pass_context
+@_friendly
+def figures_cmd(ctx, corpus_path, out):
+    """Regenerate every table and figure from the corpus, with a manifest of their hashes."""
+    written = regenerate(corpus_path, out, progress=ctx.obj["progress"])
+    click.echo(f"wrote {len(written)} files to {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

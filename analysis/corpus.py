@@ -1,0 +1,369 @@
+"""Loading and validating a corpus: a folder of texts with a metadata table, or one CSV/JSONL.
+
+A folder corpus holds ``metadata.csv`` (one row per document) and the text files it names.
+Column names can be mapped without editing the user's files, by keyword options or by a
+``corpus.toml`` beside the metadata (see README, "Corpus format").
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import CorpusError, Problem, column_error
+from .files import DecodeError, decode_bytes
+from .progress import progress_bar
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = "corpus.toml"
+TABLE_SUFFIXES = (".csv", ".jsonl", ".json")
+#: Columns the toolkit knows by name; any other metadata column is kept as it is.
+KNOWN_COLUMNS = ("doc_id", "file", "district", "district_zh", "year", "date", "source", "title")
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """How to read a corpus whose files do not use the toolkit's column names.
+
+    metadata: metadata table inside a folder corpus. id_column / file_column / text_column:
+    the user's names for ``doc_id`` / ``file`` / ``text``. file_pattern: builds the file path
+    from a row when there is no file column, e.g. ``"texts/{id}.txt"``. rename: any other
+    user column -> toolkit column, e.g. ``{"region": "district"}``.
+    """
+
+    metadata: str = "metadata.csv"
+    id_column: str = "doc_id"
+    file_column: str = "file"
+    text_column: str = "text"
+    file_pattern: str | None = None
+    rename: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """A validated corpus.
+
+    metadata: one row per document, sorted by ``doc_id``; columns ``doc_id``, the user's
+    metadata (``file``, ``district``, ``year`` as integer, … and any extra column),
+    ``encoding`` (as detected) and ``n_chars``. texts: ``doc_id`` -> decoded text (raw as
+    loaded; after ``clean``, cleaned with one paragraph a line).
+    source: where it was loaded from. hash: sha256 of the metadata and texts, independent of
+    file names, encodings and row order (for provenance and caching).
+    """
+
+    metadata: pd.DataFrame
+    texts: dict[str, str]
+    source: str
+    hash: str
+    #: Set by ``clean``: the removal report (``doc_id, step, line, text, detail``) and options.
+    removed: pd.DataFrame | None = None
+    cleaning: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(doc_id, text)`` in ``doc_id`` order."""
+        for doc_id in self.metadata["doc_id"]:
+            yield doc_id, self.texts[doc_id]
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return list(self.metadata["doc_id"])
+
+    def text(self, doc_id: str) -> str:
+        """The text of one document: raw (decoded) as loaded, one paragraph a line once cleaned."""
+        return self.texts[doc_id]
+
+    def documents(self) -> pd.DataFrame:
+        """Metadata plus a ``text`` column: one row per document."""
+        return self.metadata.assign(text=[self.texts[d] for d in self.metadata["doc_id"]])
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Raise an AnalysisError naming any column not in the metadata."""
+        for column in columns:
+            if column not in self.metadata.columns:
+                raise column_error(column, self.metadata.columns)
+
+
+def load_corpus(path: str | Path, *, progress: bool = True, **options) -> Corpus:
+    """Load and validate a corpus folder (with ``metadata.csv``) or one CSV/JSONL file.
+
+    Keyword options are those of ``CorpusOptions``; they override a ``corpus.toml``.
+    Raises CorpusError listing every problem found (see ``validate_corpus``).
+    """
+    corpus, problems = _load(Path(path), options, progress)
+    if problems:
+        raise CorpusError(problems)
+    return corpus
+
+
+def validate_corpus(path: str | Path, *, progress: bool = True, **options) -> list[Problem]:
+    """Every problem in the corpus at ``path``, one per entry (empty when it is valid).
+
+    Checked: metadata present and parseable, required columns, empty or duplicate doc_id,
+    non-integer year, file paths that escape the corpus folder, missing files, text files
+    not listed, binary or undecodable files, empty or whitespace-only texts.
+    """
+    return _load(Path(path), options, progress)[1]
+
+
+def _load(path: Path, options: dict, progress: bool) -> tuple[Corpus | None, list[Problem]]:
+    if not path.exists():
+        return None, [Problem(str(path), "does not exist", "give a corpus folder or a .csv/.jsonl file")]
+    if path.is_dir():
+        opts = _options(path, options)
+        if isinstance(opts, Problem):
+            return None, [opts]
+        return _load_folder(path, opts, progress)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return _load_table(path, _options(None, options), progress)
+    return None, [Problem(str(path), "is neither a folder nor a .csv/.jsonl file", "give a corpus folder or a .csv/.jsonl file")]
+
+
+def _options(folder: Path | None, overrides: dict) -> CorpusOptions | Problem:
+    """Options from ``corpus.toml`` in ``folder`` (if any), overridden by keyword options."""
+    opts = CorpusOptions()
+    config = folder / CONFIG_FILE if folder else None
+    if config and config.exists():
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8")).get("corpus", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            return Problem(str(config), f"is not valid TOML ({exc})", "fix the file or remove it")
+        unknown = set(data) - set(CorpusOptions.__dataclass_fields__)
+        if unknown:
+            valid = ", ".join(CorpusOptions.__dataclass_fields__)
+            return Problem(str(config), f"unknown key(s) {', '.join(sorted(unknown))} in [corpus]", f"use {valid}")
+        opts = replace(opts, **data)
+    unknown = set(overrides) - set(CorpusOptions.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"load_corpus() got unknown option(s): {', '.join(sorted(unknown))}")
+    return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _read_rows(path: Path, text: str) -> tuple[list[dict], list[int], list[Problem]]:
+    """Rows of a CSV as dicts of strings, with the line each row starts on."""
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [], [Problem(str(path), "is empty", "add a header row and one row per document")]
+    header = [h.strip() for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        problems.append(Problem(f"{path} line 1", f"column(s) {', '.join(dupes)} appear more than once", "give each column a unique name"))
+    rows, lines = [], []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                if len(record) != len(header):
+                    problems.append(Problem(f"{path} line {start}", f"has {len(record)} fields but the header has {len(header)}", "quote fields that contain commas"))
+                else:
+                    rows.append(dict(zip(header, record)))
+                    lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(f"{path} line {reader.line_num}", f"is not valid CSV ({exc})", "fix the quoting on that line"))
+    return rows, lines, problems
+
+
+def _read_jsonl(path: Path, text: str) -> tuple[list[dict], list[int], list[Problem]]:
+    """Rows of a JSON Lines file (or a JSON array) with their line numbers."""
+    rows, lines, problems = [], [], []
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return [], [], [Problem(f"{path} line {exc.lineno}", f"is not valid JSON ({exc.msg})", "fix the JSON syntax")]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            return [], [], [Problem(str(path), "is not a JSON array of objects", "give one object per document")]
+        return data, list(range(1, len(data) + 1)), []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"{path} line {number}", f"is not valid JSON ({exc.msg})", "fix the JSON syntax"))
+            continue
+        if not isinstance(row, dict):
+            problems.append(Problem(f"{path} line {number}", "is not a JSON object", "give one object per line"))
+            continue
+        rows.append(row)
+        lines.append(number)
+    return rows, lines, problems
+
+
+def _read_table(path: Path) -> tuple[list[dict], list[int], list[Problem]]:
+    """Decode a CSV/JSONL file and parse its rows; values stay as read (strings for CSV)."""
+    try:
+        text = decode_bytes(path.read_bytes()).text
+    except DecodeError as exc:
+        return [], [], [Problem(str(path), str(exc), "save it as UTF-8")]
+    if path.suffix.lower() == ".csv":
+        return _read_rows(path, text)
+    return _read_jsonl(path, text)
+
+
+def _rename(rows: list[dict], opts: CorpusOptions, path: Path, required: tuple[str, ...]) -> tuple[list[dict], list[Problem]]:
+    """Map the user's column names onto the toolkit's and check the required columns."""
+    mapping = {opts.id_column: "doc_id", opts.file_column: "file", opts.text_column: "text", **opts.rename}
+    columns = list(rows[0]) if rows else []
+    renamed = [{mapping.get(k, k): v for k, v in row.items()} for row in rows]
+    if opts.file_pattern and "file" in required:
+        for row, original in zip(renamed, rows):
+            try:
+                row["file"] = opts.file_pattern.format(**{**original, **row})
+            except (KeyError, IndexError, ValueError) as exc:
+                return [], [Problem(str(path), f"file_pattern {opts.file_pattern!r} names a missing column {exc}", f"use columns of {', '.join(columns)}")]
+    present = set(renamed[0]) if renamed else set()
+    user_name = {v: k for k, v in mapping.items()}
+    missing = [c for c in required if c not in present]
+    problems = [
+        Problem(str(path), f"missing required column {user_name.get(c, c)!r} (columns found: {', '.join(columns) or 'none'})",
+                f"add it, or name the column that holds it with the {_option_for(c)} option")
+        for c in missing
+    ]
+    return renamed, problems
+
+
+def _option_for(column: str) -> str:
+    return {"doc_id": "id_column", "file": "file_column or file_pattern", "text": "text_column"}[column]
+
+
+def _check_rows(rows: list[dict], lines: list[int], where: str) -> list[Problem]:
+    """Row-level checks shared by both corpus forms: doc_id present and unique, year integer."""
+    problems, seen = [], {}
+    for row, line in zip(rows, lines):
+        at = f"{where} line {line}"
+        doc_id = str(row.get("doc_id") or "").strip()
+        if not doc_id:
+            problems.append(Problem(at, "empty doc_id", "give every document a unique id"))
+        elif doc_id in seen:
+            problems.append(Problem(at, f"duplicate doc_id {doc_id!r} (first on line {seen[doc_id]})", "give every document a unique id"))
+        else:
+            seen[doc_id] = line
+        if "year" in row:
+            year = str(row["year"]).strip()
+            if not (year.isascii() and year.isdigit()):
+                problems.append(Problem(at, f"year {row['year']!r} is not an integer", "write the year as four digits, e.g. 2022"))
+    return problems
+
+
+def _load_folder(root: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus | None, list[Problem]]:
+    meta_path = root / opts.metadata
+    if not meta_path.is_file():
+        return None, [Problem(str(meta_path), "metadata table not found", f"add {opts.metadata} with one row per document, or set metadata in {CONFIG_FILE}")]
+    rows, lines, problems = _read_table(meta_path)
+    rows, missing = _rename(rows, opts, meta_path, ("doc_id", "file"))
+    problems += missing
+    if missing or not rows:
+        if not rows and not problems:
+            problems.append(Problem(str(meta_path), "has no document rows", "add one row per document"))
+        return None, problems
+    problems += _check_rows(rows, lines, str(meta_path))
+    texts, encodings, listed = {}, {}, set()
+    root_resolved = root.resolve()
+    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress):
+        at = f"{meta_path} line {line}"
+        name = str(row["file"]).strip()
+        target = (root / name).resolve()
+        if not name:
+            problems.append(Problem(at, "empty file name", "name the document's text file"))
+            continue
+        if Path(name).is_absolute() or not target.is_relative_to(root_resolved):
+            problems.append(Problem(at, f"file {name!r} is outside the corpus folder", "use a path relative to the corpus folder, without '..'"))
+            continue
+        listed.add(target)
+        if not target.is_file():
+            problems.append(Problem(at, f"file {name!r} not found", "check the file name or remove the row"))
+            continue
+        try:
+            decoded = decode_bytes(target.read_bytes())
+        except DecodeError as exc:
+            problems.append(Problem(f"{root / name} (line {line} of {meta_path.name})", str(exc), "save the text as UTF-8 or GB18030"))
+            continue
+        if not decoded.text.strip():
+            problems.append(Problem(f"{root / name} (line {line} of {meta_path.name})", "text is empty or only whitespace", "add the text or remove the row"))
+            continue
+        texts[str(row["doc_id"]).strip()] = decoded.text
+        encodings[str(row["doc_id"]).strip()] = decoded.encoding
+    problems += _unlisted(root, listed)
+    if problems:
+        return None, problems
+    return _build(rows, texts, encodings, str(root)), []
+
+
+def _unlisted(root: Path, listed: set[Path]) -> list[Problem]:
+    """Text files beside the listed ones that the metadata does not name."""
+    folders = {p.parent for p in listed}
+    suffixes = {p.suffix for p in listed}
+    problems = []
+    for folder in sorted(f for f in folders if f.is_dir()):
+        for candidate in sorted(folder.iterdir()):
+            if candidate.is_file() and candidate.suffix in suffixes and candidate not in listed:
+                rel = candidate.relative_to(root.resolve())
+                problems.append(Problem(str(root / rel), "file not listed in the metadata", "add a row for it or move it out of the corpus folder"))
+    return problems
+
+
+def _load_table(path: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus | None, list[Problem]]:
+    rows, lines, problems = _read_table(path)
+    rows, missing = _rename(rows, opts, path, ("doc_id", "text"))
+    problems += missing
+    if missing or not rows:
+        if not rows and not problems:
+            problems.append(Problem(str(path), "has no document rows", "add one row per document"))
+        return None, problems
+    problems += _check_rows(rows, lines, str(path))
+    texts, encodings = {}, {}
+    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress):
+        text = row.pop("text")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(Problem(f"{path} line {line}", "text is empty or only whitespace", "add the text or remove the row"))
+            continue
+        texts[str(row["doc_id"]).strip()] = text
+        encodings[str(row["doc_id"]).strip()] = "table"
+    if problems:
+        return None, problems
+    return _build(rows, texts, encodings, str(path)), []
+
+
+def _build(rows: list[dict], texts: dict[str, str], encodings: dict[str, str], source: str) -> Corpus:
+    """Assemble the metadata frame (sorted by doc_id) and compute the corpus hash."""
+    meta = pd.DataFrame([{k: v for k, v in r.items() if k != "text"} for r in rows])
+    meta["doc_id"] = meta["doc_id"].astype(str).str.strip()
+    if "year" in meta.columns:
+        meta["year"] = meta["year"].astype(str).str.strip().astype("int64")
+    meta["encoding"] = meta["doc_id"].map(encodings)
+    meta["n_chars"] = meta["doc_id"].map(lambda d: len(texts[d])).astype("int64")
+    meta = meta.sort_values("doc_id", kind="stable").reset_index(drop=True)
+    return Corpus(metadata=meta, texts=texts, source=source, hash=corpus_hash(meta, texts))
+
+
+def corpus_hash(metadata: pd.DataFrame, texts: Mapping[str, str]) -> str:
+    """sha256 over each document's metadata and text, in doc_id order.
+
+    File names and detected encodings are left out: the same content read from a
+    GB18030 copy or another folder layout hashes the same.
+    """
+    digest = hashlib.sha256()
+    skip = {"file", "encoding", "n_chars"}
+    for record in metadata.sort_values("doc_id").to_dict("records"):
+        fields = {k: str(v) for k, v in record.items() if k not in skip}
+        digest.update(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode())
+        digest.update(hashlib.sha256(texts[record["doc_id"]].encode()).digest())
+    return digest.hexdigest()

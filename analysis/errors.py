@@ -1,0 +1,52 @@
+"""Error types and the helpers that build their messages.
+
+Every error a user can cause is one sentence naming where (file, line), what value,
+and what to do. The CLI prints ``str(error)`` and exits 1; it never shows a traceback.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in user input: where it is, what is wrong, what to do."""
+
+    where: str
+    what: str
+    todo: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}; {self.todo}."
+
+
+class AnalysisError(ValueError):
+    """Base class for errors caused by the user's input or options."""
+
+
+class CorpusError(AnalysisError):
+    """A corpus failed validation. ``problems`` lists every problem found.
+
+    ``str(error)`` is one line per problem, so a user sees all of them at once.
+    """
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class LexiconError(AnalysisError):
+    """A lexicon or stopword file is malformed."""
+
+
+def choice_error(name: str, value: object, valid: Iterable[object]) -> AnalysisError:
+    """An error for an option whose value is not one of ``valid``."""
+    options = ", ".join(repr(v) for v in valid)
+    return AnalysisError(f"{name}={value!r} is not valid; use one of {options}.")
+
+
+def column_error(column: str, available: Iterable[str], where: str = "metadata") -> AnalysisError:
+    """An error for a grouping or data column that does not exist."""
+    cols = ", ".join(available)
+    return AnalysisError(f"column {column!r} is not in the {where}; available columns: {cols}.")

@@ -1,0 +1,48 @@
+"""Writing results to disk: cleaned corpora and tables, atomically, never into the user's input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .corpus import Corpus
+from .errors import AnalysisError
+from .files import write_table, write_text_atomic
+
+#: Columns computed at load time; not part of the user's metadata.
+DERIVED_COLUMNS = ("encoding", "n_chars")
+
+
+def refuse_inside(out: Path, protect: Path) -> None:
+    """Raise if ``out`` is ``protect`` or inside it: outputs never go into the user's corpus."""
+    out_r, protect_r = Path(out).resolve(), Path(protect).resolve()
+    if protect_r.is_dir():
+        inside = out_r.is_relative_to(protect_r)
+    else:  # a .csv/.jsonl corpus: writing beside it could overwrite the user's files
+        inside = out_r == protect_r.parent
+    if inside:
+        raise AnalysisError(f"--out {str(out)!r} is inside the corpus folder {str(protect)!r}; choose a folder outside it so the corpus stays untouched.")
+
+
+def safe_filename(doc_id: str) -> str:
+    """``doc_id`` if it can be used as a file name; raise rather than write outside ``out``."""
+    if not doc_id or doc_id in (".", "..") or any(c in doc_id for c in '/\\:\0'):
+        raise AnalysisError(f"doc_id {doc_id!r} cannot be used as a file name; use ids without / \\ : characters.")
+    return doc_id
+
+
+def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> list[Path]:
+    """Write a cleaned corpus as a loadable corpus folder: ``<doc_id>.txt`` (one paragraph
+    a line), ``metadata.csv`` and ``removed.csv``. Returns the paths written."""
+    out = Path(out)
+    if protect is not None:
+        refuse_inside(out, protect)
+    written = []
+    for doc_id, text in corpus:
+        path = out / f"{safe_filename(doc_id)}.txt"
+        write_text_atomic(path, text + "\n")
+        written.append(path)
+    meta = corpus.metadata.drop(columns=[c for c in DERIVED_COLUMNS if c in corpus.metadata.columns])
+    meta = meta.assign(file=[f"{d}.txt" for d in meta["doc_id"]])
+    for name, frame in (("metadata.csv", meta), ("removed.csv", corpus.removed)):
+        write_table(frame, out / name)
+        written.append(out / name)
+    return written

@@ -1,0 +1,53 @@
+"""Shared fixtures: the sample corpus, and copies of it to break in small, precise ways."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+import analysis
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "corpus"
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder``, by relative path."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def sample_corpus() -> analysis.Corpus:
+    return analysis.load_corpus(SAMPLE, progress=False)
+
+
+@pytest.fixture(scope="session")
+def cleaned(sample_corpus) -> analysis.Corpus:
+    return analysis.clean(sample_corpus, progress=False)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A writable copy of the sample corpus (texts and metadata only)."""
+    target = tmp_path / "corpus"
+    (target / "texts").mkdir(parents=True)
+    shutil.copy(SAMPLE / "metadata.csv", target / "metadata.csv")
+    for path in (SAMPLE / "texts").glob("*.txt"):
+        shutil.copy(path, target / "texts" / path.name)
+    return target
+
+
+def read_metadata(folder: Path) -> list[dict]:
+    with open(folder / "metadata.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_metadata(folder: Path, rows: list[dict], name: str = "metadata.csv") -> None:
+    with open(folder / name, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
