@@ -6,6 +6,7 @@ The public API mirrors the command line (``analysis --help``)::
     corpus = analysis.load_corpus("corpus")          # validate + load
     cleaned = analysis.clean(corpus)                 # cleaned.removed: what was removed
     paragraphs = analysis.units(cleaned, "paragraph")
+    tokens = analysis.tokenize(cleaned, unit="paragraph")   # lexicon.yaml found in the folder
 """
 from importlib.metadata import PackageNotFoundError, version
 
@@ -17,11 +18,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .clean import clean, load_boilerplate, normalize_text, split_sentences, to_simplified, units
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
 from .errors import AnalysisError, CorpusError, LexiconError, Problem
-from .outputs import write_cleaned
+from .lexicon import Entry, Lexicon, audit_lexicon, load_lexicon, packaged_stopwords, parse_lexicon, suggest_terms
+from .outputs import write_cleaned, write_tokens
 from .pipeline import regenerate
+from .tokenize import Segmenter, TokenOptions, tokenize
 
 __all__ = [
-    "AnalysisError", "Corpus", "CorpusError", "CorpusOptions", "LexiconError", "Problem",
-    "__version__", "clean", "load_boilerplate", "load_corpus", "normalize_text", "regenerate",
-    "split_sentences", "to_simplified", "units", "validate_corpus", "write_cleaned",
+    "AnalysisError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
+    "Problem", "Segmenter", "TokenOptions", "__version__", "audit_lexicon", "clean",
+    "load_boilerplate", "load_corpus", "load_lexicon", "normalize_text", "packaged_stopwords",
+    "parse_lexicon", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
+    "units", "validate_corpus", "write_cleaned", "write_tokens",
 ]

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -303,24 +304,30 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(paragraph) if s.strip()]
 
 
-def units(corpus: Corpus, unit: Unit = "paragraph") -> pd.DataFrame:
-    """Split each document into units with stable ids.
+def iter_units(corpus: Corpus, unit: Unit = "paragraph") -> Iterator[tuple[str, str, int, int, str]]:
+    """Yield ``(doc_id, unit_id, para, sent, text)`` for each unit, in document order.
 
-    Returns columns ``doc_id, unit_id, para, sent, text`` in document order; ``para`` and
-    ``sent`` count from 1 (0 when the unit is larger); ``unit_id`` is ``doc_id``,
-    ``doc_id#p3`` or ``doc_id#p3.s2``. Run ``clean`` first: paragraphs are its lines.
+    ``para`` and ``sent`` count from 1 (0 when the unit is larger); ``unit_id`` is
+    ``doc_id``, ``doc_id#p3`` or ``doc_id#p3.s2``. Paragraphs are the lines of a cleaned text.
     """
     if unit not in UNITS:
         raise choice_error("unit", unit, UNITS)
-    rows = []
     for doc_id, text in corpus:
         if unit == "document":
-            rows.append((doc_id, doc_id, 0, 0, text))
+            yield doc_id, doc_id, 0, 0, text
             continue
         paras = [p for p in text.split("\n") if p.strip()]
         for p, para in enumerate(paras, 1):
             if unit == "paragraph":
-                rows.append((doc_id, f"{doc_id}#p{p}", p, 0, para))
+                yield doc_id, f"{doc_id}#p{p}", p, 0, para
             else:
-                rows += [(doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent) for s, sent in enumerate(split_sentences(para), 1)]
-    return pd.DataFrame(rows, columns=["doc_id", "unit_id", "para", "sent", "text"])
+                for s, sent in enumerate(split_sentences(para), 1):
+                    yield doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent
+
+
+def units(corpus: Corpus, unit: Unit = "paragraph") -> pd.DataFrame:
+    """Split each document into units with stable ids (see ``iter_units``).
+
+    Returns columns ``doc_id, unit_id, para, sent, text``. Run ``clean`` first.
+    """
+    return pd.DataFrame(list(iter_units(corpus, unit)), columns=["doc_id", "unit_id", "para", "sent", "text"])

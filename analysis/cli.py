@@ -14,8 +14,10 @@ from . import __version__
 from .clean import clean
 from .corpus import load_corpus
 from .errors import AnalysisError
-from .outputs import write_cleaned
+from .lexicon import audit_lexicon, suggest_terms
+from .outputs import TOKEN_FORMATS, check_extension, write_cleaned, write_table, write_tokens
 from .pipeline import regenerate
+from .tokenize import tokenize
 
 
 def _corpus_options(func):
@@ -101,6 +103,96 @@ def clean_cmd(ctx, corpus_path, out, normalize, simplify, boilerplate_file, no_b
                     rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, progress=progress)
     write_cleaned(cleaned, out, protect=Path(corpus_path))
     click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
+
+
+def _lexicon_option(func):
+    return click.option("--lexicon", default="auto", show_default=True,
+                        help="Lexicon YAML; 'auto' uses lexicon.yaml in the corpus folder, 'none' uses none.")(func)
+
+
+def _lexicon_arg(value: str):
+    return None if value == "none" else value
+
+
+def _show_or_write(frame, out: Path | None) -> None:
+    """Write a table to --out (.csv/.parquet), or print it readably."""
+    if out is None:
+        with __import__("pandas").option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 40):
+            click.echo(frame.to_string(index=False))
+    else:
+        write_table(frame, out)
+        click.echo(f"wrote {len(frame)} rows to {out}", err=True)
+
+
+@main.command("tokens")
+@_corpus_options
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
+@_lexicon_option
+@click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)
+@click.option("--stopwords", "stopwords_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own stopword file instead of the packaged lists.")
+@click.option("--no-stopwords", is_flag=True, help="Keep stopwords.")
+@click.option("--min-length", default=2, show_default=True, help="Drop tokens shorter than this (lexicon terms are always kept).")
+@click.option("--keep-numbers", is_flag=True, help="Keep pure numbers.")
+@click.option("--keep-punctuation", is_flag=True, help="Keep punctuation tokens.")
+@click.option("--pos", default=None, help="Keep only these part-of-speech tags (prefixes), e.g. n,v.")
+@click.option("--backend", type=click.Choice(["jieba", "rjieba"]), default="jieba", show_default=True)
+@click.option("--hmm/--no-hmm", default=True, show_default=True, help="jieba's HMM for unknown words (rjieba needs --no-hmm).")
+@click.option("--workers", default=1, show_default=True, help="Processes for tokenising.")
+@click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
+@click.pass_context
+@_friendly
+def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopwords, min_length, keep_numbers,
+               keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
+    """Tokenise a corpus, lexicon entries whole; one row per unit."""
+    check_extension(out, TOKEN_FORMATS)
+    progress = ctx.obj["progress"]
+    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
+    stopwords = False if no_stopwords else (stopwords_file or True)
+    frame = tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, stopwords=stopwords, min_length=min_length,
+                     drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
+                     pos=pos.split(",") if pos else None, backend=backend, hmm=hmm, workers=workers,
+                     cache=not no_cache, progress=progress)
+    write_tokens(frame, out)
+    click.echo(f"wrote {len(frame)} {unit}s, {int(frame['n_tokens'].sum())} tokens to {out}")
+
+
+@main.group("lexicon")
+def lexicon_group():
+    """Suggest lexicon entries and audit the lexicon."""
+
+
+@lexicon_group.command("suggest")
+@_corpus_options
+@_lexicon_option
+@click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed.")
+@click.option("--min-count", default=2, show_default=True)
+@click.option("--top", default=50, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
+    """Candidate slogans from quoted spans and frequent n-grams, ranked."""
+    check_extension(out)
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by, min_count=min_count, top=top), out)
+
+
+@lexicon_group.command("audit")
+@_corpus_options
+@_lexicon_option
+@click.option("--by", default=None, help="Aggregate per metadata column (e.g. district) instead of per document.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
+    """Occurrences of every lexicon entry and how many were split (should be 0)."""
+    check_extension(out)
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=by)
+    _show_or_write(frame, out)
+    split = int(frame["n_split"].sum())
+    if split:
+        click.echo(f"warning: {split} occurrence(s) were split by the tokeniser", err=True)
 
 
 @main.command("figures")

@@ -24,6 +24,9 @@ _BOMS = [
 ]
 
 
+TABLE_FORMATS = (".csv", ".parquet")
+
+
 class DecodeError(ValueError):
     """Bytes that are binary or in no encoding the detector recognises."""
 
@@ -107,8 +110,8 @@ def write_table(frame, path: Path) -> None:
     """Write a DataFrame atomically as CSV (UTF-8) or Parquet, chosen by the extension."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise choice_error(f"output file {path.name!r} extension", suffix, [".csv", ".parquet"])
+    if suffix not in TABLE_FORMATS:  # checked again here so no caller can write a wrong format
+        raise choice_error(f"output file {path.name!r} extension", suffix, TABLE_FORMATS)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")

@@ -1,11 +1,14 @@
 """Writing results to disk: cleaned corpora and tables, atomically, never into the user's input."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
+
 from .corpus import Corpus
-from .errors import AnalysisError
-from .files import write_table, write_text_atomic
+from .errors import AnalysisError, choice_error
+from .files import TABLE_FORMATS, atomic_path, write_table, write_text_atomic
 
 #: Columns computed at load time; not part of the user's metadata.
 DERIVED_COLUMNS = ("encoding", "n_chars")
@@ -46,3 +49,29 @@ def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> lis
         write_table(frame, out / name)
         written.append(out / name)
     return written
+
+
+TOKEN_FORMATS = (".jsonl", ".csv", ".parquet")
+
+
+def check_extension(path: Path | None, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
+    """Raise before any work if ``path`` (when given) does not end in one of ``formats``."""
+    if path is not None and Path(path).suffix.lower() not in formats:
+        raise choice_error(f"output file {Path(path).name!r} extension", Path(path).suffix.lower(), formats)
+
+
+def write_tokens(frame: pd.DataFrame, path: Path) -> None:
+    """Write a ``tokenize`` table by extension: JSON Lines (one unit a line, ``tokens`` a
+    list), CSV (tokens joined by spaces; a space inside a token becomes ``_``) or Parquet."""
+    path = Path(path)
+    check_extension(path, TOKEN_FORMATS)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        joined = [" ".join(t.replace(" ", "_") for t in tokens) for tokens in frame["tokens"]]
+        write_table(frame.assign(tokens=joined), path)
+    elif suffix == ".parquet":
+        write_table(frame, path)
+    else:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            for record in frame.to_dict("records"):
+                handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

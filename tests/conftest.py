@@ -51,3 +51,21 @@ def write_metadata(folder: Path, rows: list[dict], name: str = "metadata.csv") -
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Keep the tokenisation cache of the test run out of the user's cache folder."""
+    import os
+
+    os.environ["ANALYSIS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def lexicon():
+    return analysis.load_lexicon(SAMPLE / "lexicon.yaml")
+
+
+@pytest.fixture(scope="session")
+def paragraph_tokens(cleaned):
+    return analysis.tokenize(cleaned, progress=False)

@@ -1,0 +1,294 @@
+"""Slogan-aware tokenisation: jieba (or rjieba) with every lexicon entry kept whole.
+
+Lexicon entries are found first by one regular expression (``Lexicon.pattern``) and become
+single tokens in their canonical form; only the text between them goes to the segmenter.
+That protects entries jieba would split even after ``add_word`` (``海棠红·幸福里``, ``1+19``,
+entries with spaces) and maps long forms and aliases to their term. Each Segmenter owns its
+``jieba.Tokenizer``, so nothing changes for other users of jieba in the same process.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import pickle
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from . import __version__
+from .clean import UNITS, Unit, clean, iter_units
+from .corpus import Corpus
+from .errors import AnalysisError, choice_error
+from .files import atomic_path
+from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
+from .outputs import DERIVED_COLUMNS
+from .progress import progress_bar
+
+Backend = Literal["jieba", "rjieba"]
+BACKENDS = ("jieba", "rjieba")
+_NUMBER = re.compile(r"^[\d.,%+\-]+$")
+_CHUNK = 256  # units per task sent to a worker process
+
+
+@dataclass(frozen=True)
+class TokenOptions:
+    """Everything that changes the tokens; part of the cache key and of ``df.attrs``."""
+
+    unit: str = "paragraph"
+    backend: str = "jieba"
+    hmm: bool = True
+    min_length: int = 2
+    drop_numbers: bool = True
+    drop_punctuation: bool = True
+    pos: tuple[str, ...] | None = None
+
+
+@lru_cache(maxsize=1)
+def _jieba_tokenizer():
+    """This process's own jieba.Tokenizer, loaded once. Nothing is ever added to it (lexicon
+    entries are protected before jieba sees the text), so sharing it is safe."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+class Segmenter:
+    """Cuts text into tokens, lexicon entries whole, filtered by ``TokenOptions``.
+
+    ``spans(text)`` gives every token with its character offsets and no filtering;
+    ``tokens(text)`` gives the filtered token list used for analysis.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None, stopwords: Iterable[str] = (), options: TokenOptions = TokenOptions()):
+        if options.backend not in BACKENDS:
+            raise choice_error("backend", options.backend, BACKENDS)
+        if options.backend == "rjieba" and options.hmm:
+            raise AnalysisError("backend='rjieba' is offered with hmm=False only, where its tokens equal jieba's; pass hmm=False (--no-hmm).")
+        self.lexicon = lexicon or Lexicon()
+        self.stopwords = frozenset(stopwords)
+        self.options = options
+        self._cut = self._make_cutter(options)
+
+    @staticmethod
+    def _make_cutter(options: TokenOptions):
+        """A function text -> list of (word, pos tag) from the chosen backend."""
+        if options.backend == "rjieba":
+            try:
+                import rjieba
+            except ImportError:
+                raise AnalysisError("backend='rjieba' needs the optional package rjieba; install it with: pip install 'analysis[fast]'.") from None
+            if options.pos:
+                return lambda text: rjieba.tag(text, hmm=False)
+            return lambda text: [(w, "") for w in rjieba.cut(text, hmm=False)]
+        import jieba.posseg
+
+        tokenizer = _jieba_tokenizer()
+        hmm = options.hmm
+        if options.pos:
+            tagger = jieba.posseg.POSTokenizer(tokenizer)
+            return lambda text: [(p.word, p.flag) for p in tagger.cut(text, HMM=hmm)]
+        return lambda text: [(w, "") for w in tokenizer.cut(text, HMM=hmm)]
+
+    def spans(self, text: str) -> Iterator[tuple[int, int, str, str, bool]]:
+        """Yield ``(start, end, token, pos, is_term)`` covering ``text`` with no filtering.
+
+        Lexicon matches come out as their canonical term (``is_term`` True) spanning the
+        whole matched text, so an alias's span is its long form.
+        """
+        pos = 0
+        pattern = self.lexicon.pattern
+        matches = pattern.finditer(text) if pattern is not None else ()
+        for match in matches:
+            yield from self._plain(text, pos, match.start())
+            term = self.lexicon.term_of(match.group())
+            yield match.start(), match.end(), term, self.lexicon.pos_tags[term], True
+            pos = match.end()
+        yield from self._plain(text, pos, len(text))
+
+    def _plain(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, str, str, bool]]:
+        if start >= end:
+            return
+        offset = start
+        for word, tag in self._cut(text[start:end]):
+            yield offset, offset + len(word), word, tag, False
+            offset += len(word)
+
+    def tokens(self, text: str) -> list[str]:
+        """The filtered tokens of ``text``: lexicon terms always kept; stopwords, short
+        tokens, numbers, punctuation and unwanted parts of speech dropped as configured."""
+        opts, stop = self.options, self.stopwords
+        keep_pos = opts.pos
+        out = []
+        for _, _, token, tag, is_term in self.spans(text):
+            if is_term:
+                out.append(token)
+                continue
+            if token in stop or len(token) < opts.min_length or token.isspace():
+                continue
+            if opts.drop_punctuation and not any(c.isalnum() for c in token):
+                continue
+            if opts.drop_numbers and _NUMBER.match(token):
+                continue
+            if keep_pos and not tag.startswith(keep_pos):
+                continue
+            out.append(token)
+        return out
+
+
+# ---------------------------------------------------------------- worker processes
+
+_WORKER: Segmenter | None = None
+
+
+def _init_worker(segmenter_args: tuple) -> None:
+    global _WORKER
+    _WORKER = Segmenter(*segmenter_args)
+
+
+def _work(texts: list[str]) -> list[list[str]]:
+    return [_WORKER.tokens(t) for t in texts]
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -> Iterator[list[str]]:
+    """Token lists for ``texts`` in order, in this process or in ``workers`` processes."""
+    if workers == 1:
+        segmenter = Segmenter(*segmenter_args)
+        for text in texts:
+            yield segmenter.tokens(text)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers, _init_worker, (segmenter_args,)) as pool:
+        for chunk in pool.imap(_work, _chunks(texts, _CHUNK)):
+            yield from chunk
+
+
+# ---------------------------------------------------------------- the public function
+
+def resolve_lexicon(corpus: Corpus, lexicon: str | Path | Lexicon | None) -> Lexicon | None:
+    """``"auto"``: ``lexicon.yaml`` in the corpus folder if present; a path; a Lexicon; None."""
+    if isinstance(lexicon, Lexicon) or lexicon is None:
+        return lexicon
+    if str(lexicon) == "auto":
+        found = find_lexicon(corpus.source)
+        return load_lexicon(found) if found else None
+    return load_lexicon(lexicon)
+
+
+def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lexicon | None) -> frozenset[str]:
+    """True: packaged lists plus the lexicon's; False: none; a path or words: those plus the lexicon's."""
+    if stopwords is False:
+        return frozenset()
+    extra = lexicon.stopwords if lexicon else frozenset()
+    if stopwords is True:
+        return packaged_stopwords() | extra
+    if isinstance(stopwords, (str, Path)):
+        return load_stopwords(stopwords) | extra
+    return frozenset(stopwords) | extra
+
+
+def cache_dir() -> Path:
+    """Where tokenised corpora are cached: ``$ANALYSIS_CACHE_DIR`` or the user cache folder."""
+    import platformdirs
+
+    return Path(os.environ.get("ANALYSIS_CACHE_DIR") or platformdirs.user_cache_dir("analysis"))
+
+
+def tokenize(
+    corpus: Corpus,
+    *,
+    lexicon: str | Path | Lexicon | None = "auto",
+    unit: Unit = "paragraph",
+    stopwords: bool | str | Path | Iterable[str] = True,
+    min_length: int = 2,
+    drop_numbers: bool = True,
+    drop_punctuation: bool = True,
+    pos: Iterable[str] | None = None,
+    backend: Backend = "jieba",
+    hmm: bool = True,
+    workers: int = 1,
+    cache: bool = True,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Tokenise every unit of ``corpus`` (cleaned first with default options if it is not).
+
+    lexicon: ``"auto"`` finds ``lexicon.yaml`` in the corpus folder; or a path, a Lexicon,
+    or None. unit: ``document``, ``paragraph`` or ``sentence``. stopwords: see
+    ``resolve_stopwords``. pos: keep only tokens whose jieba tag starts with one of these
+    (e.g. ``("n", "v")``); lexicon terms are always kept. backend: ``jieba`` (reference)
+    or ``rjieba`` (fast, with ``hmm=False``). workers: processes. cache: reuse an identical
+    earlier run (keyed by corpus hash, lexicon hash, stopwords and options).
+
+    Returns one row per unit: ``doc_id, unit_id``, the corpus metadata columns (``district,
+    year, …``), ``n_tokens`` and ``tokens`` (a list of str), in document and unit order;
+    ``df.attrs`` records the hashes and options.
+    """
+    if unit not in UNITS:
+        raise choice_error("unit", unit, UNITS)
+    if not isinstance(workers, int) or workers < 1:
+        raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
+    if min_length < 1:
+        raise AnalysisError(f"min_length={min_length!r} is not valid; use 1 or more.")
+    if corpus.cleaning is None:
+        corpus = clean(corpus, progress=progress)
+    lex = resolve_lexicon(corpus, lexicon)
+    stop = resolve_stopwords(stopwords, lex)
+    options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
+                           drop_punctuation=drop_punctuation, pos=tuple(pos) if pos else None)
+    segmenter_args = (lex, stop, options)
+    Segmenter(*segmenter_args) if workers > 1 else None  # fail early on bad options, not in a worker
+    attrs = {"corpus_hash": corpus.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
+             "stopwords_hash": hashlib.sha256("\n".join(sorted(stop)).encode()).hexdigest(),
+             "options": asdict(options), "version": __version__}
+    key = hashlib.sha256(json.dumps(attrs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+    path = cache_dir() / f"tokens-{key}.pickle"
+    if cache and path.is_file():
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    frame = _build(corpus, unit, segmenter_args, workers, progress)
+    frame.attrs = attrs
+    if cache:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return frame
+
+
+def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers: int, progress: bool) -> pd.DataFrame:
+    """Tokenise unit by unit, streaming texts to the segmenter; assemble the tidy table."""
+    doc_ids, unit_ids = [], []
+
+    def texts() -> Iterator[str]:
+        for doc_id, unit_id, _, _, text in iter_units(corpus, unit):
+            doc_ids.append(doc_id)
+            unit_ids.append(unit_id)
+            yield text
+
+    total = None if unit != "document" else len(corpus)
+    tokens = list(progress_bar(_tokenize_texts(texts(), segmenter_args, workers), f"tokenising {unit}s", progress, total=total))
+    meta = corpus.metadata.drop(columns=[c for c in ("file", *DERIVED_COLUMNS) if c in corpus.metadata.columns])
+    frame = pd.DataFrame({"doc_id": doc_ids, "unit_id": unit_ids})
+    frame = frame.merge(meta, on="doc_id", how="left", sort=False)
+    frame["n_tokens"] = [len(t) for t in tokens]
+    frame["tokens"] = tokens
+    return frame

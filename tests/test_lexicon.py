@@ -1,0 +1,97 @@
+"""The lexicon file: format, validation errors with line numbers, suggestions, audit."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import analysis
+from analysis.cli import main
+from analysis.lexicon import parse_lexicon
+from conftest import SAMPLE
+
+
+def test_sample_lexicon_loads(lexicon):
+    assert {"三个哪里", "党建共同体", "海棠红·幸福里", "1+19", "2+3+X", "135工作法", "两新组织"} <= lexicon.terms
+    by_term = {e.term: e for e in lexicon.entries}
+    assert by_term["三个哪里"].category == "slogan" and len(by_term["三个哪里"].aliases) == 1
+    assert len(lexicon.hash) == 64
+    assert lexicon.hash == analysis.load_lexicon(SAMPLE / "lexicon.yaml").hash
+
+
+@pytest.mark.parametrize("text,message", [
+    ("entries:\n  - term: 红色管家\n  - term: 书记项目\n  - term: 红色管家\n",
+     "lexicon line 4: term '红色管家' is listed twice (first on line 2); merge the entries or remove one."),
+    ("entries:\n  - term: 红色管家\n  - term: ''\n    category: slogan\n",
+     "lexicon line 3: entry has an empty term; give the term or remove the entry."),
+    ("entries:\n  - term: 红色管家\n    category: [unclosed\n",
+     "lexicon line 4: not valid YAML"),
+    ("entries:\n  - term: 两新组织\n  - term: 两新\n    aliases: [“两新”组织]\n",
+     "lexicon line 3: '“两新”组织' (in entry '两新') is already a form of '两新组织' (first on line 2)"),
+    ("entries:\n  - term: 红色管家\n    categroy: programme\n",
+     "lexicon line 2: unknown key(s) categroy; use aliases, category, note, pos, term."),
+    ("entries:\n  - 红色管家\n", "lexicon line 2: an entry must be a mapping with at least 'term'"),
+    ("- term: 红色管家\n", "lexicon line 1: the lexicon must be a mapping with 'entries' and 'stopwords'"),
+])
+def test_bad_lexicon_gives_one_clear_error(text, message):
+    with pytest.raises(analysis.LexiconError) as err:
+        parse_lexicon(text)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_lexicon_on_the_command_line(tmp_path):
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("entries:\n  - term: 红色管家\n  - term: 红色管家\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["-q", "tokens", "--corpus", str(SAMPLE), "--lexicon", str(bad), "--out", str(tmp_path / "t.jsonl")])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {bad} line 3: term '红色管家' is listed twice (first on line 2); merge the entries or remove one."
+    assert not (tmp_path / "t.jsonl").exists()
+
+
+def test_suggestions_find_quoted_slogans_and_flag_splits(cleaned):
+    table = analysis.suggest_terms(cleaned, top=500)
+    assert list(table.columns) == ["candidate", "source", "count", "n_docs", "doc_ids", "groups", "in_lexicon", "jieba_splits", "jieba_tokens"]
+    quoted = table[table.source == "quoted"].set_index("candidate")
+    # 东吴先锋 is quoted five times in the wuzhong article; jieba cuts it in two.
+    assert quoted.loc["东吴先锋", "count"] == 5 and quoted.loc["东吴先锋", "groups"] == "wuzhong"
+    assert quoted.loc["东吴先锋", "jieba_tokens"] == "东吴/先锋" and quoted.loc["东吴先锋", "in_lexicon"]
+    # A quoted coinage not yet in the lexicon is suggested, with its split shown.
+    assert "吴中温度" not in analysis.load_lexicon(SAMPLE / "lexicon.yaml").terms
+    ngrams = table[table.source == "ngram"]
+    assert (ngrams.jieba_splits).all()
+    assert table["count"].is_monotonic_decreasing
+
+
+def test_suggestions_never_cross_a_paragraph(tmp_path):
+    import pandas as pd
+    pd.DataFrame({"doc_id": ["a"], "district": ["x"], "text": ["他说“红色\n管家”很好。“红色管家”与“红色管家”。"]}).to_csv(tmp_path / "c.csv", index=False)
+    corpus = analysis.load_corpus(tmp_path / "c.csv", progress=False)
+    table = analysis.suggest_terms(corpus, lexicon=None, min_count=1)
+    quoted = set(table[table.source == "quoted"].candidate)
+    assert "红色管家" in quoted and not any("\n" in c or "很好" in c for c in quoted)
+
+
+def test_audit_counts_every_entry_and_finds_no_split(cleaned, lexicon):
+    audit = analysis.audit_lexicon(cleaned)
+    assert list(audit.columns) == ["term", "category", "doc_id", "n_occurrences", "n_alias", "n_split"]
+    assert len(audit) == len(lexicon.entries) * len(cleaned)
+    assert audit.n_split.sum() == 0
+    row = audit.set_index(["term", "doc_id"]).loc[("三个哪里", "sip-2022-suzhouribao")]
+    assert (row.n_occurrences, row.n_alias) == (2, 1)
+    by = analysis.audit_lexicon(cleaned, by="district").set_index(["term", "district"])
+    assert by.loc[("党建共同体", "wuzhong"), "n_docs"] == 1
+    assert by.loc[("红色管家", "sip"), "n_docs"] == 3
+
+
+def test_audit_detects_a_split_when_an_entry_is_not_protected(cleaned, lexicon, monkeypatch):
+    """The audit is a real check: with a segmenter that ignores the lexicon it reports splits."""
+
+    class Unprotected(analysis.Segmenter):
+        def __init__(self, lex=None, stopwords=(), options=analysis.TokenOptions()):
+            super().__init__(None, stopwords, options)
+
+    monkeypatch.setattr(sys.modules["analysis.tokenize"], "Segmenter", Unprotected)
+    audit = analysis.audit_lexicon(cleaned, lexicon=lexicon)
+    assert audit.set_index(["term", "doc_id"]).loc[("党建共同体", "wuzhong-2022-suzhouribao"), "n_split"] == 11
