@@ -100,12 +100,18 @@ def _key(form: str) -> str:
 
 
 def form_pattern(form: str) -> str:
-    """Regex for one term or alias: gaps flexible, formulas bounded (see module docstring)."""
-    pieces = [re.escape(p) for p in _SPLIT_GAP.split(form.strip(GAP_CHARS)) if p]
-    body = _GAP.join(pieces)
-    if re.match(f"[{_FORMULA_CHAR}]", form):
-        body = f"(?<![{_FORMULA_CHAR}])" + body
-    if re.search(f"[{_FORMULA_CHAR}]$", form):
+    """Regex for one term or alias: gaps flexible, formulas bounded (see module docstring).
+
+    Every pattern starts with a literal character, so the regex engine can skip ahead to
+    possible first characters; the formula's "no digit before" check therefore sits just
+    after that first character, as a two-character lookbehind.
+    """
+    core = form.strip(GAP_CHARS)
+    body = _GAP.join(re.escape(p) for p in _SPLIT_GAP.split(core) if p)
+    if re.match(f"[{_FORMULA_CHAR}]", core):
+        first = re.escape(core[0])
+        body = first + f"(?<![{_FORMULA_CHAR}].)" + body[len(first):]
+    if re.search(f"[{_FORMULA_CHAR}]$", core):
         body += f"(?![{_FORMULA_CHAR}])"
     return body
 

@@ -53,14 +53,15 @@ class TokenOptions:
 
 @lru_cache(maxsize=1)
 def _jieba_tokenizer():
-    """This process's own jieba.Tokenizer, loaded once. Nothing is ever added to it (lexicon
-    entries are protected before jieba sees the text), so sharing it is safe."""
+    """This process's own jieba.Tokenizer and its tagger, loaded once. Nothing is ever added
+    to it (lexicon entries are protected before jieba sees the text), so sharing it is safe."""
     import jieba
+    import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    return tokenizer
+    return tokenizer, jieba.posseg.POSTokenizer(tokenizer)
 
 
 class Segmenter:
@@ -78,72 +79,77 @@ class Segmenter:
         self.lexicon = lexicon or Lexicon()
         self.stopwords = frozenset(stopwords)
         self.options = options
-        self._cut = self._make_cutter(options)
+        self._words, self._tagged = _backend(options.backend, options.hmm)
+        self._terms: dict[str, str] = {}     # matched text -> canonical term
+        self._verdicts: dict[str, bool] = {}  # word -> kept by the filters (words repeat: decide once)
 
-    @staticmethod
-    def _make_cutter(options: TokenOptions):
-        """A function text -> list of (word, pos tag) from the chosen backend."""
-        if options.backend == "rjieba":
-            try:
-                import rjieba
-            except ImportError:
-                raise AnalysisError("backend='rjieba' needs the optional package rjieba; install it with: pip install 'analysis[fast]'.") from None
-            if options.pos:
-                return lambda text: rjieba.tag(text, hmm=False)
-            return lambda text: [(w, "") for w in rjieba.cut(text, hmm=False)]
-        import jieba.posseg
-
-        tokenizer = _jieba_tokenizer()
-        hmm = options.hmm
-        if options.pos:
-            tagger = jieba.posseg.POSTokenizer(tokenizer)
-            return lambda text: [(p.word, p.flag) for p in tagger.cut(text, HMM=hmm)]
-        return lambda text: [(w, "") for w in tokenizer.cut(text, HMM=hmm)]
+    def _pieces(self, text: str) -> Iterator[tuple[int, int, str | None]]:
+        """``(start, end, term)`` for lexicon matches (their canonical term) and the plain
+        text between them (term None), covering ``text`` in order."""
+        pos = 0
+        if self.lexicon.pattern is not None:
+            terms = self._terms
+            for match in self.lexicon.pattern.finditer(text):
+                if match.start() > pos:
+                    yield pos, match.start(), None
+                found = match.group()
+                term = terms.get(found) or terms.setdefault(found, self.lexicon.term_of(found))
+                yield match.start(), match.end(), term
+                pos = match.end()
+        if pos < len(text):
+            yield pos, len(text), None
 
     def spans(self, text: str) -> Iterator[tuple[int, int, str, str, bool]]:
-        """Yield ``(start, end, token, pos, is_term)`` covering ``text`` with no filtering.
+        """Yield ``(start, end, token, pos, is_term)`` covering ``text``, with no filtering.
 
         Lexicon matches come out as their canonical term (``is_term`` True) spanning the
-        whole matched text, so an alias's span is its long form.
+        whole matched text, so an alias's span is its long form. ``pos`` is jieba's tag when
+        the options ask for a part-of-speech filter, else empty.
         """
-        pos = 0
-        pattern = self.lexicon.pattern
-        matches = pattern.finditer(text) if pattern is not None else ()
-        for match in matches:
-            yield from self._plain(text, pos, match.start())
-            term = self.lexicon.term_of(match.group())
-            yield match.start(), match.end(), term, self.lexicon.pos_tags[term], True
-            pos = match.end()
-        yield from self._plain(text, pos, len(text))
-
-    def _plain(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, str, str, bool]]:
-        if start >= end:
-            return
-        offset = start
-        for word, tag in self._cut(text[start:end]):
-            yield offset, offset + len(word), word, tag, False
-            offset += len(word)
+        for start, end, term in self._pieces(text):
+            if term is not None:
+                yield start, end, term, self.lexicon.pos_tags[term], True
+                continue
+            piece = text[start:end]
+            tagged = self._tagged(piece) if self.options.pos else ((w, "") for w in self._words(piece))
+            for word, tag in tagged:
+                yield start, start + len(word), word, tag, False
+                start += len(word)
 
     def tokens(self, text: str) -> list[str]:
         """The filtered tokens of ``text``: lexicon terms always kept; stopwords, short
         tokens, numbers, punctuation and unwanted parts of speech dropped as configured."""
-        opts, stop = self.options, self.stopwords
-        keep_pos = opts.pos
-        out = []
-        for _, _, token, tag, is_term in self.spans(text):
-            if is_term:
-                out.append(token)
-                continue
-            if token in stop or len(token) < opts.min_length or token.isspace():
-                continue
-            if opts.drop_punctuation and not any(c.isalnum() for c in token):
-                continue
-            if opts.drop_numbers and _NUMBER.match(token):
-                continue
-            if keep_pos and not tag.startswith(keep_pos):
-                continue
-            out.append(token)
+        out: list[str] = []
+        verdicts, decide, keep_pos = self._verdicts, self._decide, self.options.pos
+        for start, end, term in self._pieces(text):
+            if term is not None:
+                out.append(term)
+            elif keep_pos:
+                out.extend(w for w, tag in self._tagged(text[start:end]) if tag.startswith(keep_pos) and decide(w))
+            else:
+                out.extend([w for w in self._words(text[start:end]) if verdicts.get(w) or (w not in verdicts and decide(w))])
         return out
+
+    def _decide(self, word: str) -> bool:
+        """Whether the filters keep a (non-lexicon) word; remembered for the next time."""
+        opts = self.options
+        keep = not (word in self.stopwords or len(word) < opts.min_length or word.isspace()
+                    or (opts.drop_punctuation and not any(c.isalnum() for c in word))
+                    or (opts.drop_numbers and _NUMBER.match(word)))
+        self._verdicts[word] = keep
+        return keep
+
+
+def _backend(backend: str, hmm: bool):
+    """Two functions of a piece of text: its words, and its (word, tag) pairs."""
+    if backend == "rjieba":
+        try:
+            import rjieba
+        except ImportError:
+            raise AnalysisError("backend='rjieba' needs the optional package rjieba; install it with: pip install 'analysis[fast]'.") from None
+        return (lambda text: rjieba.cut(text, hmm=False)), (lambda text: rjieba.tag(text, hmm=False))
+    tokenizer, tagger = _jieba_tokenizer()
+    return (lambda text: tokenizer.lcut(text, HMM=hmm)), (lambda text: [(p.word, p.flag) for p in tagger.cut(text, HMM=hmm)])
 
 
 # ---------------------------------------------------------------- worker processes

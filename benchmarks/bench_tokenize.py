@@ -1,0 +1,103 @@
+"""Tokeniser throughput against raw jieba, measured in the same run.
+
+Builds a large corpus by replicating the cleaned sample (default ~20 MB of UTF-8 text) and
+prints MB/s for: raw ``jieba.lcut``; ``analysis.tokenize`` with 1 and 2 workers; the rjieba
+backend; a cold and a warm cache; and peak memory for half and full size.
+
+    python benchmarks/bench_tokenize.py [--mb 20]
+
+Targets (issue 3): >= 0.8x raw jieba with 1 worker, >= 1.5x with 2 workers, >= 10x with
+rjieba, warm cache >= 20x faster than cold, memory not growing beyond the output.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+import analysis
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def big_corpus(megabytes: float) -> analysis.Corpus:
+    """The cleaned sample replicated until its UTF-8 text reaches ``megabytes``."""
+    base = analysis.clean(analysis.load_corpus(ROOT / "corpus", progress=False), progress=False)
+    size = sum(len(t.encode()) for _, t in base)
+    copies = max(1, round(megabytes * 1e6 / size))
+    rows, texts = [], {}
+    for k in range(copies):
+        for record in base.metadata.to_dict("records"):
+            doc_id = f"{record['doc_id']}-{k:05d}"
+            rows.append({**record, "doc_id": doc_id})
+            texts[doc_id] = base.text(record["doc_id"])
+    meta = pd.DataFrame(rows).sort_values("doc_id").reset_index(drop=True)
+    return replace(base, metadata=meta, texts=texts, hash=f"bench-{copies}", source="benchmark")
+
+
+def timed(func) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def peak_rss_mb(megabytes: float) -> float:
+    """Peak resident memory of a child process that builds the corpus and tokenises it."""
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_tokenize as b, analysis, resource;"
+            f"c = b.big_corpus({megabytes}); analysis.tokenize(c, cache=False, progress=False, backend='rjieba', hmm=False);"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=20.0, help="corpus size in MB of UTF-8 text")
+    args = parser.parse_args()
+    corpus = big_corpus(args.mb)
+    mb = sum(len(t.encode()) for _, t in corpus) / 1e6
+    print(f"corpus: {len(corpus)} documents, {mb:.1f} MB; machine: {os.cpu_count()} cores")
+
+    import jieba
+    jieba.initialize()
+    paragraphs = analysis.units(corpus, "paragraph").text.tolist()
+    raw = timed(lambda: [jieba.lcut(p) for p in paragraphs])
+    results = {"raw jieba.lcut": raw}
+    run = dict(cache=False, progress=False)
+    results["tokenize, 1 worker"] = timed(lambda: analysis.tokenize(corpus, **run))
+    results["tokenize, 2 workers"] = timed(lambda: analysis.tokenize(corpus, workers=2, **run))
+    results["tokenize, rjieba"] = timed(lambda: analysis.tokenize(corpus, backend="rjieba", hmm=False, **run))
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["ANALYSIS_CACHE_DIR"] = cache
+        cold = timed(lambda: analysis.tokenize(corpus, progress=False))
+        warm = timed(lambda: analysis.tokenize(corpus, progress=False))
+    results["tokenize, cold cache"] = cold
+    results["tokenize, warm cache"] = warm
+
+    print(f"\n{'step':<24}{'seconds':>9}{'MB/s':>8}{'x raw jieba':>13}")
+    for name, seconds in results.items():
+        print(f"{name:<24}{seconds:>9.2f}{mb / seconds:>8.2f}{raw / seconds:>13.2f}")
+    checks = [
+        ("1 worker >= 0.8x raw jieba", raw / results["tokenize, 1 worker"], 0.8),
+        ("2 workers >= 1.5x raw jieba", raw / results["tokenize, 2 workers"], 1.5),
+        ("rjieba >= 10x raw jieba", raw / results["tokenize, rjieba"], 10),
+        ("warm cache >= 20x faster than cold", cold / warm, 20),
+    ]
+    half, full = peak_rss_mb(args.mb / 2), peak_rss_mb(args.mb)
+    print(f"\npeak memory (rjieba run, child process): {half:.0f} MB at {mb / 2:.1f} MB of text, {full:.0f} MB at {mb:.1f} MB")
+    print(f"memory growth per MB of text: {(full - half) / (mb / 2):.1f} MB (the text itself, the token table, and nothing more)")
+    print()
+    for name, value, target in checks:
+        print(f"{'PASS' if value >= target else 'MISS'}  {name}: {value:.2f}")
+
+
+if __name__ == "__main__":
+    main()
