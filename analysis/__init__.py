@@ -16,11 +16,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 from .clean import clean, load_boilerplate, normalize_text, split_sentences, to_simplified, units
+from .compare import frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
 from .errors import AnalysisError, CorpusError, LexiconError, Problem
 from .lexicon import Entry, Lexicon, audit_lexicon, load_lexicon, packaged_stopwords, parse_lexicon, suggest_terms
 from .outputs import write_cleaned, write_tokens
 from .pipeline import regenerate
+from .reading import collocations, kwic
 from .tokenize import Segmenter, TokenOptions, tokenize
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     "load_boilerplate", "load_corpus", "load_lexicon", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
     "units", "validate_corpus", "write_cleaned", "write_tokens",
+    "collocations", "frequencies", "keyness", "keyness_all", "kwic", "log_odds", "similarity",
+    "slogan_counts", "tfidf_terms", "to_square", "trends",
 ]

@@ -9,15 +9,19 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from . import __version__
+from . import __version__, compare, reading
 from .clean import clean
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, suggest_terms
 from .outputs import TOKEN_FORMATS, check_extension, write_cleaned, write_table, write_tokens
 from .pipeline import regenerate
-from .tokenize import tokenize
+from .tokenize import resolve_lexicon, tokenize
+
+
+SHOW_ROWS = 200
 
 
 def _corpus_options(func):
@@ -115,10 +119,12 @@ def _lexicon_arg(value: str):
 
 
 def _show_or_write(frame, out: Path | None) -> None:
-    """Write a table to --out (.csv/.parquet), or print it readably."""
+    """Write a table to --out (.csv/.parquet), or print it readably (the first 200 rows)."""
     if out is None:
-        with __import__("pandas").option_context("display.max_rows", 200, "display.width", 200, "display.max_colwidth", 40):
-            click.echo(frame.to_string(index=False))
+        with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+            click.echo(frame.head(SHOW_ROWS).to_string(index=False))
+        if len(frame) > SHOW_ROWS:
+            click.echo(f"... {len(frame) - SHOW_ROWS} more rows; write them all with --out FILE.csv")
     else:
         write_table(frame, out)
         click.echo(f"wrote {len(frame)} rows to {out}", err=True)
@@ -193,6 +199,158 @@ def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
     split = int(frame["n_split"].sum())
     if split:
         click.echo(f"warning: {split} occurrence(s) were split by the tokeniser", err=True)
+
+
+# ---------------------------------------------------------------- comparison commands
+
+def _analysis_options(func):
+    """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison."""
+    func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
+    func = click.option("--by", default="district", show_default=True, help="Metadata column(s) to group by, comma-separated.")(func)
+    func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
+    return _corpus_options(_lexicon_option(func))
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _token_table(ctx, corpus_path, lexicon, unit, options):
+    progress = ctx.obj["progress"]
+    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
+    return corpus, tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, progress=progress)
+
+
+@main.command("freq")
+@_analysis_options
+@click.option("--terms", default=None, help="Only these terms, comma-separated (zeros kept).")
+@click.option("--min-count", default=1, show_default=True)
+@click.pass_context
+@_friendly
+def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **options):
+    """Term counts per group, raw and per 10,000 tokens, with document frequency."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(compare.frequencies(tokens, _split(by), terms=_split(terms), min_count=min_count), out)
+
+
+@main.command("slogans")
+@_analysis_options
+@click.option("--category", default=None, help="Only entries of these categories, comma-separated.")
+@click.pass_context
+@_friendly
+def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
+    """Counts of every lexicon entry per group (per 10,000 tokens), zeros included."""
+    check_extension(out)
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    if lex is None:
+        raise AnalysisError("no lexicon: add lexicon.yaml to the corpus folder or pass --lexicon FILE.")
+    _show_or_write(compare.slogan_counts(tokens, lex, _split(by), categories=_split(category)), out)
+
+
+@main.command("tfidf")
+@_analysis_options
+@click.option("--top", default=20, show_default=True)
+@click.option("--min-count", default=2, show_default=True)
+@click.pass_context
+@_friendly
+def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **options):
+    """Distinctive terms per group by TF-IDF."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(compare.tfidf_terms(tokens, _split(by), top=top, min_count=min_count), out)
+
+
+@main.command("keyness")
+@_analysis_options
+@click.option("--target", default=None, help="The group to characterise (default: every group in turn).")
+@click.option("--reference", default=None, help="Compare with this group instead of all the others.")
+@click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="none", show_default=True)
+@click.option("--min-count", default=1, show_default=True)
+@click.pass_context
+@_friendly
+def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, correction, min_count, **options):
+    """Key terms by log-likelihood G2, with p-values and log ratio."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    if target is None:
+        if reference is not None:
+            raise AnalysisError("--reference needs --target; name the group to compare with it.")
+        frame = compare.keyness_all(tokens, _split(by), correction=correction, min_count=min_count)
+    else:
+        frame = compare.keyness(tokens, _split(by), target=target, reference=reference, correction=correction, min_count=min_count)
+    _show_or_write(frame, out)
+
+
+@main.command("logodds")
+@_analysis_options
+@click.option("--group-a", required=True)
+@click.option("--group-b", required=True)
+@click.option("--prior-scale", default=1.0, show_default=True, help="Weight of the corpus-wide prior.")
+@click.pass_context
+@_friendly
+def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prior_scale, **options):
+    """Fightin' Words: log-odds ratio with informative Dirichlet prior between two groups."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(compare.log_odds(tokens, _split(by), group_a=group_a, group_b=group_b, prior_scale=prior_scale), out)
+
+
+@main.command("similarity")
+@_analysis_options
+@click.option("--square", type=click.Choice(["cosine", "jaccard", "shared_terms"]), default=None, help="Print or write one measure as a square matrix.")
+@click.pass_context
+@_friendly
+def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
+    """Cosine (TF-IDF) and Jaccard (vocabulary) similarity between every pair of groups."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    frame = compare.similarity(tokens, _split(by))
+    _show_or_write(compare.to_square(frame, square).reset_index(names="group") if square else frame, out)
+
+
+@main.command("trends")
+@_analysis_options
+@click.option("--terms", required=True, help="Terms to follow, comma-separated.")
+@click.option("--over", default="year", show_default=True, help="The ordered column.")
+@click.pass_context
+@_friendly
+def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options):
+    """Relative frequency of terms over years (or any ordered column), per group (--by '' for none)."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(compare.trends(tokens, _split(terms), over=over, by=_split(by)), out)
+
+
+@main.command("kwic")
+@_corpus_options
+@_lexicon_option
+@click.option("--term", required=True)
+@click.option("--window", default=20, show_default=True, help="Characters of context on each side.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
+    """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
+    check_extension(out)
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    cleaned = clean(corpus, progress=ctx.obj["progress"])
+    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
+
+
+@main.command("collocations")
+@_analysis_options
+@click.option("--term", required=True)
+@click.option("--window", default=5, show_default=True, help="Tokens on each side.")
+@click.option("--min-count", default=2, show_default=True)
+@click.pass_context
+@_friendly
+def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
+    """Collocates of a term with PMI and G2 (per group with --by; --by '' for the whole corpus)."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(reading.collocations(tokens, term, window=window, min_count=min_count, by=_split(by)), out)
 
 
 @main.command("figures")

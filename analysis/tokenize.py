@@ -80,8 +80,10 @@ class Segmenter:
         self.stopwords = frozenset(stopwords)
         self.options = options
         self._words, self._tagged = _backend(options.backend, options.hmm)
-        self._terms: dict[str, str] = {}     # matched text -> canonical term
-        self._verdicts: dict[str, bool] = {}  # word -> kept by the filters (words repeat: decide once)
+        self._terms: dict[str, str] = {}  # matched text -> canonical term
+        # word -> itself if the filters keep it, "" if not. Words repeat: each is decided once,
+        # and every kept occurrence shares one string object, so the output holds pointers.
+        self._kept: dict[str, str] = {}
 
     def _pieces(self, text: str) -> Iterator[tuple[int, int, str | None]]:
         """``(start, end, term)`` for lexicon matches (their canonical term) and the plain
@@ -120,24 +122,26 @@ class Segmenter:
         """The filtered tokens of ``text``: lexicon terms always kept; stopwords, short
         tokens, numbers, punctuation and unwanted parts of speech dropped as configured."""
         out: list[str] = []
-        verdicts, decide, keep_pos = self._verdicts, self._decide, self.options.pos
+        kept, keep_pos = self._kept, self.options.pos
         for start, end, term in self._pieces(text):
             if term is not None:
                 out.append(term)
-            elif keep_pos:
-                out.extend(w for w, tag in self._tagged(text[start:end]) if tag.startswith(keep_pos) and decide(w))
+                continue
+            if keep_pos:
+                words = [w for w, tag in self._tagged(text[start:end]) if tag.startswith(keep_pos)]
             else:
-                out.extend([w for w in self._words(text[start:end]) if verdicts.get(w) or (w not in verdicts and decide(w))])
+                words = self._words(text[start:end])
+            for word in set(words).difference(kept):
+                kept[word] = word if self._keep(word) else ""
+            out.extend(filter(None, map(kept.__getitem__, words)))
         return out
 
-    def _decide(self, word: str) -> bool:
-        """Whether the filters keep a (non-lexicon) word; remembered for the next time."""
+    def _keep(self, word: str) -> bool:
+        """Whether the filters keep a (non-lexicon) word."""
         opts = self.options
-        keep = not (word in self.stopwords or len(word) < opts.min_length or word.isspace()
+        return not (word in self.stopwords or len(word) < opts.min_length or word.isspace()
                     or (opts.drop_punctuation and not any(c.isalnum() for c in word))
                     or (opts.drop_numbers and _NUMBER.match(word)))
-        self._verdicts[word] = keep
-        return keep
 
 
 def _backend(backend: str, hmm: bool):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,13 +48,30 @@ def timed(func) -> float:
     return time.perf_counter() - start
 
 
-def peak_rss_mb(megabytes: float) -> float:
-    """Peak resident memory of a child process that builds the corpus and tokenises it."""
-    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_tokenize as b, analysis, resource;"
-            f"c = b.big_corpus({megabytes}); analysis.tokenize(c, cache=False, progress=False, backend='rjieba', hmm=False);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, {here!r})
+import bench_tokenize as b, analysis
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+corpus = b.big_corpus({mb})
+before = rss_mb()
+table = analysis.tokenize(corpus, cache=False, progress=False, backend="rjieba", hmm=False)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(peak - before, rss_mb() - before)
+"""
+
+
+def memory_mb(megabytes: float) -> tuple[float, float]:
+    """(peak growth while tokenising, memory still held by the result) in a fresh process."""
+    code = MEMORY_PROBE.format(here=str(Path(__file__).parent), mb=megabytes)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    peak, held = out.stdout.split()
+    return float(peak), float(held)
 
 
 def main() -> None:
@@ -91,9 +107,10 @@ def main() -> None:
         ("rjieba >= 10x raw jieba", raw / results["tokenize, rjieba"], 10),
         ("warm cache >= 20x faster than cold", cold / warm, 20),
     ]
-    half, full = peak_rss_mb(args.mb / 2), peak_rss_mb(args.mb)
-    print(f"\npeak memory (rjieba run, child process): {half:.0f} MB at {mb / 2:.1f} MB of text, {full:.0f} MB at {mb:.1f} MB")
-    print(f"memory growth per MB of text: {(full - half) / (mb / 2):.1f} MB (the text itself, the token table, and nothing more)")
+    print("\nmemory while tokenising (rjieba, fresh process; the corpus text is already loaded):")
+    for size in (args.mb / 2, args.mb):
+        peak, held = memory_mb(size)
+        print(f"  {size:5.1f} MB of text: peak growth {peak:6.0f} MB, held by the token table afterwards {held:6.0f} MB")
     print()
     for name, value, target in checks:
         print(f"{'PASS' if value >= target else 'MISS'}  {name}: {value:.2f}")

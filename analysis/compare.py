@@ -1,0 +1,408 @@
+"""Comparing vocabularies across groups (districts, years, any metadata column).
+
+Every function takes the token table of ``tokenize`` and returns a tidy DataFrame. Each
+result says how many documents and tokens stand behind each group, and its ``note`` column
+warns where a group rests on a single document.
+
+Counts are built once per call as a sparse unit x term matrix (scikit-learn's
+CountVectorizer on the token lists; vocabulary sorted, so results do not depend on the
+order of documents) and summed per group.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+from sklearn.feature_extraction.text import CountVectorizer
+
+from .errors import AnalysisError, choice_error, column_error
+
+PER = 10_000  # relative frequencies are per 10,000 tokens
+SEPARATOR = "/"  # joins the values of several grouping columns into one label
+Correction = Literal["none", "bonferroni", "holm", "fdr_bh"]
+CORRECTIONS = ("none", "bonferroni", "holm", "fdr_bh")
+
+
+# ---------------------------------------------------------------- the shared counts
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Term counts per group.
+
+    labels: group labels (sorted); by: the grouping columns; terms: vocabulary (sorted);
+    counts: groups x terms (dense int64); doc_freq: groups x terms, documents containing
+    the term; n_docs, n_tokens: per group; units: unit x term sparse counts; unit_group:
+    each unit's group index.
+    """
+
+    labels: list[str]
+    by: list[str]
+    keys: list[tuple]
+    terms: np.ndarray
+    counts: np.ndarray
+    doc_freq: np.ndarray
+    n_docs: np.ndarray
+    n_tokens: np.ndarray
+    units: sparse.csr_matrix
+    unit_group: np.ndarray
+
+    def index(self, label: str) -> int:
+        """Position of a group label; raise naming the valid labels."""
+        if label not in self.labels:
+            raise choice_error(f"group ({SEPARATOR.join(self.by)})", label, self.labels)
+        return self.labels.index(label)
+
+    def group_frame(self) -> pd.DataFrame:
+        """One row per group: the grouping columns, ``group``, ``n_docs``, ``n_tokens``, ``note``."""
+        frame = pd.DataFrame(self.keys, columns=self.by)
+        frame["group"] = self.labels
+        frame["n_docs"] = self.n_docs
+        frame["n_tokens"] = self.n_tokens
+        frame["note"] = [small_sample_note(n) for n in self.n_docs]
+        return frame
+
+
+def small_sample_note(n_docs: int) -> str:
+    """The warning carried by every result row of a group resting on one document."""
+    return "only 1 document: a property of that article, not of its group" if n_docs == 1 else ""
+
+
+def _identity(tokens):
+    return tokens
+
+
+def group_labels(frame: pd.DataFrame, by: str | Sequence[str]) -> tuple[list[str], pd.Series]:
+    """The grouping columns as a list, and each row's label (values joined by ``/``)."""
+    columns = [by] if isinstance(by, str) else list(by)
+    if not columns:
+        raise AnalysisError("by must name at least one metadata column, e.g. by='district'.")
+    for column in columns:
+        if column not in frame.columns:
+            raise column_error(column, [c for c in frame.columns if c not in ("tokens", "n_tokens", "unit_id")], "token table")
+    labels = frame[columns].astype(str).agg(SEPARATOR.join, axis=1)
+    return columns, labels
+
+
+def count_groups(tokens: pd.DataFrame, by: str | Sequence[str]) -> GroupCounts:
+    """Sum the token table's counts per group (see GroupCounts)."""
+    if tokens.empty:
+        raise AnalysisError("the token table is empty: nothing to compare.")
+    columns, row_labels = group_labels(tokens, by)
+    vectorizer = CountVectorizer(analyzer=_identity, lowercase=False)
+    units = vectorizer.fit_transform(tokens["tokens"]).tocsr().astype(np.int64)
+    terms = vectorizer.get_feature_names_out()
+    labels = sorted(row_labels.unique())
+    position = {label: k for k, label in enumerate(labels)}
+    unit_group = row_labels.map(position).to_numpy()
+    indicator = sparse.csr_matrix((np.ones(len(unit_group)), (unit_group, np.arange(len(unit_group)))), shape=(len(labels), len(unit_group)))
+    counts = np.asarray((indicator @ units).todense(), dtype=np.int64)
+    # Document frequency: collapse units into documents first, then count documents per group.
+    doc_codes, doc_index = np.unique(tokens["doc_id"].to_numpy(), return_inverse=True)
+    to_docs = sparse.csr_matrix((np.ones(len(doc_index)), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
+    per_doc = (to_docs @ units) > 0
+    doc_group = np.zeros(len(doc_codes), dtype=np.int64)
+    doc_group[doc_index] = unit_group
+    doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes)), (doc_group, np.arange(len(doc_codes)))), shape=(len(labels), len(doc_codes)))
+    doc_freq = np.asarray((doc_indicator @ per_doc.astype(np.int64)).todense(), dtype=np.int64)
+    n_docs = np.bincount(doc_group, minlength=len(labels))
+    first = tokens.groupby(row_labels, sort=True)[columns].first()
+    keys = [tuple(first.loc[label]) for label in labels]
+    return GroupCounts(labels=labels, by=columns, keys=keys, terms=terms, counts=counts, doc_freq=doc_freq,
+                       n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group)
+
+
+def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:
+    """Prefix a per-(group, term) frame with the grouping columns and group sizes."""
+    groups = gc.group_frame().iloc[group_index].reset_index(drop=True)
+    return pd.concat([groups.drop(columns="note"), frame.reset_index(drop=True), groups[["note"]]], axis=1)
+
+
+# ---------------------------------------------------------------- frequencies
+
+def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, terms: Iterable[str] | None = None,
+                min_count: int = 1) -> pd.DataFrame:
+    """Term counts per group, raw and per 10,000 tokens, with document frequency.
+
+    terms: only these terms (kept even when they never occur, with zeros). min_count: drop
+    terms seen fewer times in all groups together (ignored when ``terms`` is given).
+
+    Returns ``<by columns>, group, n_docs, n_tokens, term, count, per_10k, doc_freq, note``,
+    sorted by group, then count (descending), then term.
+    """
+    gc = count_groups(tokens, by)
+    if terms is not None:
+        wanted = list(dict.fromkeys(terms))
+        where = {t: k for k, t in enumerate(gc.terms)}
+        cols = np.array([where.get(t, -1) for t in wanted])
+        counts = np.where(cols >= 0, gc.counts[:, np.maximum(cols, 0)], 0)
+        dfreq = np.where(cols >= 0, gc.doc_freq[:, np.maximum(cols, 0)], 0)
+        names = np.array(wanted, dtype=object)
+    else:
+        keep = gc.counts.sum(axis=0) >= min_count
+        counts, dfreq, names = gc.counts[:, keep], gc.doc_freq[:, keep], gc.terms[keep]
+    g, t = np.indices(counts.shape)
+    g, t = g.ravel(), t.ravel()
+    body = pd.DataFrame({"term": names[t], "count": counts[g, t], "doc_freq": dfreq[g, t]})
+    body["per_10k"] = _per_10k(body["count"].to_numpy(), gc.n_tokens[g])
+    body = body[["term", "count", "per_10k", "doc_freq"]]
+    if terms is None:
+        mask = body["count"].to_numpy() > 0
+        body, g = body[mask], g[mask]
+    out = _with_groups(body, gc, g)
+    return out.sort_values(["group", "count", "term"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+
+
+def _per_10k(count: np.ndarray, total: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, count * PER / np.maximum(total, 1), 0.0)
+
+
+def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] = "district",
+                  categories: Iterable[str] | None = None) -> pd.DataFrame:
+    """Frequencies of every lexicon entry per group (zeros included), with its category.
+
+    categories: only entries of these categories (e.g. ``["slogan", "programme"]``).
+    Returns the columns of ``frequencies`` plus ``category``, sorted by group and term.
+    """
+    entries = [e for e in lexicon.entries if categories is None or e.category in set(categories)]
+    frame = frequencies(tokens, by, terms=[e.term for e in entries])
+    frame.insert(frame.columns.get_loc("term") + 1, "category", frame["term"].map(lexicon.categories))
+    return frame.sort_values(["group", "term"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- TF-IDF
+
+def _idf(gc: GroupCounts) -> np.ndarray:
+    """Smoothed inverse document frequency over units, as scikit-learn's TfidfTransformer."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    return TfidfTransformer(smooth_idf=True).fit(gc.units).idf_
+
+
+def _tfidf_matrix(gc: GroupCounts) -> np.ndarray:
+    """groups x terms: the group's relative term frequency times the IDF over units."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tf = gc.counts / np.maximum(gc.n_tokens[:, None], 1)
+    return tf * _idf(gc)[None, :]
+
+
+def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, top: int = 20,
+                min_count: int = 2) -> pd.DataFrame:
+    """Distinctive terms per group by TF-IDF.
+
+    Choice: TF is the group's relative frequency (all its units pooled, so long and short
+    documents weigh by their tokens); IDF is scikit-learn's smoothed IDF estimated over
+    *units* (paragraphs by default), since a handful of groups is too few to estimate it.
+    A term common to every paragraph scores low everywhere; one concentrated in a few
+    paragraphs of one group scores high there. Terms seen fewer than ``min_count`` times
+    in the group are left out (one-off words are not distinctive of a group).
+
+    Returns ``<by columns>, group, n_docs, n_tokens, rank, term, tfidf, count, per_10k, note``.
+    """
+    gc = count_groups(tokens, by)
+    scores = _tfidf_matrix(gc)
+    rows = []
+    for g in range(len(gc.labels)):
+        eligible = np.flatnonzero(gc.counts[g] >= min_count)
+        order = eligible[np.lexsort((gc.terms[eligible], -scores[g, eligible]))][:top]
+        rows += [(g, rank, gc.terms[t], scores[g, t], gc.counts[g, t]) for rank, t in enumerate(order, 1)]
+    g = np.array([r[0] for r in rows], dtype=np.int64)
+    body = pd.DataFrame(rows, columns=["_g", "rank", "term", "tfidf", "count"]).drop(columns="_g")
+    body["per_10k"] = _per_10k(body["count"].to_numpy(), gc.n_tokens[g]) if len(g) else []
+    return _with_groups(body, gc, g)
+
+
+# ---------------------------------------------------------------- keyness
+
+def g2_statistic(a: np.ndarray, b: np.ndarray, n1: float, n2: float) -> np.ndarray:
+    """Log-likelihood G2 of the 2x2 table [[a, n1 - a], [b, n2 - b]] (no continuity correction).
+
+    a, b: the term's counts in target and reference; n1, n2: their token totals.
+    Equal to scipy.stats.chi2_contingency(table, correction=False, lambda_="log-likelihood").
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    observed = np.stack([a, n1 - a, b, n2 - b])
+    total = n1 + n2
+    col1, col2 = a + b, total - a - b
+    expected = np.stack([n1 * col1, n1 * col2, n2 * col1, n2 * col2]) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(observed > 0, observed * np.log(observed / expected), 0.0)
+    return 2 * terms.sum(axis=0)
+
+
+def log_ratio(a: np.ndarray, b: np.ndarray, n1: float, n2: float) -> np.ndarray:
+    """Hardie's log ratio: log2 of the ratio of relative frequencies; a zero count is taken as 0.5."""
+    a, b = np.where(np.asarray(a) == 0, 0.5, a), np.where(np.asarray(b) == 0, 0.5, b)
+    return np.log2((a / n1) / (b / n2))
+
+
+def adjust_p(p: np.ndarray, correction: Correction) -> np.ndarray:
+    """p-values adjusted for multiple tests: none, Bonferroni, Holm, or Benjamini-Hochberg."""
+    if correction not in CORRECTIONS:
+        raise choice_error("correction", correction, CORRECTIONS)
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if correction == "none" or m == 0:
+        return p
+    if correction == "bonferroni":
+        return np.minimum(p * m, 1.0)
+    if correction == "fdr_bh":
+        return stats.false_discovery_control(p, method="bh")
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
+def keyness(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, target: str,
+            reference: str | None = None, correction: Correction = "none", min_count: int = 1) -> pd.DataFrame:
+    """Key terms of one group against the rest (or against a named ``reference`` group).
+
+    G2 is the log-likelihood of the full 2x2 table (term vs other tokens, target vs
+    reference), signed negative when the term is relatively more frequent in the
+    reference; p from chi-square with 1 df, ``p_adj`` after ``correction``; ``log_ratio``
+    is Hardie's effect size (log2 of the ratio of relative frequencies; a zero count
+    counts as 0.5, so there is no infinity). Terms seen fewer than ``min_count`` times in
+    both together are left out.
+
+    Returns ``term, g2, p, p_adj, log_ratio, n_target, n_reference, per_10k_target,
+    per_10k_reference, target, reference, n_docs_target, n_docs_reference,
+    n_tokens_target, n_tokens_reference, note``, sorted by g2 (descending), then term.
+    """
+    gc = count_groups(tokens, by)
+    t = gc.index(target)
+    if reference is None:
+        ref_rows = [k for k in range(len(gc.labels)) if k != t]
+        if not ref_rows:
+            raise AnalysisError(f"only one group ({target!r}) in column {SEPARATOR.join(gc.by)!r}: nothing to compare it with.")
+        ref_label = "rest"
+    else:
+        r = gc.index(reference)
+        if r == t:
+            raise AnalysisError(f"target and reference are both {target!r}; choose two different groups.")
+        ref_rows, ref_label = [r], reference
+    a = gc.counts[t]
+    b = gc.counts[ref_rows].sum(axis=0)
+    keep = (a + b) >= max(min_count, 1)
+    a, b, terms = a[keep], b[keep], gc.terms[keep]
+    n1, n2 = float(gc.n_tokens[t]), float(gc.n_tokens[ref_rows].sum())
+    g2 = g2_statistic(a, b, n1, n2)
+    sign = np.where(a / n1 >= b / n2, 1.0, -1.0)
+    p = stats.chi2.sf(g2, df=1)
+    docs_t, docs_r = int(gc.n_docs[t]), int(gc.n_docs[ref_rows].sum())
+    frame = pd.DataFrame({
+        "term": terms, "g2": sign * g2, "p": p, "p_adj": adjust_p(p, correction),
+        "log_ratio": log_ratio(a, b, n1, n2), "n_target": a, "n_reference": b,
+        "per_10k_target": a * PER / n1, "per_10k_reference": b * PER / n2,
+        "target": target, "reference": ref_label, "n_docs_target": docs_t, "n_docs_reference": docs_r,
+        "n_tokens_target": int(n1), "n_tokens_reference": int(n2),
+        "note": _pair_note(target, docs_t, ref_label, docs_r),
+    })
+    frame.attrs = {"by": gc.by, "target": target, "reference": ref_label, "correction": correction}
+    return frame.sort_values(["g2", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _pair_note(a_label: str, a_docs: int, b_label: str, b_docs: int) -> str:
+    single = [label for label, n in ((a_label, a_docs), (b_label, b_docs)) if n == 1]
+    return f"only 1 document behind {' and '.join(single)}: differences may be those of single articles" if single else ""
+
+
+def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", **options) -> pd.DataFrame:
+    """``keyness`` of every group against the rest, stacked (one ``target`` per group)."""
+    gc_labels = sorted(group_labels(tokens, by)[1].unique())
+    return pd.concat([keyness(tokens, by, target=label, **options) for label in gc_labels], ignore_index=True)
+
+
+def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, group_a: str, group_b: str,
+             prior_scale: float = 1.0, min_count: int = 1) -> pd.DataFrame:
+    """Fightin' Words: log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008).
+
+    The prior is the term's count over the whole table times ``prior_scale`` (alpha_w),
+    so every term seen anywhere has a positive prior and zero counts give finite values.
+    delta_w = log[(y_aw + alpha_w) / (n_a + alpha_0 - y_aw - alpha_w)] minus the same for b;
+    var = 1 / (y_aw + alpha_w) + 1 / (y_bw + alpha_w); z = delta / sqrt(var).
+
+    Returns ``term, z, log_odds, variance, n_a, n_b, per_10k_a, per_10k_b, group_a,
+    group_b, n_docs_a, n_docs_b, n_tokens_a, n_tokens_b, note``, sorted by z (descending), then term.
+    """
+    if prior_scale <= 0:
+        raise AnalysisError(f"prior_scale={prior_scale!r} is not valid; use a positive number, e.g. 1.0.")
+    gc = count_groups(tokens, by)
+    i, j = gc.index(group_a), gc.index(group_b)
+    if i == j:
+        raise AnalysisError(f"group_a and group_b are both {group_a!r}; choose two different groups.")
+    alpha = gc.counts.sum(axis=0).astype(float) * prior_scale
+    ya, yb = gc.counts[i].astype(float), gc.counts[j].astype(float)
+    keep = (ya + yb) >= max(min_count, 1)
+    alpha0 = alpha.sum()
+    na, nb = ya.sum(), yb.sum()
+    delta = (np.log((ya + alpha) / (na + alpha0 - ya - alpha)) - np.log((yb + alpha) / (nb + alpha0 - yb - alpha)))
+    variance = 1 / (ya + alpha) + 1 / (yb + alpha)
+    z = delta / np.sqrt(variance)
+    frame = pd.DataFrame({
+        "term": gc.terms, "z": z, "log_odds": delta, "variance": variance,
+        "n_a": ya.astype(np.int64), "n_b": yb.astype(np.int64), "per_10k_a": ya * PER / na, "per_10k_b": yb * PER / nb,
+        "group_a": group_a, "group_b": group_b, "n_docs_a": int(gc.n_docs[i]), "n_docs_b": int(gc.n_docs[j]),
+        "n_tokens_a": int(na), "n_tokens_b": int(nb), "note": _pair_note(group_a, int(gc.n_docs[i]), group_b, int(gc.n_docs[j])),
+    })[keep]
+    frame.attrs = {"by": gc.by, "group_a": group_a, "group_b": group_b, "prior_scale": prior_scale}
+    return frame.sort_values(["z", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- similarity
+
+def similarity(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, min_count: int = 1) -> pd.DataFrame:
+    """Similarity and vocabulary overlap between every pair of groups.
+
+    cosine: of the groups' TF-IDF vectors (as ``tfidf_terms``); jaccard: shared / all
+    terms of the two vocabularies (terms seen at least ``min_count`` times in the group).
+
+    Returns ``group_a, group_b, cosine, jaccard, shared_terms, vocab_a, vocab_b, n_docs_a,
+    n_docs_b, n_tokens_a, n_tokens_b, note``, one row per ordered pair (both directions
+    and the diagonal), sorted by group_a then group_b. ``to_square`` makes a matrix of it.
+    """
+    gc = count_groups(tokens, by)
+    vectors = _tfidf_matrix(gc)
+    norms = np.linalg.norm(vectors, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosine = (vectors @ vectors.T) / np.outer(norms, norms)
+    vocab = (gc.counts >= max(min_count, 1)).astype(np.int64)
+    shared = vocab @ vocab.T
+    sizes = vocab.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - shared
+    a, b = np.indices(shared.shape)
+    a, b = a.ravel(), b.ravel()
+    return pd.DataFrame({
+        "group_a": np.array(gc.labels, dtype=object)[a], "group_b": np.array(gc.labels, dtype=object)[b],
+        "cosine": np.nan_to_num(cosine[a, b]), "jaccard": np.where(union[a, b] > 0, shared[a, b] / np.maximum(union[a, b], 1), 0.0),
+        "shared_terms": shared[a, b], "vocab_a": sizes[a], "vocab_b": sizes[b],
+        "n_docs_a": gc.n_docs[a], "n_docs_b": gc.n_docs[b], "n_tokens_a": gc.n_tokens[a], "n_tokens_b": gc.n_tokens[b],
+        "note": [_pair_note(gc.labels[x], gc.n_docs[x], gc.labels[y], gc.n_docs[y]) if x != y else small_sample_note(gc.n_docs[x]) for x, y in zip(a, b)],
+    })
+
+
+def to_square(frame: pd.DataFrame, value: str = "cosine") -> pd.DataFrame:
+    """A square group x group matrix of one column of ``similarity``."""
+    if value not in frame.columns:
+        raise column_error(value, frame.columns, "similarity table")
+    return frame.pivot(index="group_a", columns="group_b", values=value).rename_axis(index=None, columns=None)
+
+
+# ---------------------------------------------------------------- trends
+
+def trends(tokens: pd.DataFrame, terms: Iterable[str], *, over: str = "year", by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Relative frequency of chosen terms over an ordered column (years by default), per group.
+
+    Every (group, value of ``over``, term) that exists in the data is listed, with zeros.
+    Returns ``<by columns>, <over>, term, count, n_tokens, per_10k, n_docs, note``, sorted
+    by group, ``over``, then term.
+    """
+    columns = ([by] if isinstance(by, str) else list(by or [])) + [over]
+    frame = frequencies(tokens, columns, terms=list(terms))
+    out = frame[[*columns, "term", "count", "n_tokens", "per_10k", "n_docs", "note"]]
+    return out.sort_values([*columns, "term"], kind="stable").reset_index(drop=True)

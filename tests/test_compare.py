@@ -1,0 +1,162 @@
+"""Comparison of vocabularies: statistics checked against scipy and hand counts, real findings."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+import analysis
+from analysis import compare
+from analysis.cli import main
+from conftest import SAMPLE
+
+HAND = pd.DataFrame({
+    "doc_id": ["a1", "a2", "b1", "c1"],
+    "unit_id": ["a1#p1", "a2#p1", "b1#p1", "c1#p1"],
+    "district": ["a", "a", "b", "c"],
+    "year": [2020, 2021, 2020, 2021],
+    "tokens": [["党建", "党建", "社区", "治理"], ["党建", "创新", "社区"], ["创新", "创新", "产业", "党建"], ["社区", "居民"]],
+})
+HAND["n_tokens"] = HAND.tokens.map(len)
+
+
+def reference_g2(a, b, n1, n2):
+    """An independent G2: scipy's log-likelihood test of the 2x2 table, no continuity correction."""
+    return stats.chi2_contingency(np.array([[a, n1 - a], [b, n2 - b]]), correction=False, lambda_="log-likelihood")[0]
+
+
+@pytest.mark.parametrize("a,b,n1,n2", [(10, 2, 1000, 2000), (0, 7, 500, 800), (12, 0, 300, 9000), (5, 5, 100, 100), (1, 3, 4, 7)])
+def test_g2_and_log_ratio_match_reference_formulas(a, b, n1, n2):
+    g2 = compare.g2_statistic(np.array([a]), np.array([b]), n1, n2)[0]
+    assert g2 == pytest.approx(reference_g2(a, b, n1, n2), abs=1e-9)
+    a_, b_ = (a or 0.5), (b or 0.5)
+    assert compare.log_ratio(np.array([a]), np.array([b]), n1, n2)[0] == pytest.approx(np.log2((a_ / n1) / (b_ / n2)), abs=1e-9)
+
+
+def test_keyness_on_a_hand_made_table():
+    table = analysis.keyness(HAND, "district", target="a")
+    n1, n2 = 7, 6  # tokens of a (4 + 3) and of the rest (4 + 2)
+    row = table.set_index("term")
+    for term, (a, b) in {"党建": (3, 1), "社区": (2, 1), "创新": (1, 2), "产业": (0, 1), "居民": (0, 1), "治理": (1, 0)}.items():
+        assert (row.loc[term, "n_target"], row.loc[term, "n_reference"]) == (a, b)
+        sign = 1 if a / n1 >= b / n2 else -1
+        assert row.loc[term, "g2"] == pytest.approx(sign * reference_g2(a, b, n1, n2), abs=1e-9)
+        assert row.loc[term, "p"] == pytest.approx(stats.chi2.sf(abs(row.loc[term, "g2"]), 1), abs=1e-12)
+    assert np.isfinite(table[["g2", "p", "log_ratio"]].to_numpy()).all()
+    assert list(table.g2) == sorted(table.g2, reverse=True)
+    pair = analysis.keyness(HAND, "district", target="a", reference="b").set_index("term")
+    assert (pair.loc["创新", "n_target"], pair.loc["创新", "n_reference"], pair.loc["创新", "n_tokens_reference"]) == (1, 2, 4)
+
+
+def test_multiple_testing_corrections():
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    assert compare.adjust_p(p, "bonferroni") == pytest.approx([0.04, 0.16, 0.12, 0.02])
+    assert compare.adjust_p(p, "holm") == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert compare.adjust_p(p, "fdr_bh") == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    table = analysis.keyness(HAND, "district", target="a", correction="holm")
+    assert (table.p_adj >= table.p).all()
+    with pytest.raises(analysis.AnalysisError, match="correction='sidak' is not valid"):
+        analysis.keyness(HAND, "district", target="a", correction="sidak")
+
+
+def test_log_odds_matches_the_formula():
+    table = analysis.log_odds(HAND, "district", group_a="a", group_b="b").set_index("term")
+    # (count in a, count in b, count in all three districts = the prior alpha_w)
+    counts = {"党建": (3, 1, 4), "创新": (1, 2, 3), "社区": (2, 0, 3), "治理": (1, 0, 1), "产业": (0, 1, 1), "居民": (0, 0, 1)}
+    alpha0, na, nb = 13, 7, 4
+    for term, (ya, yb, alpha) in counts.items():
+        if ya + yb == 0:
+            assert term not in table.index
+            continue
+        delta = np.log((ya + alpha) / (na + alpha0 - ya - alpha)) - np.log((yb + alpha) / (nb + alpha0 - yb - alpha))
+        var = 1 / (ya + alpha) + 1 / (yb + alpha)
+        assert table.loc[term, "log_odds"] == pytest.approx(delta, abs=1e-12)
+        assert table.loc[term, "z"] == pytest.approx(delta / np.sqrt(var), abs=1e-12)
+    assert np.isfinite(table.z).all()
+
+
+def test_frequencies_and_document_frequency():
+    freq = analysis.frequencies(HAND, "district").set_index(["group", "term"])
+    assert freq.loc[("a", "党建"), "count"] == 3 and freq.loc[("a", "党建"), "doc_freq"] == 2
+    assert freq.loc[("a", "党建"), "per_10k"] == pytest.approx(3 / 7 * 10_000)
+    assert freq.loc[("a", "党建"), "n_docs"] == 2 and freq.loc[("b", "党建"), "note"].startswith("only 1 document")
+    assert freq.loc[("a", "党建"), "note"] == ""
+    both = analysis.frequencies(HAND, ["district", "year"])
+    assert set(both.group) == {"a/2020", "a/2021", "b/2020", "c/2021"}
+    with pytest.raises(analysis.AnalysisError, match="column 'region' is not in the token table"):
+        analysis.frequencies(HAND, "region")
+
+
+def test_similarity_is_symmetric_with_a_unit_diagonal():
+    table = analysis.similarity(HAND, "district")
+    cosine = analysis.to_square(table, "cosine")
+    assert np.allclose(np.diag(cosine), 1) and np.allclose(cosine, cosine.T)
+    jac = analysis.to_square(table, "jaccard")
+    vocab = {g: set(sum(HAND[HAND.district == g].tokens, [])) for g in "abc"}
+    assert jac.loc["a", "b"] == pytest.approx(len(vocab["a"] & vocab["b"]) / len(vocab["a"] | vocab["b"]))
+
+
+def test_results_do_not_depend_on_document_order(paragraph_tokens):
+    shuffled = paragraph_tokens.sample(frac=1, random_state=7).reset_index(drop=True)
+    for func, kwargs in [(analysis.keyness, {"target": "wuzhong"}), (analysis.frequencies, {}), (analysis.similarity, {}),
+                         (analysis.tfidf_terms, {}), (analysis.log_odds, {"group_a": "sip", "group_b": "wuzhong"})]:
+        pd.testing.assert_frame_equal(func(paragraph_tokens, "district", **kwargs), func(shuffled, "district", **kwargs))
+
+
+def test_dang_jian_gong_tong_ti_is_key_for_wuzhong(paragraph_tokens):
+    slice_2022 = paragraph_tokens[paragraph_tokens.year == 2022]
+    for tokens in (slice_2022, paragraph_tokens):
+        table = analysis.keyness(tokens, "district", target="wuzhong")
+        assert "党建共同体" in list(table.term[:5])
+        assert table.note.iloc[0].startswith("only 1 document behind wuzhong")
+    xiangcheng = analysis.keyness(slice_2022, "district", target="xiangcheng")
+    assert "相城经开区" in list(xiangcheng.term[:3])
+    assert "红领经开" in list(xiangcheng.term[:25])
+    distinctive = analysis.tfidf_terms(slice_2022, "district", top=10)
+    assert "党建共同体" in set(distinctive[distinctive.group == "wuzhong"].term)
+
+
+def test_trend_of_a_slogan_over_sip_years_equals_a_hand_count(paragraph_tokens, cleaned):
+    sip = paragraph_tokens[paragraph_tokens.district == "sip"]
+    trend = analysis.trends(sip, ["红色管家", "书记项目"], over="year").set_index(["year", "term"])
+    # Hand count in the cleaned articles: 红色管家 1 (2018), 4 (2022), 2 (2025).
+    hand = {2018: 1, 2022: 4, 2025: 2}
+    for year, count in hand.items():
+        doc = cleaned.metadata.query("district == 'sip' and year == @year").doc_id.item()
+        assert cleaned.text(doc).count("红色管家") == count
+        tokens_that_year = int(sip[sip.year == year].n_tokens.sum())
+        assert trend.loc[(year, "红色管家"), "count"] == count
+        assert trend.loc[(year, "红色管家"), "per_10k"] == pytest.approx(count / tokens_that_year * 10_000)
+    assert trend.loc[(2025, "书记项目"), "count"] == 0  # absent years appear with zero
+
+
+def test_slogan_counts_list_every_entry(paragraph_tokens, lexicon):
+    table = analysis.slogan_counts(paragraph_tokens, lexicon, "district")
+    assert len(table) == len(lexicon.entries) * 3
+    row = table.set_index(["group", "term"]).loc[("wuzhong", "党建共同体")]
+    assert row["category"] == "programme" and row["count"] == 11
+
+
+def test_keyness_command_as_in_the_issue(tmp_path):
+    out = tmp_path / "k.csv"
+    result = CliRunner().invoke(main, ["-q", "keyness", "--corpus", str(SAMPLE), "--by", "district", "--target", "wuzhong", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert "党建共同体" in list(table.term[:5])
+    bad = CliRunner().invoke(main, ["-q", "keyness", "--corpus", str(SAMPLE), "--target", "suzhou"])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == "error: group (district)='suzhou' is not valid; use one of 'sip', 'wuzhong', 'xiangcheng'."
+
+
+@pytest.mark.parametrize("args", [
+    ["freq", "--by", "district,year"], ["tfidf", "--top", "5"], ["similarity", "--square", "cosine"],
+    ["trends", "--terms", "红色管家,党建", "--by", "district"], ["logodds", "--group-a", "sip", "--group-b", "wuzhong"],
+    ["slogans", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
+    ["keyness", "--correction", "fdr_bh"],
+])
+def test_every_comparison_command_runs(args):
+    result = CliRunner().invoke(main, ["-q", args[0], "--corpus", str(SAMPLE), *args[1:]])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) > 2
