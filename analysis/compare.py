@@ -4,12 +4,13 @@ Every function takes the token table of ``tokenize`` and returns a tidy DataFram
 result says how many documents and tokens stand behind each group, and its ``note`` column
 warns where a group rests on a single document.
 
-Counts are built once per call as a sparse unit x term matrix (scikit-learn's
-CountVectorizer on the token lists; vocabulary sorted, so results do not depend on the
-order of documents) and summed per group.
+Counts are built once per call as a sparse unit x term matrix (the vocabulary sorted, so
+results do not depend on the order of documents) and summed per group; TF-IDF weights
+come from scikit-learn's TfidfTransformer.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,7 +18,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
-from sklearn.feature_extraction.text import CountVectorizer
 
 from .errors import AnalysisError, choice_error, column_error
 
@@ -71,8 +71,19 @@ def small_sample_note(n_docs: int) -> str:
     return "only 1 document: a property of that article, not of its group" if n_docs == 1 else ""
 
 
-def _identity(tokens):
-    return tokens
+def unit_term_matrix(token_lists: pd.Series) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Sparse unit x term counts and the sorted vocabulary.
+
+    pandas' hash-based factorize does the counting in C: several times faster than a
+    CountVectorizer with a Python analyzer on millions of tokens.
+    """
+    lengths = token_lists.map(len).to_numpy(dtype=np.int64)
+    flat = pd.Series(list(itertools.chain.from_iterable(token_lists)), dtype=object)
+    codes, terms = pd.factorize(flat, sort=True)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    units = sparse.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, indptr), shape=(len(lengths), len(terms)))
+    units.sum_duplicates()
+    return units, np.asarray(terms, dtype=object)
 
 
 def group_labels(frame: pd.DataFrame, by: str | Sequence[str]) -> tuple[list[str], pd.Series]:
@@ -83,7 +94,9 @@ def group_labels(frame: pd.DataFrame, by: str | Sequence[str]) -> tuple[list[str
     for column in columns:
         if column not in frame.columns:
             raise column_error(column, [c for c in frame.columns if c not in ("tokens", "n_tokens", "unit_id")], "token table")
-    labels = frame[columns].astype(str).agg(SEPARATOR.join, axis=1)
+    labels = frame[columns[0]].astype(str)
+    for column in columns[1:]:  # vectorised: a row-wise join takes seconds on 100,000 units
+        labels = labels + SEPARATOR + frame[column].astype(str)
     return columns, labels
 
 
@@ -92,9 +105,7 @@ def count_groups(tokens: pd.DataFrame, by: str | Sequence[str]) -> GroupCounts:
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to compare.")
     columns, row_labels = group_labels(tokens, by)
-    vectorizer = CountVectorizer(analyzer=_identity, lowercase=False)
-    units = vectorizer.fit_transform(tokens["tokens"]).tocsr().astype(np.int64)
-    terms = vectorizer.get_feature_names_out()
+    units, terms = unit_term_matrix(tokens["tokens"])
     labels = sorted(row_labels.unique())
     position = {label: k for k, label in enumerate(labels)}
     unit_group = row_labels.map(position).to_numpy()
@@ -274,7 +285,10 @@ def keyness(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, targe
     per_10k_reference, target, reference, n_docs_target, n_docs_reference,
     n_tokens_target, n_tokens_reference, note``, sorted by g2 (descending), then term.
     """
-    gc = count_groups(tokens, by)
+    return _keyness(count_groups(tokens, by), target, reference, correction, min_count)
+
+
+def _keyness(gc: GroupCounts, target: str, reference: str | None, correction: Correction, min_count: int) -> pd.DataFrame:
     t = gc.index(target)
     if reference is None:
         ref_rows = [k for k in range(len(gc.labels)) if k != t]
@@ -312,10 +326,11 @@ def _pair_note(a_label: str, a_docs: int, b_label: str, b_docs: int) -> str:
     return f"only 1 document behind {' and '.join(single)}: differences may be those of single articles" if single else ""
 
 
-def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", **options) -> pd.DataFrame:
+def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, correction: Correction = "none",
+                min_count: int = 1) -> pd.DataFrame:
     """``keyness`` of every group against the rest, stacked (one ``target`` per group)."""
-    gc_labels = sorted(group_labels(tokens, by)[1].unique())
-    return pd.concat([keyness(tokens, by, target=label, **options) for label in gc_labels], ignore_index=True)
+    gc = count_groups(tokens, by)
+    return pd.concat([_keyness(gc, label, None, correction, min_count) for label in gc.labels], ignore_index=True)
 
 
 def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, group_a: str, group_b: str,
