@@ -24,6 +24,8 @@ from .outputs import write_cleaned, write_tokens
 from .pipeline import regenerate
 from .reading import collocations, kwic
 from .tokenize import Segmenter, TokenOptions, tokenize
+from .topics import (TopicModel, doc_topics, fit_lda, ldavis_html, prevalence, recommend_k, representative_passages,
+                     select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
     "AnalysisError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
@@ -33,4 +35,6 @@ __all__ = [
     "units", "validate_corpus", "write_cleaned", "write_tokens",
     "collocations", "frequencies", "keyness", "keyness_all", "kwic", "log_odds", "similarity",
     "slogan_counts", "tfidf_terms", "to_square", "trends",
+    "TopicModel", "doc_topics", "fit_lda", "ldavis_html", "prevalence", "recommend_k",
+    "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
 ]

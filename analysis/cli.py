@@ -11,12 +11,12 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import __version__, compare, reading
-from .clean import clean
+from . import __version__, compare, reading, topics
+from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, suggest_terms
-from .outputs import TOKEN_FORMATS, check_extension, write_cleaned, write_table, write_tokens
+from .outputs import TOKEN_FORMATS, check_extension, refuse_inside, write_cleaned, write_table, write_tokens
 from .pipeline import regenerate
 from .tokenize import resolve_lexicon, tokenize
 
@@ -351,6 +351,89 @@ def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min
     check_extension(out)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(reading.collocations(tokens, term, window=window, min_count=min_count, by=_split(by)), out)
+
+
+# ---------------------------------------------------------------- topic commands
+
+def _int_list(value: str) -> list[int]:
+    """'2-8' or '2,4,6' -> integers."""
+    try:
+        if "-" in value:
+            low, high = value.split("-", 1)
+            return list(range(int(low), int(high) + 1))
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise AnalysisError(f"{value!r} is not a list of whole numbers; write e.g. 2-8 or 0,1,2.") from None
+
+
+@main.group("topics")
+def topics_group():
+    """LDA topic models: choose K, fit, check stability."""
+
+
+def _topic_options(func):
+    func = click.option("--passes", default=20, show_default=True)(func)
+    func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
+    func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
+    func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
+    return _corpus_options(_lexicon_option(func))
+
+
+@topics_group.command("select")
+@_topic_options
+@click.option("--ks", default="2-8", show_default=True, help="Values of K: a range 2-8 or a list 3,5,7.")
+@click.option("--seeds", default="0,1,2", show_default=True)
+@click.option("--workers", default=1, show_default=True, help="Processes; results do not depend on it.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, ks, seeds, workers, out, **options):
+    """Coherence (c_v, c_npmi) and perplexity for every K and seed; recommends a K."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    table = topics.select_k(tokens, _int_list(ks), _int_list(seeds), workers=workers, progress=ctx.obj["progress"],
+                            no_below=no_below, no_above=no_above, passes=passes)
+    _show_or_write(table, out)
+    click.echo("recommended: " + topics.recommend_k(table)[1], err=True)
+
+
+@topics_group.command("fit")
+@_topic_options
+@click.option("--k", required=True, type=int)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--by", default="district", show_default=True, help="Groups for topic prevalence, comma-separated.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the model, tables and topics.html.")
+@click.pass_context
+@_friendly
+def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, out, **options):
+    """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    refuse_inside(out, corpus_path)
+    model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
+    model.save(out / "model")
+    write_table(topics.topic_terms(model, 15, method="relevance"), out / "topic_terms.csv")
+    texts = units(clean(corpus, progress=False), unit)
+    write_table(topics.representative_passages(model, texts, n=5), out / "passages.csv")
+    write_table(topics.prevalence(model, _split(by), seed=seed), out / "prevalence.csv")
+    topics.ldavis_html(model, out / "topics.html")
+    for label in topics.topic_labels(model, 5).values():
+        click.echo(label)
+    click.echo(f"wrote the model, topic_terms.csv, passages.csv, prevalence.csv and topics.html to {out}", err=True)
+
+
+@topics_group.command("stability")
+@_topic_options
+@click.option("--k", required=True, type=int)
+@click.option("--seeds", default="0,1,2,3,4", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seeds, out, **options):
+    """How well each topic reappears across seeds (Hungarian-aligned cosine similarity)."""
+    check_extension(out)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _show_or_write(topics.topic_stability(tokens, k, _int_list(seeds), progress=ctx.obj["progress"],
+                                          no_below=no_below, no_above=no_above, passes=passes), out)
 
 
 @main.command("figures")

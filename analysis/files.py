@@ -25,6 +25,8 @@ _BOMS = [
 
 
 TABLE_FORMATS = (".csv", ".parquet")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class DecodeError(ValueError):
@@ -92,6 +94,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; outputs are ordinary files
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -1,0 +1,439 @@
+"""Topic models: gensim LDA with a fixed seed, choice of K, stability, prevalence, reading.
+
+Units (paragraphs by default) are the LDA documents: five articles are too few. Results
+are reproducible bit for bit: units are sorted before the dictionary is built (term ids
+follow arrival order), every random step takes an explicit seed, and only the single-core
+LdaModel is used (LdaMulticore is not reproducible: measured differences up to 1.8e-4).
+Topics are numbered from 1 in every output.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from gensim.corpora import Dictionary
+from gensim.models import CoherenceModel, LdaModel
+from gensim.models.callbacks import Metric
+from scipy.optimize import linear_sum_assignment
+
+from .compare import group_labels, small_sample_note
+from .errors import AnalysisError, choice_error
+from .progress import progress_bar
+
+TermMethod = Literal["probability", "relevance", "frex"]
+TERM_METHODS = ("probability", "relevance", "frex")
+COHERENCE = ("c_v", "c_npmi", "u_mass")
+#: Fitting parameters and their defaults, chosen for a small corpus of paragraphs.
+DEFAULTS = {"passes": 20, "iterations": 400, "alpha": "symmetric", "eta": None, "no_below": 2,
+            "no_above": 0.5, "keep_n": 100_000, "chunksize": 2000}
+
+
+@dataclass
+class TopicModel:
+    """A fitted LDA model with everything needed to read, reuse and cite it.
+
+    lda: the gensim model; dictionary: its vocabulary; units: one row per fitted unit
+    (``doc_id, unit_id`` and metadata); params: k, seed and fitting options; provenance:
+    the token table's attrs (corpus and lexicon hashes, tokenisation options).
+    """
+
+    lda: LdaModel
+    dictionary: Dictionary
+    units: pd.DataFrame
+    bow: list = field(repr=False)
+    params: dict
+    provenance: dict
+    _theta: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def k(self) -> int:
+        return self.params["k"]
+
+    def topic_term_matrix(self) -> np.ndarray:
+        """K x V topic-term probabilities (phi)."""
+        return self.lda.get_topics().astype(np.float64)
+
+    def doc_topic_matrix(self) -> np.ndarray:
+        """Units x K topic shares (theta), inferred with the model's seed, so repeated calls
+        and reloaded models give the same numbers."""
+        if self._theta is None:
+            self.lda.random_state = np.random.RandomState(self.params["seed"])
+            gamma, _ = self.lda.inference(self.bow)
+            self._theta = gamma / gamma.sum(axis=1, keepdims=True)
+        return self._theta
+
+    def save(self, folder: str | Path) -> Path:
+        """Save model, dictionary, units and parameters into ``folder`` (replaced as a whole)."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            self.lda.save(str(tmp / "lda.model"))
+            self.dictionary.save(str(tmp / "dictionary.dict"))
+            self.units.to_parquet(tmp / "units.parquet", index=False)
+            meta = {"params": self.params, "provenance": self.provenance}
+            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "TopicModel":
+        """Load a model saved with ``save``."""
+        folder = Path(folder)
+        if not (folder / "meta.json").is_file():
+            raise AnalysisError(f"{folder}: not a saved topic model (no meta.json); give the folder written by save().")
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        dictionary = Dictionary.load(str(folder / "dictionary.dict"))
+        units = pd.read_parquet(folder / "units.parquet")
+        tokens = units.pop("tokens").map(list)
+        return cls(lda=LdaModel.load(str(folder / "lda.model")), dictionary=dictionary, units=units,
+                   bow=[dictionary.doc2bow(t) for t in tokens], params=meta["params"], provenance=meta["provenance"])
+
+
+class _EpochBar(Metric):
+    """A gensim callback that advances a progress bar once per pass."""
+
+    def __init__(self, bar):
+        self.bar, self.logger, self.title = bar, None, "progress"
+
+    def get_value(self, **kwargs):
+        self.bar.update(1)
+        return 0.0
+
+
+# ---------------------------------------------------------------- fitting
+
+def _check_k(k, n_units: int) -> None:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 2:
+        raise AnalysisError(f"k={k!r} is not valid; use a whole number of topics, 2 or more.")
+    if k > n_units:
+        raise AnalysisError(f"k={k} is larger than the {n_units} units with tokens; use fewer topics or smaller units (unit='sentence').")
+
+
+def prepare(tokens: pd.DataFrame, *, no_below: int = 2, no_above: float = 0.5, keep_n: int = 100_000):
+    """Sorted units, filtered dictionary and bag-of-words; units left empty are dropped.
+
+    Returns (units frame with ``tokens``, Dictionary, bow list). Raises AnalysisError when
+    no term survives the filter.
+    """
+    if tokens.empty:
+        raise AnalysisError("the token table is empty: nothing to model.")
+    units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
+    lists = [list(t) for t in units["tokens"]]
+    dictionary = Dictionary(lists)
+    dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n)
+    if len(dictionary) == 0:
+        raise AnalysisError(f"no term is left after filtering the vocabulary (no_below={no_below}: terms in fewer units "
+                            f"are dropped; no_above={no_above}: terms in a larger share of units are dropped); "
+                            "lower no_below or raise no_above.")
+    bow = [dictionary.doc2bow(t) for t in lists]
+    keep = [k for k, b in enumerate(bow) if b]
+    units = units.iloc[keep].reset_index(drop=True)
+    return units, dictionary, [bow[k] for k in keep]
+
+
+def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = True, **options) -> TopicModel:
+    """Fit gensim's LdaModel on the units of a token table.
+
+    k: topics (2 or more, at most the number of units). seed: the model's random state.
+    options: ``passes, iterations, alpha, eta, chunksize`` (LdaModel) and ``no_below,
+    no_above, keep_n`` (vocabulary filter); defaults in ``DEFAULTS``.
+    Same tokens, k, seed and options give the same topics, bit for bit.
+    """
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise AnalysisError(f"unknown option(s) {', '.join(sorted(unknown))}; use {', '.join(DEFAULTS)}.")
+    params = {"k": int(k) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else k, "seed": seed, **DEFAULTS, **options}
+    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
+    _check_k(params["k"], len(bow))
+    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={seed}", progress, total=params["passes"])
+    callbacks = [_EpochBar(bar)] if progress else None
+    lda = LdaModel(corpus=bow, id2word=dictionary, num_topics=params["k"], random_state=seed, passes=params["passes"],
+                   iterations=params["iterations"], alpha=params["alpha"], eta=params["eta"], chunksize=params["chunksize"],
+                   eval_every=None, callbacks=callbacks)
+    lda.callbacks = None  # the progress bar is not part of the model
+    if progress:
+        bar.close()
+    return TopicModel(lda=lda, dictionary=dictionary, units=units, bow=bow, params=params, provenance=dict(tokens.attrs))
+
+
+# ---------------------------------------------------------------- reading topics
+
+def topic_terms(model: TopicModel, n: int = 10, *, method: TermMethod = "probability", lambda_: float = 0.6,
+                frex_weight: float = 0.5) -> pd.DataFrame:
+    """Top terms of every topic.
+
+    method: ``probability`` (phi), ``relevance`` (Sievert & Shirley 2014: lambda log phi +
+    (1 - lambda) log(phi / p(term)), as in LDAvis) or ``frex`` (Roberts et al.: harmonic mean
+    of the ranks of frequency and exclusivity, weight ``frex_weight`` on exclusivity).
+
+    Returns ``topic, rank, term, weight, probability`` (weight: the score ranked by),
+    sorted by topic and rank; ties broken by term.
+    """
+    if method not in TERM_METHODS:
+        raise choice_error("method", method, TERM_METHODS)
+    phi = model.topic_term_matrix()
+    terms = np.array([model.dictionary[i] for i in range(len(model.dictionary))], dtype=object)
+    if method == "probability":
+        score = phi
+    elif method == "relevance":
+        marginal = _term_marginal(model)
+        score = lambda_ * np.log(phi) + (1 - lambda_) * np.log(phi / marginal[None, :])
+    else:
+        exclusivity = phi / phi.sum(axis=0, keepdims=True)
+        freq_rank = (np.argsort(np.argsort(phi, axis=1), axis=1) + 1) / phi.shape[1]
+        excl_rank = (np.argsort(np.argsort(exclusivity, axis=1), axis=1) + 1) / phi.shape[1]
+        score = 1 / (frex_weight / excl_rank + (1 - frex_weight) / freq_rank)
+    rows = []
+    for topic in range(phi.shape[0]):
+        order = np.lexsort((terms, -score[topic]))[:n]
+        rows += [(topic + 1, rank, terms[t], float(score[topic, t]), float(phi[topic, t])) for rank, t in enumerate(order, 1)]
+    return pd.DataFrame(rows, columns=["topic", "rank", "term", "weight", "probability"])
+
+
+def _term_marginal(model: TopicModel) -> np.ndarray:
+    """p(term) in the fitted corpus."""
+    counts = np.zeros(len(model.dictionary))
+    for bow in model.bow:
+        for term_id, count in bow:
+            counts[term_id] += count
+    return counts / counts.sum()
+
+
+def topic_labels(model: TopicModel, n: int = 3, method: TermMethod = "relevance") -> dict[int, str]:
+    """A short label per topic from its top terms, e.g. ``{1: "1 社区/居民/治理"}``."""
+    table = topic_terms(model, n, method=method)
+    return {t: f"{t} " + "/".join(g.term) for t, g in table.groupby("topic")}
+
+
+def doc_topics(model: TopicModel) -> pd.DataFrame:
+    """Topic shares of every fitted unit, long format: ``doc_id, unit_id, topic, weight``."""
+    theta = model.doc_topic_matrix()
+    n, k = theta.shape
+    return pd.DataFrame({"doc_id": np.repeat(model.units["doc_id"].to_numpy(), k),
+                         "unit_id": np.repeat(model.units["unit_id"].to_numpy(), k),
+                         "topic": np.tile(np.arange(1, k + 1), n), "weight": theta.ravel()})
+
+
+def representative_passages(model: TopicModel, texts: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The units that weigh most on each topic, with their text.
+
+    texts: a frame with ``unit_id`` and ``text`` (``analysis.units(cleaned, unit)`` for
+    the unit the model was fitted on). Returns ``topic, rank, doc_id, unit_id, <district,
+    year if present>, weight, text``.
+    """
+    theta = model.doc_topic_matrix()
+    text_of = dict(zip(texts["unit_id"], texts["text"]))
+    missing = [u for u in model.units["unit_id"][:5] if u not in text_of]
+    if missing:
+        raise AnalysisError(f"unit {missing[0]!r} has no text in the given table; pass analysis.units(cleaned, "
+                            f"{model.provenance.get('options', {}).get('unit', 'paragraph')!r}).")
+    extra = [c for c in ("district", "year") if c in model.units.columns]
+    rows = []
+    for topic in range(theta.shape[1]):
+        order = np.lexsort((model.units["unit_id"].to_numpy(), -theta[:, topic]))[:n]
+        for rank, u in enumerate(order, 1):
+            unit = model.units.iloc[u]
+            rows.append({"topic": topic + 1, "rank": rank, "doc_id": unit["doc_id"], "unit_id": unit["unit_id"],
+                         **{c: unit[c] for c in extra}, "weight": float(theta[u, topic]), "text": text_of[unit["unit_id"]]})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- prevalence
+
+def prevalence(model: TopicModel, by: str | Sequence[str] = "district", *, n_boot: int = 1000, ci: float = 0.95,
+               seed: int = 0) -> pd.DataFrame:
+    """Mean topic share per group, with percentile bootstrap intervals over units.
+
+    Returns ``<by columns>, group, topic, share, ci_low, ci_high, n_units, n_docs, note``,
+    sorted by group and topic.
+    """
+    if not 0 < ci < 1:
+        raise AnalysisError(f"ci={ci!r} is not valid; use a level between 0 and 1, e.g. 0.95.")
+    if n_boot < 1:
+        raise AnalysisError(f"n_boot={n_boot!r} is not valid; use 1 or more resamples, e.g. 1000.")
+    theta = model.doc_topic_matrix()
+    columns, labels = group_labels(model.units, by)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in sorted(labels.unique()):
+        mask = (labels == label).to_numpy()
+        group_theta = theta[mask]
+        means = _bootstrap_means(group_theta, n_boot, rng)
+        low, high = np.quantile(means, [(1 - ci) / 2, 1 - (1 - ci) / 2], axis=0)
+        n_docs = model.units.loc[mask, "doc_id"].nunique()
+        keys = model.units.loc[mask, columns].iloc[0]
+        for topic in range(theta.shape[1]):
+            rows.append({**keys.to_dict(), "group": label, "topic": topic + 1, "share": float(group_theta[:, topic].mean()),
+                         "ci_low": float(low[topic]), "ci_high": float(high[topic]), "n_units": int(mask.sum()),
+                         "n_docs": int(n_docs), "note": small_sample_note(n_docs)})
+    return pd.DataFrame(rows)
+
+
+def _bootstrap_means(theta: np.ndarray, n_boot: int, rng: np.random.Generator, batch: int = 100) -> np.ndarray:
+    """Means of ``n_boot`` resamples (with replacement) of the rows of theta, in batches."""
+    n = len(theta)
+    out = []
+    for start in range(0, n_boot, batch):
+        size = min(batch, n_boot - start)
+        weights = rng.multinomial(n, np.full(n, 1 / n), size=size)
+        out.append(weights @ theta / n)
+    return np.vstack(out)
+
+
+# ---------------------------------------------------------------- choosing K
+
+def _fit_and_score(args: tuple) -> dict:
+    """One (k, seed) fit scored by coherence and perplexity; runs in a worker process."""
+    tokens, k, seed, measures, topn, options = args
+    model = fit_lda(tokens, k=k, seed=seed, progress=False, **options)
+    lists = [list(t) for t in model.units["tokens"]]
+    tops = [[model.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=topn)] for t in range(k)]
+    row = {"k": k, "seed": seed}
+    for measure in measures:
+        cm = CoherenceModel(topics=tops, texts=lists, dictionary=model.dictionary, coherence=measure, topn=topn, processes=1)
+        row[measure] = float(cm.get_coherence())
+    model.lda.random_state = np.random.RandomState(seed)
+    bound = model.lda.log_perplexity(model.bow)
+    row["perplexity"] = float(np.exp2(-bound))
+    return row
+
+
+def _run(tasks: list[tuple], workers: int, desc: str, progress: bool) -> list:
+    """Apply ``_fit_and_score`` to tasks in order, in this process or in worker processes."""
+    if workers == 1:
+        return [_fit_and_score(t) for t in progress_bar(tasks, desc, progress)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        return list(progress_bar(pool.imap(_fit_and_score, tasks), desc, progress, total=len(tasks)))
+
+
+def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2), *,
+             coherence: Sequence[str] = ("c_v", "c_npmi"), topn: int = 10, workers: int = 1, progress: bool = True,
+             **options) -> pd.DataFrame:
+    """Fit every K with every seed; score each by coherence (gensim CoherenceModel) and perplexity.
+
+    Perplexity is in-sample (2^-bound on the fitted units): lower is better, but it keeps
+    falling with K, so coherence is what ``recommend_k`` uses. workers: processes; the
+    results are the same for any number of workers.
+
+    Returns ``k, seed, <coherence measures>, perplexity``, sorted by k and seed.
+    """
+    ks, seeds = sorted(set(ks)), sorted(set(seeds))
+    bad = [m for m in coherence if m not in COHERENCE]
+    if bad:
+        raise choice_error("coherence", bad[0], COHERENCE)
+    if not isinstance(workers, int) or workers < 1:
+        raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
+    n_units = len(prepare(tokens, **{o: options.get(o, DEFAULTS[o]) for o in ("no_below", "no_above", "keep_n")})[2])
+    for k in ks:
+        _check_k(k, n_units)
+    tasks = [(tokens, k, seed, tuple(coherence), topn, options) for k in ks for seed in seeds]
+    return pd.DataFrame(_run(tasks, workers, "choosing K", progress))
+
+
+def recommend_k(selection: pd.DataFrame, measure: str = "c_v") -> tuple[int, str]:
+    """The K with the highest mean ``measure`` over seeds (the smaller K on a tie), and why."""
+    if measure not in selection.columns:
+        raise choice_error("measure", measure, [c for c in selection.columns if c in COHERENCE])
+    summary = selection.groupby("k")[measure].agg(["mean", "std", "count"]).reset_index()
+    best = summary.sort_values(["mean", "k"], ascending=[False, True], kind="stable").iloc[0]
+    runner = summary[summary.k != best.k].sort_values("mean", ascending=False)
+    reason = (f"K={int(best.k)} has the highest mean {measure} ({best['mean']:.3f} ± {0 if np.isnan(best['std']) else best['std']:.3f} "
+              f"over {int(best['count'])} seeds)")
+    if len(runner):
+        reason += f"; next best K={int(runner.iloc[0].k)} ({runner.iloc[0]['mean']:.3f})"
+    return int(best.k), reason
+
+
+# ---------------------------------------------------------------- stability
+
+def align_topics(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hungarian matching of topics by cosine similarity of their term distributions.
+
+    Returns (for each reference topic, the matched topic of ``other``; their similarity).
+    """
+    ref = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+    oth = other / np.linalg.norm(other, axis=1, keepdims=True)
+    similarity = ref @ oth.T
+    rows, cols = linear_sum_assignment(-similarity)
+    order = np.argsort(rows)
+    return cols[order], similarity[rows[order], cols[order]]
+
+
+def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), *, topn: int = 10,
+                    progress: bool = True, **options) -> pd.DataFrame:
+    """How well each topic of the first seed's model reappears in the models of the other seeds.
+
+    Topics are aligned by Hungarian matching on cosine similarity of topic-term vectors.
+    Returns one row per topic of the reference (first) seed: ``topic, top_terms,
+    mean_similarity, min_similarity, mean_top_overlap`` (Jaccard of the top ``topn`` terms)
+    and ``n_runs``.
+    """
+    seeds = list(dict.fromkeys(seeds))
+    if len(seeds) < 2:
+        raise AnalysisError("topic_stability needs at least two seeds, e.g. seeds=(0, 1, 2, 3, 4).")
+    models = [fit_lda(tokens, k=k, seed=s, progress=False, **options) for s in progress_bar(seeds, f"stability k={k}", progress)]
+    reference = models[0]
+    vocab = [reference.dictionary[i] for i in range(len(reference.dictionary))]
+
+    def top_sets(model):
+        return [set(model.topic_term_matrix()[t].argsort()[::-1][:topn]) for t in range(k)]
+
+    ref_phi, ref_tops = reference.topic_term_matrix(), top_sets(reference)
+    sims, overlaps = [], []
+    for model in models[1:]:
+        match, sim = align_topics(ref_phi, model.topic_term_matrix())
+        tops = top_sets(model)
+        sims.append(sim)
+        overlaps.append([len(ref_tops[t] & tops[m]) / len(ref_tops[t] | tops[m]) for t, m in enumerate(match)])
+    sims, overlaps = np.array(sims), np.array(overlaps)
+    return pd.DataFrame({
+        "topic": np.arange(1, k + 1),
+        "top_terms": ["/".join(vocab[i] for i in ref_phi[t].argsort()[::-1][:5]) for t in range(k)],
+        "mean_similarity": sims.mean(axis=0), "min_similarity": sims.min(axis=0),
+        "mean_top_overlap": overlaps.mean(axis=0), "n_runs": len(models),
+    })
+
+
+# ---------------------------------------------------------------- interactive page
+
+def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -> Path:
+    """Write an interactive pyLDAvis page that works offline (d3 and LDAvis inlined).
+
+    Topic numbers in the page are the model's (not re-sorted by size).
+    """
+    import pyLDAvis
+    from pyLDAvis import urls
+
+    from .files import write_text_atomic
+
+    phi = model.topic_term_matrix()
+    theta = model.doc_topic_matrix()
+    lengths = np.array([sum(c for _, c in b) for b in model.bow])
+    term_frequency = _term_marginal(model) * lengths.sum()
+    vocab = [model.dictionary[i] for i in range(len(model.dictionary))]
+    data = pyLDAvis.prepare(phi, theta, lengths, vocab, term_frequency, mds="pcoa", n_jobs=1, sort_topics=False, start_index=1)
+    assets = {name: Path(p).read_text(encoding="utf-8") for name, p in
+              (("d3", urls.D3_LOCAL), ("ldavis", urls.LDAVIS_LOCAL), ("css", urls.LDAVIS_CSS_LOCAL))}
+    payload = data.to_json().replace("</", "<\\/")
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n"
+            f"<style>{assets['css']}</style>\n<script>{assets['d3']}</script>\n<script>{assets['ldavis']}</script>\n"
+            "</head><body>\n<div id=\"ldavis_el\" style=\"background-color:white;\"></div>\n"
+            f"<script>var ldavis_data = {payload};\nnew LDAvis(\"#ldavis_el\", ldavis_data);</script>\n</body></html>\n")
+    write_text_atomic(Path(path), page)
+    return Path(path)

@@ -1,0 +1,175 @@
+"""Topic models: reproducibility, recognisable topics, choice of K, stability, prevalence, LDAvis."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from analysis import topics
+
+FAST = {"passes": 10, "iterations": 200}
+
+
+@pytest.fixture(scope="module")
+def model(paragraph_tokens):
+    return topics.fit_lda(paragraph_tokens, k=4, seed=1, progress=False)
+
+
+def test_same_seed_same_topics_bit_for_bit(paragraph_tokens, model):
+    again = topics.fit_lda(paragraph_tokens, k=4, seed=1, progress=False)
+    assert np.array_equal(model.topic_term_matrix(), again.topic_term_matrix())
+    assert np.array_equal(model.doc_topic_matrix(), again.doc_topic_matrix())
+    shuffled = paragraph_tokens.sample(frac=1, random_state=3)
+    shuffled.attrs = paragraph_tokens.attrs
+    assert np.array_equal(topics.fit_lda(shuffled, k=4, seed=1, progress=False).topic_term_matrix(), model.topic_term_matrix())
+    other = topics.fit_lda(paragraph_tokens, k=4, seed=2, progress=False)
+    assert not np.array_equal(other.topic_term_matrix(), model.topic_term_matrix())
+
+
+def test_topics_separate_governance_from_industry(model):
+    terms = topics.topic_terms(model, 10, method="relevance")
+    tops = {t: set(g.term) for t, g in terms.groupby("topic")}
+    governance = [t for t, s in tops.items() if len(s & {"社区", "居民", "治理", "服务"}) >= 2]
+    industry = [t for t, s in tops.items() if len(s & {"产业", "企业", "创新", "集群", "发展"}) >= 2]
+    assert governance and industry and not set(governance) & set(industry)
+
+
+def test_topic_terms_methods(model):
+    for method in ("probability", "relevance", "frex"):
+        table = topics.topic_terms(model, 5, method=method)
+        assert list(table.columns) == ["topic", "rank", "term", "weight", "probability"]
+        assert len(table) == 20 and table.groupby("topic").weight.apply(lambda w: w.is_monotonic_decreasing).all()
+    with pytest.raises(analysis.AnalysisError, match="method='lift' is not valid"):
+        topics.topic_terms(model, method="lift")
+
+
+def test_doc_topics_and_passages(model, cleaned):
+    shares = topics.doc_topics(model)
+    assert list(shares.columns) == ["doc_id", "unit_id", "topic", "weight"]
+    assert np.allclose(shares.groupby("unit_id").weight.sum(), 1)
+    passages = topics.representative_passages(model, analysis.units(cleaned, "paragraph"), n=2)
+    assert len(passages) == 8 and {"district", "year", "text"} <= set(passages.columns)
+    best = shares.sort_values("weight", ascending=False).drop_duplicates("topic").set_index("topic")
+    for row in passages[passages["rank"] == 1].itertuples():
+        assert row.weight == pytest.approx(best.loc[row.topic, "weight"])
+        assert row.text in cleaned.text(row.doc_id)
+
+
+def test_save_and_load_give_the_same_model(model, tmp_path):
+    folder = model.save(tmp_path / "lda")
+    loaded = topics.TopicModel.load(folder)
+    assert np.array_equal(loaded.topic_term_matrix(), model.topic_term_matrix())
+    assert np.array_equal(loaded.doc_topic_matrix(), model.doc_topic_matrix())
+    assert loaded.params == model.params and loaded.provenance["corpus_hash"] == model.provenance["corpus_hash"]
+    with pytest.raises(analysis.AnalysisError, match="not a saved topic model"):
+        topics.TopicModel.load(tmp_path)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"k": 1}, "k=1 is not valid; use a whole number of topics, 2 or more."),
+    ({"k": 2.5}, "k=2.5 is not valid"),
+    ({"k": 500}, "k=500 is larger than the 115 units with tokens"),
+    ({"k": 3, "no_below": 1000}, "no term is left after filtering the vocabulary"),
+    ({"k": 3, "passess": 3}, "unknown option(s) passess"),
+])
+def test_bad_parameters_give_one_clear_error(paragraph_tokens, kwargs, message):
+    with pytest.raises(analysis.AnalysisError) as err:
+        topics.fit_lda(paragraph_tokens, progress=False, **kwargs)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_select_k_recommends_with_a_reason_and_workers_change_nothing(paragraph_tokens):
+    one = topics.select_k(paragraph_tokens, ks=[2, 3], seeds=[0, 1], progress=False, **FAST)
+    two = topics.select_k(paragraph_tokens, ks=[2, 3], seeds=[0, 1], workers=2, progress=False, **FAST)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one.columns) == ["k", "seed", "c_v", "c_npmi", "perplexity"] and len(one) == 4
+    k, reason = topics.recommend_k(one)
+    means = one.groupby("k").c_v.mean()
+    assert k == means.idxmax() and reason.startswith(f"K={k} has the highest mean c_v")
+    with pytest.raises(analysis.AnalysisError, match="k=1 is not valid"):
+        topics.select_k(paragraph_tokens, ks=[1, 2], progress=False)
+
+
+def test_stability_aligns_topics_across_seeds(paragraph_tokens):
+    table = topics.topic_stability(paragraph_tokens, 3, seeds=[0, 1, 2], progress=False, **FAST)
+    assert list(table.topic) == [1, 2, 3] and (table.n_runs == 3).all()
+    assert ((table.min_similarity <= table.mean_similarity) & (table.mean_similarity <= 1 + 1e-9)).all()
+    phi = np.random.default_rng(0).dirichlet(np.ones(50), 4)
+    match, similarity = topics.align_topics(phi, phi[[2, 0, 3, 1]])
+    assert list(match) == [1, 3, 0, 2] and np.allclose(similarity, 1)
+
+
+# ---------------------------------------------------------------- planted mixtures
+
+def planted_tokens(n_units: int, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Units drawn from three topics with disjoint vocabularies, in two groups with known mixtures."""
+    rng = np.random.default_rng(seed)
+    vocab = {t: [f"{name}{i:02d}" for i in range(30)] for t, name in enumerate(["社区", "产业", "党建"])}
+    mixtures = {"a": np.array([0.6, 0.3, 0.1]), "b": np.array([0.1, 0.3, 0.6])}
+    rows = []
+    for group, mix in mixtures.items():
+        for u in range(n_units):
+            theta = rng.dirichlet(mix * 2)  # paragraphs lean to one topic, as real ones do
+            topics_ = rng.choice(3, size=60, p=theta)
+            rows.append({"doc_id": f"{group}{u // 10:03d}", "unit_id": f"{group}{u:04d}", "district": group,
+                         "tokens": [vocab[t][rng.integers(30)] for t in topics_]})
+    return pd.DataFrame(rows), mixtures
+
+
+@pytest.mark.parametrize("n_units,tolerance", [(60, 0.08), (240, 0.04)])
+def test_prevalence_recovers_planted_shares(n_units, tolerance):
+    tokens, mixtures = planted_tokens(n_units)
+    model = topics.fit_lda(tokens, k=3, seed=0, progress=False, no_above=1.0, passes=20, iterations=100)
+    words = topics.topic_terms(model, 10)
+    planted_of = {t: ["社区", "产业", "党建"].index(g.term.iloc[0][:2]) for t, g in words.groupby("topic")}
+    assert sorted(planted_of.values()) == [0, 1, 2]
+    table = topics.prevalence(model, "district", n_boot=500, seed=0)
+    for row in table.itertuples():
+        assert row.ci_low <= row.share <= row.ci_high
+        assert row.share == pytest.approx(mixtures[row.district][planted_of[row.topic]], abs=tolerance)
+
+
+def test_intervals_shrink_as_units_grow():
+    widths = []
+    for n in (40, 320):
+        tokens, _ = planted_tokens(n, seed=1)
+        model = topics.fit_lda(tokens, k=3, seed=0, progress=False, no_above=1.0, passes=20, iterations=100)
+        table = topics.prevalence(model, "district", n_boot=400, seed=0)
+        widths.append((table.ci_high - table.ci_low).mean())
+    assert widths[1] < widths[0] / 2
+
+
+def test_prevalence_on_the_sample_reports_small_groups(model):
+    table = topics.prevalence(model, "district", n_boot=200)
+    assert list(table.columns) == ["district", "group", "topic", "share", "ci_low", "ci_high", "n_units", "n_docs", "note"]
+    assert np.allclose(table.groupby("district").share.sum(), 1)
+    assert table[table.district == "wuzhong"].note.iloc[0].startswith("only 1 document")
+    assert (table[table.district == "sip"].note == "").all()
+    by_year = topics.prevalence(model, ["district", "year"], n_boot=50)
+    assert set(by_year.group) == {"sip/2018", "sip/2022", "sip/2025", "wuzhong/2022", "xiangcheng/2022"}
+
+
+# ---------------------------------------------------------------- LDAvis
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_ldavis_page_is_self_contained(model, tmp_path):
+    page = topics.ldavis_html(model, tmp_path / "topics.html").read_text(encoding="utf-8")
+    assert 'src="http' not in page and 'href="http' not in page and "<script src" not in page
+    assert page.count("<script>") == 3 and "new LDAvis(" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_ldavis_page_renders_topic_circles_offline(model, tmp_path):
+    path = topics.ldavis_html(model, tmp_path / "topics.html")
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom",
+                          path.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    circles = [f'id="ldavis_el-topic{t}"' for t in range(1, 5)]
+    assert all(c in dom for c in circles), dom[:500]
