@@ -16,13 +16,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 from .clean import clean, load_boilerplate, normalize_text, split_sentences, to_simplified, units
-from .compare import frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
+from .compare import document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
 from .errors import AnalysisError, CorpusError, LexiconError, Problem
 from .lexicon import Entry, Lexicon, audit_lexicon, load_lexicon, packaged_stopwords, parse_lexicon, suggest_terms
 from .outputs import write_cleaned, write_tokens
-from .pipeline import regenerate
-from .reading import collocations, kwic
+from .pipeline import check, load_config, regenerate
+from .reading import collocations, cooccurrence, kwic
+from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
+                      plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
+                      save_figure)
 from .tokenize import Segmenter, TokenOptions, tokenize
 from .topics import (TopicModel, doc_topics, fit_lda, ldavis_html, prevalence, recommend_k, representative_passages,
                      select_k, topic_labels, topic_stability, topic_terms)
@@ -37,4 +40,7 @@ __all__ = [
     "slogan_counts", "tfidf_terms", "to_square", "trends",
     "TopicModel", "doc_topics", "fit_lda", "ldavis_html", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
+    "check", "cooccurrence", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
+    "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
+    "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
 ]

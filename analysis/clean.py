@@ -287,7 +287,7 @@ def clean(
                "near_duplicate": near_duplicate, "boilerplate": bool(boilerplate),
                "boilerplate_rules": [[r.kind, r.pattern.pattern, r.signoff] for r in rules]}
     texts, rows = {}, []
-    for doc_id, text in progress_bar(list(corpus), "cleaning", progress):
+    for doc_id, text in progress_bar(list(corpus), "cleaning", progress, unit="doc"):
         paras, report = clean_text(text, rules=rules, normalize=normalize, simplify=simplify,
                                    boilerplate=bool(boilerplate), rejoin=rejoin, dedupe=dedupe,
                                    near_duplicate=near_duplicate)

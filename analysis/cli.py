@@ -11,13 +11,12 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import __version__, compare, reading, topics
+from . import __version__, compare, pipeline, reading, topics
 from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, suggest_terms
 from .outputs import TOKEN_FORMATS, check_extension, refuse_inside, write_cleaned, write_table, write_tokens
-from .pipeline import regenerate
 from .tokenize import resolve_lexicon, tokenize
 
 
@@ -439,11 +438,23 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
 @main.command("figures")
 @click.option("--corpus", "corpus_path", default=Path("corpus"), show_default=True, type=click.Path(path_type=Path), help="Corpus folder.")
 @click.option("--out", default=Path("figures"), show_default=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--config", type=click.Path(path_type=Path), default=None, help=f"Analysis choices [{pipeline.CONFIG_FILE} if present].")
+@click.option("--check", "check_only", is_flag=True, help="Regenerate in a temporary folder and compare with the manifest; exit 1 on any difference.")
 @click.pass_context
 @_friendly
-def figures_cmd(ctx, corpus_path, out):
+def figures_cmd(ctx, corpus_path, out, config, check_only):
     """Regenerate every table and figure from the corpus, with a manifest of their hashes."""
-    written = regenerate(corpus_path, out, progress=ctx.obj["progress"])
+    if config is None and Path(pipeline.CONFIG_FILE).is_file():
+        config = Path(pipeline.CONFIG_FILE)
+    if check_only:
+        differ = pipeline.check(corpus_path, out, config=config, progress=ctx.obj["progress"])
+        if differ:
+            click.echo(f"error: {len(differ)} file(s) differ from {out / 'manifest.json'}: {', '.join(differ)}; "
+                       "regenerate with 'analysis figures' and review the change.", err=True)
+            sys.exit(1)
+        click.echo(f"ok: every file in {out} is identical to a fresh regeneration")
+        return
+    written = pipeline.regenerate(corpus_path, out, config=config, progress=ctx.obj["progress"])
     click.echo(f"wrote {len(written)} files to {out}")
 
 

@@ -134,6 +134,13 @@ def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) 
 
 # ---------------------------------------------------------------- frequencies
 
+def document_sizes(tokens: pd.DataFrame) -> pd.DataFrame:
+    """Units and tokens per document: ``doc_id, <metadata>, n_units, n_tokens``, by doc_id."""
+    meta = [c for c in tokens.columns if c not in ("unit_id", "tokens", "n_tokens", "notes")]
+    sizes = tokens.groupby("doc_id", sort=True).agg(n_units=("unit_id", "size"), n_tokens=("n_tokens", "sum")).reset_index()
+    return tokens[meta].drop_duplicates("doc_id").merge(sizes, on="doc_id").sort_values("doc_id").reset_index(drop=True)
+
+
 def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, terms: Iterable[str] | None = None,
                 min_count: int = 1) -> pd.DataFrame:
     """Term counts per group, raw and per 10,000 tokens, with document frequency.

@@ -277,7 +277,7 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpu
     problems += _check_rows(rows, lines, str(meta_path))
     texts, encodings, listed = {}, {}, set()
     root_resolved = root.resolve()
-    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress):
+    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
         at = f"{meta_path} line {line}"
         name = str(row["file"]).strip()
         target = (root / name).resolve()
@@ -330,7 +330,7 @@ def _load_table(path: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus
         return None, problems
     problems += _check_rows(rows, lines, str(path))
     texts, encodings = {}, {}
-    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress):
+    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
         text = row.pop("text")
         if not isinstance(text, str) or not text.strip():
             problems.append(Problem(f"{path} line {line}", "text is empty or only whitespace", "add the text or remove the row"))

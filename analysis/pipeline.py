@@ -1,22 +1,48 @@
-"""The driver: regenerate every table (and, as they arrive, figure) from a corpus folder.
+"""The driver: regenerate every table and figure from a corpus, with a manifest.
 
-Writes into ``out`` and records each file's sha256 with the corpus hash and versions in
-``manifest.json``, so a reader can check that published results match the corpus.
+The analysis choices (units, K, seeds, groups, terms to follow) live in one reviewed file,
+``analysis.toml``; ``DEFAULTS`` below are used for anything it leaves out. Each output's
+sha256 goes into ``manifest.json`` with the corpus and lexicon hashes, the parameters and
+package versions; ``check`` regenerates in a temporary folder and compares.
+Tokenisation and topic models are cached, so a second run with an unchanged corpus is quick.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import platform
+import sys
+import tempfile
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
-from .clean import clean
+import pandas as pd
+
+from . import compare, figures, reading, topics
+from .clean import clean, units
 from .corpus import load_corpus
+from .errors import AnalysisError
 from .files import sha256_file, write_table, write_text_atomic
 from .outputs import refuse_inside
+from .tokenize import cache_dir, resolve_lexicon, tokenize
 
-#: Packages whose versions can change results; recorded in the manifest.
-TRACKED_PACKAGES = ("analysis", "jieba", "gensim", "scikit-learn", "matplotlib", "pandas", "numpy", "scipy", "opencc")
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "analysis.toml"
+TRACKED_PACKAGES = ("analysis", "jieba", "gensim", "scikit-learn", "matplotlib", "pandas", "numpy", "scipy",
+                    "opencc", "pyLDAvis", "networkx", "mplfonts")
+DEFAULTS = {
+    "tokens": {"unit": "paragraph", "lexicon": "auto"},
+    "compare": {"district_year": 2022, "trend_group": "sip", "trend_terms": ["党建", "三个哪里", "红色管家", "书记项目", "新时代"],
+                "years": [2018, 2025], "top_n": 10},
+    "topics": {"ks": [2, 3, 4, 5, 6, 7, 8], "seeds": [0, 1, 2], "k": 0, "seed": 0, "passes": 20, "no_below": 2,
+               "no_above": 0.5, "n_boot": 1000, "workers": 1, "stability_seeds": [0, 1, 2, 3, 4]},
+    "figures": {"lang": "en", "format": "png", "network_terms": 25},
+}
 
 
 def package_versions() -> dict[str, str]:
@@ -30,29 +56,204 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def regenerate(corpus_path: str | Path, out: str | Path, *, progress: bool = True) -> list[Path]:
-    """Load, clean and analyse the corpus; write every table into ``out`` with a manifest.
+def load_config(path: str | Path | None) -> dict:
+    """``DEFAULTS`` updated with the sections of ``path`` (a TOML file), if given.
 
-    Returns the paths written (the manifest last).
+    Raises AnalysisError naming an unknown section or key, or invalid TOML.
     """
+    config = copy.deepcopy(DEFAULTS)
+    if path is None:
+        return config
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: configuration file not found; check the path or leave out --config.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AnalysisError(f"{path}: not valid TOML ({exc}); fix the syntax.") from None
+    for section, values in data.items():
+        if section not in config or not isinstance(values, dict):
+            raise AnalysisError(f"{path}: unknown section [{section}]; use {', '.join(f'[{s}]' for s in config)}.")
+        unknown = set(values) - set(config[section])
+        if unknown:
+            raise AnalysisError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [{section}]; use {', '.join(config[section])}.")
+        config[section].update(values)
+    return config
+
+
+class _Writer:
+    """Writes tables and figures under ``out`` and remembers what it wrote."""
+
+    def __init__(self, out: Path, fmt: str):
+        self.out, self.fmt, self.written = out, fmt, []
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        path = self.out / "tables" / f"{name}.csv"
+        write_table(frame, path)
+        self.written.append(path)
+
+    def figure(self, name: str, fig) -> None:
+        path = self.out / f"{name}.{self.fmt}"
+        figures.save_figure(fig, path)
+        self.written.append(path)
+
+
+def _cached(key: dict, folder: str, build, load, save):
+    """Return ``load(path)`` if a result for ``key`` is cached, else build, save and return it."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
+    path = cache_dir() / folder / digest
+    if path.exists():
+        return load(path)
+    result = build()
+    save(result, path)
+    return result
+
+
+def _select(tokens: pd.DataFrame, cfg: dict, progress: bool) -> pd.DataFrame:
+    key = {"tokens": tokens.attrs, "ks": cfg["ks"], "seeds": cfg["seeds"], "passes": cfg["passes"],
+           "no_below": cfg["no_below"], "no_above": cfg["no_above"], "version": package_versions()}
+    return _cached(key, "selection",
+                   lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"], progress=progress,
+                                           passes=cfg["passes"], no_below=cfg["no_below"], no_above=cfg["no_above"]),
+                   lambda p: pd.read_parquet(p / "selection.parquet"),
+                   lambda r, p: (p.mkdir(parents=True, exist_ok=True), r.to_parquet(p / "selection.parquet", index=False)))
+
+
+def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.TopicModel:
+    key = {"tokens": tokens.attrs, "k": k, "seed": cfg["seed"], "passes": cfg["passes"], "no_below": cfg["no_below"],
+           "no_above": cfg["no_above"], "version": package_versions()}
+    return _cached(key, "models",
+                   lambda: topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, passes=cfg["passes"],
+                                          no_below=cfg["no_below"], no_above=cfg["no_above"]),
+                   topics.TopicModel.load, lambda m, p: m.save(p))
+
+
+def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
+               progress: bool = True) -> list[Path]:
+    """Load, clean, tokenise, compare and model the corpus; write every table and figure
+    into ``out`` with ``manifest.json``. Returns the paths written (the manifest last)."""
     corpus_path, out = Path(corpus_path), Path(out)
     refuse_inside(out, corpus_path)
+    cfg = load_config(config)
+    tok_cfg, cmp_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["compare"], cfg["topics"], cfg["figures"]
+    lang = fig_cfg["lang"]
+    write = _Writer(out, fig_cfg["format"])
     corpus = load_corpus(corpus_path, progress=progress)
     cleaned = clean(corpus, progress=progress)
-    tables = {
-        "tables/documents.csv": corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]),
-        "tables/removed.csv": cleaned.removed,
-    }
-    written = []
-    for name, frame in tables.items():
-        write_table(frame, out / name)
-        written.append(out / name)
+    lexicon = resolve_lexicon(corpus, tok_cfg["lexicon"])
+    tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], progress=progress)
+    write.table("documents", corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]))
+    write.table("removed", cleaned.removed)
+
+    # Corpus and lexicon
+    sizes = compare.document_sizes(tokens)
+    write.table("document_sizes", sizes)
+    write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, lang=lang))
+    if lexicon is not None:
+        from .lexicon import audit_lexicon
+
+        write.table("lexicon_audit", audit_lexicon(cleaned, lexicon=lexicon, by=["district", "year"]))
+        slogans = compare.slogan_counts(tokens, lexicon, ["district", "year"])
+        write.table("slogans", slogans)
+        write.figure("fig02_slogans_heatmap", figures.plot_slogan_heatmap(slogans, lang=lang))
+
+    # Districts in one year
+    year = cmp_cfg["district_year"]
+    slice_ = tokens[tokens["year"] == year]
+    if slice_.empty:
+        raise AnalysisError(f"analysis.toml [compare] district_year = {year}: no document of that year; choose a year of the corpus.")
+    tfidf = compare.tfidf_terms(slice_, "district", top=cmp_cfg["top_n"])
+    write.table(f"tfidf_districts_{year}", tfidf)
+    write.figure(f"fig03_distinctive_terms_{year}", figures.plot_distinctive_terms(tfidf, n=cmp_cfg["top_n"], lang=lang))
+    key_districts = compare.keyness_all(slice_, "district")
+    write.table(f"keyness_districts_{year}", key_districts)
+    write.figure(f"fig04_keyness_districts_{year}", figures.plot_keyness(key_districts, n=cmp_cfg["top_n"], lang=lang))
+
+    # One district over the years
+    group = cmp_cfg["trend_group"]
+    followed = tokens[tokens["district"] == group]
+    if followed.empty:
+        raise AnalysisError(f"analysis.toml [compare] trend_group = {group!r}: no such district; use one of {', '.join(sorted(tokens['district'].unique()))}.")
+    key_years = compare.keyness_all(followed, "year")
+    write.table(f"keyness_{group}_years", key_years)
+    write.figure(f"fig05_keyness_{group}_years", figures.plot_keyness(key_years, n=cmp_cfg["top_n"], lang=lang))
+    first, last = (str(y) for y in cmp_cfg["years"])
+    odds = compare.log_odds(followed, "year", group_a=last, group_b=first)
+    write.table(f"logodds_{group}_{last}_{first}", odds)
+    write.figure(f"fig06_logodds_{group}_{last}_{first}", figures.plot_log_odds(odds, lang=lang))
+    trends = compare.trends(followed, cmp_cfg["trend_terms"], over="year", by="district")
+    write.table(f"trends_{group}", trends)
+    write.figure(f"fig07_trends_{group}", figures.plot_trends(trends, lang=lang))
+
+    similarity = compare.similarity(tokens, ["district", "year"])
+    write.table("similarity", similarity)
+    write.figure("fig08_similarity", figures.plot_similarity(similarity, lang=lang))
+
+    # Topics
+    selection = _select(tokens, top_cfg, progress)
+    recommended, reason = topics.recommend_k(selection)
+    k = top_cfg["k"] or recommended
+    write.table("topic_selection", selection)
+    write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=lang))
+    model = _model(tokens, k, top_cfg, progress)
+    terms = topics.topic_terms(model, 10)
+    write.table("topic_terms", terms)
+    write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
+    write.figure("fig10_topic_terms", figures.plot_topic_terms(terms, lang=lang))
+    write.table("topic_passages", topics.representative_passages(model, units(cleaned, tok_cfg["unit"]), n=3))
+    labels = topics.topic_labels(model, 3)
+    for by, name in (("district", "district"), (["district", "year"], "district_year")):
+        table = topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"])
+        write.table(f"topic_prevalence_{name}", table)
+        write.figure(f"fig{11 if name == 'district' else 12}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=lang))
+    write.table("topic_stability", topics.topic_stability(tokens, k, top_cfg["stability_seeds"], progress=progress,
+                                                          passes=top_cfg["passes"], no_below=top_cfg["no_below"], no_above=top_cfg["no_above"]))
+    html = topics.ldavis_html(model, out / "topics.html", title="Topics / 主题")
+    write.written.append(html)
+
+    # Network of slogans and key terms
+    network_terms = _network_terms(tokens, lexicon, key_districts, fig_cfg["network_terms"])
+    edges = reading.cooccurrence(tokens, network_terms, min_count=2)
+    write.table("cooccurrence", edges)
+    write.figure("fig13_network", figures.plot_network(edges, lang=lang, highlight=set(lexicon.terms) if lexicon else None))
+
     manifest = {
-        "corpus": str(corpus_path),
-        "corpus_hash": corpus.hash,
-        "cleaning_hash": cleaned.hash,
+        "corpus": corpus_path.as_posix(), "corpus_hash": corpus.hash, "cleaning_hash": cleaned.hash,
+        "lexicon_hash": lexicon.hash if lexicon else "", "tokens": tokens.attrs.get("options", {}),
+        "config": cfg, "topics": {"k": k, "recommended_k": recommended, "reason": reason, "seed": top_cfg["seed"]},
         "versions": package_versions(),
-        "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in written},
+        "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(write.written)},
     }
-    write_text_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-    return written + [out / "manifest.json"]
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n")
+    return write.written + [out / "manifest.json"]
+
+
+def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame, n: int) -> list[str]:
+    """The most frequent lexicon entries (half of ``n``), then the strongest key terms."""
+    chosen: list[str] = []
+    if lexicon is not None:
+        counts = compare.frequencies(tokens, "district", terms=sorted(lexicon.terms)).groupby("term")["count"].sum()
+        chosen = list(counts[counts > 0].sort_values(ascending=False, kind="stable").index[: n // 2])
+    for term in keyness.sort_values(["g2", "term"], ascending=[False, True])["term"]:
+        if len(chosen) >= n:
+            break
+        if term not in chosen:
+            chosen.append(term)
+    return chosen
+
+
+def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
+          progress: bool = True) -> list[str]:
+    """Regenerate into a temporary folder and compare with ``out/manifest.json``.
+
+    Returns the names of files that differ, are missing or are new (empty: all identical).
+    """
+    out = Path(out)
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise AnalysisError(f"{manifest_path}: no manifest to check against; run 'analysis figures' first.")
+    recorded = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    with tempfile.TemporaryDirectory() as tmp:
+        regenerate(corpus_path, Path(tmp) / "figures", config=config, progress=progress)
+        fresh = json.loads((Path(tmp) / "figures" / "manifest.json").read_text(encoding="utf-8"))["files"]
+    return sorted(name for name in set(recorded) | set(fresh) if recorded.get(name) != fresh.get(name))

@@ -112,3 +112,22 @@ def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_do
                           "n_term": n_term, "n_tokens": n,
                           "note": small_sample_note(n_docs) if n_docs is not None else ""})
     return frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def cooccurrence(tokens: pd.DataFrame, terms: Sequence[str], *, min_count: int = 2) -> pd.DataFrame:
+    """How often pairs of ``terms`` occur in the same unit.
+
+    Returns ``term_a, term_b, count, count_a, count_b`` (units holding both; holding each),
+    for pairs seen together at least ``min_count`` times, sorted by count then terms.
+    """
+    wanted = sorted(set(terms))
+    index = {t: k for k, t in enumerate(wanted)}
+    presence = np.zeros((len(tokens), len(wanted)), dtype=np.int64)
+    for row, unit in enumerate(tokens["tokens"]):
+        for token in set(unit) & index.keys():
+            presence[row, index[token]] = 1
+    together = presence.T @ presence
+    rows = [(wanted[a], wanted[b], int(together[a, b]), int(together[a, a]), int(together[b, b]))
+            for a in range(len(wanted)) for b in range(a + 1, len(wanted)) if together[a, b] >= min_count]
+    frame = pd.DataFrame(rows, columns=["term_a", "term_b", "count", "count_a", "count_b"])
+    return frame.sort_values(["count", "term_a", "term_b"], ascending=[False, True, True], kind="stable").reset_index(drop=True)

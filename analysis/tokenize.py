@@ -295,7 +295,7 @@ def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers: int, progr
             yield text
 
     total = None if unit != "document" else len(corpus)
-    tokens = list(progress_bar(_tokenize_texts(texts(), segmenter_args, workers), f"tokenising {unit}s", progress, total=total))
+    tokens = list(progress_bar(_tokenize_texts(texts(), segmenter_args, workers), f"tokenising {unit}s", progress, total=total, unit=unit))
     meta = corpus.metadata.drop(columns=[c for c in ("file", *DERIVED_COLUMNS) if c in corpus.metadata.columns])
     frame = pd.DataFrame({"doc_id": doc_ids, "unit_id": unit_ids})
     frame = frame.merge(meta, on="doc_id", how="left", sort=False)

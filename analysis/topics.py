@@ -160,7 +160,7 @@ def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = Tru
     params = {"k": int(k) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else k, "seed": seed, **DEFAULTS, **options}
     units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
     _check_k(params["k"], len(bow))
-    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={seed}", progress, total=params["passes"])
+    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={seed}", progress, total=params["passes"], unit="pass")
     callbacks = [_EpochBar(bar)] if progress else None
     lda = LdaModel(corpus=bow, id2word=dictionary, num_topics=params["k"], random_state=seed, passes=params["passes"],
                    iterations=params["iterations"], alpha=params["alpha"], eta=params["eta"], chunksize=params["chunksize"],
@@ -316,10 +316,10 @@ def _fit_and_score(args: tuple) -> dict:
 def _run(tasks: list[tuple], workers: int, desc: str, progress: bool) -> list:
     """Apply ``_fit_and_score`` to tasks in order, in this process or in worker processes."""
     if workers == 1:
-        return [_fit_and_score(t) for t in progress_bar(tasks, desc, progress)]
+        return [_fit_and_score(t) for t in progress_bar(tasks, desc, progress, unit="fit")]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with multiprocessing.get_context(method).Pool(workers) as pool:
-        return list(progress_bar(pool.imap(_fit_and_score, tasks), desc, progress, total=len(tasks)))
+        return list(progress_bar(pool.imap(_fit_and_score, tasks), desc, progress, total=len(tasks), unit="fit"))
 
 
 def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2), *,
@@ -387,7 +387,7 @@ def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 
     seeds = list(dict.fromkeys(seeds))
     if len(seeds) < 2:
         raise AnalysisError("topic_stability needs at least two seeds, e.g. seeds=(0, 1, 2, 3, 4).")
-    models = [fit_lda(tokens, k=k, seed=s, progress=False, **options) for s in progress_bar(seeds, f"stability k={k}", progress)]
+    models = [fit_lda(tokens, k=k, seed=s, progress=False, **options) for s in progress_bar(seeds, f"stability k={k}", progress, unit="fit")]
     reference = models[0]
     vocab = [reference.dictionary[i] for i in range(len(reference.dictionary))]
 

@@ -1,0 +1,371 @@
+"""Figures: ``plot_*`` functions take a result DataFrame and return a matplotlib Figure;
+``save_figure`` writes it deterministically (same input, same bytes).
+
+Chinese text is set in Noto Sans CJK SC (SIL Open Font Licence), shipped by the PyPI
+package mplfonts and registered here with matplotlib's font manager: no system font, no
+download, no boxes. Styles are applied per figure (``rc_context``), so the user's global
+matplotlib settings are left alone. ``lang="en"`` gives English axis text around Chinese
+terms, for English-language journals; ``lang="zh"`` gives Chinese axis text.
+"""
+from __future__ import annotations
+
+import importlib.util
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from .errors import AnalysisError, choice_error
+from .files import atomic_path
+
+Lang = Literal["en", "zh"]
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FONT_NAME = "Noto Sans CJK SC"
+SINGLE = 3.5  # journal column width, inches
+DOUBLE = 7.0  # two columns
+COLORS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3", "#6a4c93", "#2e4057"]
+
+TEXT = {
+    "en": {"tokens": "tokens", "document": "document", "per_10k": "per 10,000 tokens", "tfidf": "TF-IDF",
+           "g2": "log-likelihood G²", "z": "log-odds z-score", "cosine": "cosine similarity (TF-IDF)",
+           "jaccard": "vocabulary overlap (Jaccard)", "k": "number of topics K", "share": "mean topic share",
+           "probability": "probability", "relevance": "relevance", "year": "year", "topic": "topic",
+           "overview": "Corpus: tokens per document", "slogans": "Slogans and programmes per 10,000 tokens",
+           "distinctive": "Distinctive terms (TF-IDF)", "keyness": "Key terms of {target} against {reference}",
+           "logodds": "{a} vs {b}: log-odds with informative prior", "similarity": "Vocabulary similarity",
+           "coherence": "Topic coherence by K (mean and range over seeds)", "topics": "Top terms per topic",
+           "prevalence": "Topic prevalence by {by} (95% bootstrap CI)", "trends": "Term frequency over time",
+           "network": "Co-occurrence of slogans and key terms", "more_in": "more in {group}",
+           "recommended": "recommended K={k}", "single": "* one document only"},
+    "zh": {"tokens": "词数", "document": "文档", "per_10k": "每万词频次", "tfidf": "TF-IDF", "g2": "对数似然 G²",
+           "z": "对数几率 z 值", "cosine": "余弦相似度 (TF-IDF)", "jaccard": "词汇重合度 (Jaccard)", "k": "主题数 K",
+           "share": "平均主题占比", "probability": "概率", "relevance": "相关度", "year": "年份", "topic": "主题",
+           "overview": "语料概况：各文档词数", "slogans": "口号与品牌（每万词频次）", "distinctive": "区别性词语 (TF-IDF)",
+           "keyness": "{target} 相对于 {reference} 的关键词", "logodds": "{a} 与 {b}：对数几率（信息先验）",
+           "similarity": "词汇相似度", "coherence": "各 K 值的主题一致性（种子间均值与范围）", "topics": "各主题高频词",
+           "prevalence": "按{by}的主题占比（95% 自助法置信区间）", "trends": "词频的年度变化",
+           "network": "口号与关键词共现网络", "more_in": "{group} 更多", "recommended": "推荐 K={k}",
+           "single": "* 仅一篇文档"},
+}
+
+
+# ---------------------------------------------------------------- fonts and style
+
+def _font_path() -> Path:
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise AnalysisError("the Chinese font package mplfonts is not installed; reinstall the toolkit (pip install -e .).")
+    path = Path(spec.submodule_search_locations[0]) / "fonts" / FONT_FILE
+    if not path.is_file():
+        raise AnalysisError(f"{path} is missing from mplfonts; reinstall it (pip install --force-reinstall mplfonts).")
+    return path
+
+
+@lru_cache(maxsize=1)
+def register_font() -> str:
+    """Register Noto Sans CJK SC with matplotlib (once per process); return its family name."""
+    font_manager.fontManager.addfont(str(_font_path()))
+    return FONT_NAME
+
+
+def style() -> dict:
+    """The rcParams every figure is drawn with."""
+    return {
+        "font.family": [register_font(), "DejaVu Sans"],
+        "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
+        "legend.fontsize": 7.5, "axes.unicode_minus": False, "axes.spines.top": False, "axes.spines.right": False,
+        "figure.dpi": 100, "savefig.dpi": 200, "svg.hashsalt": "analysis", "svg.fonttype": "path",
+        "figure.constrained_layout.use": True,
+    }
+
+
+@contextmanager
+def _styled():
+    with matplotlib.rc_context(style()):
+        yield
+
+
+def _text(lang: Lang, key: str, **values) -> str:
+    if lang not in TEXT:
+        raise choice_error("lang", lang, tuple(TEXT))
+    return TEXT[lang][key].format(**values)
+
+
+def _new(width: float, height: float, **subplots):
+    """A Figure outside pyplot: no global state, no backend needed, freed when dropped;
+    notebooks still show it when it is the cell's result."""
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(**subplots) if subplots else fig.subplots()
+    return fig, axes
+
+
+# ---------------------------------------------------------------- saving
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Write PNG or SVG so that the same figure gives the same bytes; atomically.
+
+    PNG: no software/date metadata; SVG: fixed hash salt, no date, text as paths.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise choice_error(f"figure file {path.name!r} extension", suffix, (".png", ".svg"))
+    metadata = {"Software": None} if suffix == ".png" else {"Date": None, "Creator": None}
+    with _styled(), atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix[1:], metadata=metadata)
+    return path
+
+
+# ---------------------------------------------------------------- the figures
+
+def _group_names(frame: pd.DataFrame, column: str, lang: Lang) -> dict:
+    """District ids -> Chinese names when lang is zh and the frame carries them."""
+    if lang == "zh" and column == "district" and "district_zh" in frame.columns:
+        return dict(zip(frame["district"], frame["district_zh"]))
+    return {}
+
+
+def plot_corpus_overview(documents: pd.DataFrame, *, lang: Lang = "en") -> Figure:
+    """Tokens per document, coloured by district, labelled with year.
+
+    documents: ``compare.document_sizes`` (``doc_id, district, year, n_units, n_tokens``).
+    """
+    with _styled():
+        data = documents.sort_values(["district", "year", "doc_id"])
+        fig, ax = _new(SINGLE, 0.35 * len(data) + 0.9)
+        districts = sorted(data["district"].unique())
+        colour = {d: COLORS[k % len(COLORS)] for k, d in enumerate(districts)}
+        y = np.arange(len(data))[::-1]
+        ax.barh(y, data["n_tokens"], color=[colour[d] for d in data["district"]])
+        ax.set_yticks(y, [f"{d} {yr}" for d, yr in zip(data["district"], data["year"])])
+        for yy, n, units in zip(y, data["n_tokens"], data["n_units"]):
+            ax.text(n, yy, f" {n:,} ({units} units)", va="center", fontsize=7)
+        ax.set_xlabel(_text(lang, "tokens"))
+        ax.set_xlim(0, data["n_tokens"].max() * 1.45)
+        ax.set_title(_text(lang, "overview"))
+    return fig
+
+
+def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: Lang = "en", max_rows: int = 30) -> Figure:
+    """Slogan x group heatmap of ``compare.slogan_counts`` (per 10,000 tokens by default).
+
+    The ``max_rows`` entries with the highest total are shown (entries never seen are
+    left out); cells are annotated.
+    """
+    with _styled():
+        table = counts.pivot_table(index="term", columns="group", values=value, aggfunc="sum", fill_value=0)
+        table = table[table.sum(axis=1) > 0]
+        order = table.sum(axis=1).reset_index(name="total").sort_values(["total", "term"], ascending=[False, True])
+        table = table.loc[order["term"].head(max_rows)]
+        fig, ax = _new(DOUBLE, 0.22 * len(table) + 1.4)
+        image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Reds")
+        ax.set_xticks(range(table.shape[1]), table.columns, rotation=0)
+        ax.set_yticks(range(table.shape[0]), table.index)
+        top = table.to_numpy().max() or 1
+        for (i, j), v in np.ndenumerate(table.to_numpy()):
+            if v > 0:
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5, color="white" if v > top * 0.6 else "black")
+        ax.spines[:].set_visible(False)
+        fig.colorbar(image, ax=ax, label=_text(lang, "per_10k"), shrink=0.6)
+        ax.set_title(_text(lang, "slogans"))
+    return fig
+
+
+def _panels(n: int, width: float = DOUBLE, row_height: float = 2.4, max_cols: int = 3):
+    cols = min(n, max_cols)
+    rows = int(np.ceil(n / cols))
+    fig, axes = _new(width, row_height * rows, nrows=rows, ncols=cols, squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _title_with_note(group: str, notes: pd.Series, lang: Lang) -> str:
+    return f"{group}*" if notes.astype(bool).any() else group
+
+
+def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Figure:
+    """One panel per group: its top TF-IDF terms (``compare.tfidf_terms``)."""
+    with _styled():
+        groups = sorted(tfidf["group"].unique())
+        fig, axes = _panels(len(groups))
+        for k, (ax, group) in enumerate(zip(axes, groups)):
+            part = tfidf[tfidf["group"] == group].nsmallest(n, "rank")
+            ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=COLORS[k % len(COLORS)])
+            ax.set_yticks(np.arange(len(part))[::-1], part["term"])
+            ax.set_title(_title_with_note(group, part["note"], lang))
+            ax.set_xlabel(_text(lang, "tfidf"))
+        if tfidf["note"].astype(bool).any():
+            fig.supxlabel(_text(lang, "single"), fontsize=7, x=0.99, ha="right")
+        fig.suptitle(_text(lang, "distinctive"), fontsize=9)
+    return fig
+
+
+def _diverging(ax, terms, values, positive_colour: str, negative_colour: str) -> None:
+    y = np.arange(len(terms))[::-1]
+    ax.barh(y, values, color=[positive_colour if v > 0 else negative_colour for v in values])
+    ax.set_yticks(y, terms)
+    ax.axvline(0, color="#444", linewidth=0.6)
+
+
+def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Figure:
+    """Key terms of each target (``compare.keyness`` or ``keyness_all``): one panel per
+    target, its ``n`` strongest positive terms by signed G2."""
+    with _styled():
+        targets = list(dict.fromkeys(keyness["target"]))
+        fig, axes = _panels(len(targets))
+        for k, (ax, target) in enumerate(zip(axes, targets)):
+            part = keyness[(keyness["target"] == target) & (keyness["g2"] > 0)].head(n)
+            _diverging(ax, part["term"], part["g2"], COLORS[k % len(COLORS)], COLORS[1])
+            reference = part["reference"].iloc[0] if len(part) else "rest"
+            ax.set_title(_title_with_note(f"{target} vs {reference}", part["note"], lang))
+            ax.set_xlabel(_text(lang, "g2"))
+        if keyness["note"].astype(bool).any():
+            fig.supxlabel(_text(lang, "single"), fontsize=7, x=0.99, ha="right")
+    return fig
+
+
+def plot_log_odds(log_odds: pd.DataFrame, *, n: int = 12, lang: Lang = "en") -> Figure:
+    """Fightin' Words (``compare.log_odds``): the ``n`` terms most typical of each side, by z."""
+    with _styled():
+        a, b = log_odds["group_a"].iloc[0], log_odds["group_b"].iloc[0]
+        top = log_odds.head(n)
+        bottom = log_odds.tail(n).iloc[::-1]
+        fig, axes = _new(DOUBLE, 0.16 * n + 1.2, ncols=2)
+        _diverging(axes[0], top["term"], top["z"], COLORS[0], COLORS[1])
+        _diverging(axes[1], bottom["term"], -bottom["z"], COLORS[1], COLORS[0])
+        axes[0].set_title(_text(lang, "more_in", group=a))
+        axes[1].set_title(_text(lang, "more_in", group=b))
+        for ax in axes:
+            ax.set_xlabel(_text(lang, "z"))
+        fig.suptitle(_text(lang, "logodds", a=a, b=b), fontsize=9)
+    return fig
+
+
+def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: Lang = "en") -> Figure:
+    """Group x group heatmap of ``compare.similarity`` (cosine or jaccard), annotated."""
+    from .compare import to_square
+
+    with _styled():
+        square = to_square(similarity, value)
+        size = max(SINGLE, 0.55 * len(square) + 1.6)
+        fig, ax = _new(size, size * 0.85)
+        image = ax.imshow(square.to_numpy(), cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(len(square)), square.columns, rotation=45, ha="right")
+        ax.set_yticks(range(len(square)), square.index)
+        for (i, j), v in np.ndenumerate(square.to_numpy()):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6.5, color="white" if v > 0.6 else "black")
+        ax.spines[:].set_visible(False)
+        fig.colorbar(image, ax=ax, label=_text(lang, value), shrink=0.7)
+        ax.set_title(_text(lang, "similarity"))
+    return fig
+
+
+def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, lang: Lang = "en") -> Figure:
+    """Coherence against K (``topics.select_k``): mean over seeds with the min-max range."""
+    with _styled():
+        measures = [m for m in ("c_v", "c_npmi", "u_mass") if m in selection.columns]
+        fig, axes = _new(DOUBLE, 2.3, ncols=len(measures), squeeze=False)
+        for ax, measure in zip(axes[0], measures):
+            stats = selection.groupby("k")[measure].agg(["mean", "min", "max"])
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=COLORS[0], alpha=0.2, linewidth=0)
+            ax.plot(stats.index, stats["mean"], marker="o", color=COLORS[0], markersize=3)
+            if recommended is not None:
+                ax.axvline(recommended, color=COLORS[1], linestyle="--", linewidth=0.8, label=_text(lang, "recommended", k=recommended))
+                ax.legend(frameon=False, loc="best")
+            ax.set_xlabel(_text(lang, "k"))
+            ax.set_ylabel(measure)
+            ax.set_xticks(stats.index)
+        fig.suptitle(_text(lang, "coherence"), fontsize=9)
+    return fig
+
+
+def plot_topic_terms(terms: pd.DataFrame, *, n: int = 8, lang: Lang = "en") -> Figure:
+    """One panel per topic: its top terms (``topics.topic_terms``) by probability."""
+    with _styled():
+        topics_ = sorted(terms["topic"].unique())
+        fig, axes = _panels(len(topics_), max_cols=4 if len(topics_) > 6 else 3, row_height=2.0)
+        for k, (ax, topic) in enumerate(zip(axes, topics_)):
+            part = terms[terms["topic"] == topic].nsmallest(n, "rank")
+            ax.barh(np.arange(len(part))[::-1], part["probability"], color=COLORS[k % len(COLORS)])
+            ax.set_yticks(np.arange(len(part))[::-1], part["term"])
+            ax.set_title(f"{_text(lang, 'topic')} {topic}")
+            ax.set_xlabel(_text(lang, "probability"))
+        fig.suptitle(_text(lang, "topics"), fontsize=9)
+    return fig
+
+
+def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None = None, lang: Lang = "en") -> Figure:
+    """Topic shares per group with bootstrap intervals (``topics.prevalence``): one row per
+    topic, one coloured point per group."""
+    with _styled():
+        groups = sorted(prevalence["group"].unique())
+        topics_ = sorted(prevalence["topic"].unique())
+        fig, ax = _new(DOUBLE, 0.45 * len(topics_) + 1.0)
+        offsets = np.linspace(0.3, -0.3, len(groups)) if len(groups) > 1 else [0.0]  # first group on top
+        for k, (group, offset) in enumerate(zip(groups, offsets)):
+            part = prevalence[prevalence["group"] == group].set_index("topic").loc[topics_]
+            y = np.arange(len(topics_))[::-1] + offset
+            err = np.vstack([part["share"] - part["ci_low"], part["ci_high"] - part["share"]])
+            single = part["note"].astype(bool).any()
+            ax.errorbar(part["share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8,
+                        color=COLORS[k % len(COLORS)], label=f"{group}{'*' if single else ''} (n={int(part['n_units'].iloc[0])})")
+        ax.set_yticks(np.arange(len(topics_))[::-1], [(labels or {}).get(t, f"{_text(lang, 'topic')} {t}") for t in topics_])
+        ax.set_xlabel(_text(lang, "share"))
+        ax.set_xlim(left=0)
+        fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=min(len(groups), 3))
+        by = "/".join(prevalence.columns[: list(prevalence.columns).index("group")])
+        ax.set_title(_text(lang, "prevalence", by=by))
+    return fig
+
+
+def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en") -> Figure:
+    """Per-10k frequency over ``over`` (``compare.trends``): one panel per term, each with
+    its own scale (a frequent word would flatten rare slogans), one line per group."""
+    with _styled():
+        group_cols = list(trends.columns[: list(trends.columns).index(over)])
+        labels = trends[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols else pd.Series("", index=trends.index)
+        terms = list(dict.fromkeys(trends["term"]))
+        fig, axes = _panels(len(terms), row_height=1.9, max_cols=3)
+        for ax, term in zip(axes, terms):
+            for k, label in enumerate(sorted(labels.unique())):
+                line = trends[(trends["term"] == term) & (labels == label)].sort_values(over)
+                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=COLORS[k % len(COLORS)], label=label or None)
+            ax.set_title(term)
+            ax.set_xticks(sorted(trends[over].unique()))
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel(_text(lang, "per_10k"))
+        if group_cols:
+            fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=5)
+        fig.suptitle(_text(lang, "trends"), fontsize=9)
+    return fig
+
+
+def plot_network(edges: pd.DataFrame, *, seed: int = 0, lang: Lang = "en", highlight: set[str] | None = None) -> Figure:
+    """Co-occurrence network (``reading.cooccurrence``): nodes sized by frequency, edges by
+    co-occurrence count; lexicon entries (``highlight``) in red. Layout seeded."""
+    import networkx as nx
+
+    with _styled():
+        graph = nx.Graph()
+        for row in edges.sort_values(["term_a", "term_b"]).itertuples():
+            graph.add_edge(row.term_a, row.term_b, weight=row.count)
+        freq = dict(zip(edges["term_a"], edges["count_a"])) | dict(zip(edges["term_b"], edges["count_b"]))
+        position = nx.spring_layout(graph, seed=seed, k=2.0 / np.sqrt(max(len(graph), 1)), iterations=200)
+        fig, ax = _new(DOUBLE, DOUBLE * 0.75)
+        weights = np.array([graph[a][b]["weight"] for a, b in graph.edges])
+        nx.draw_networkx_edges(graph, position, ax=ax, width=0.4 + 2.5 * weights / max(weights.max(), 1), alpha=0.35, edge_color="#777")
+        sizes = np.array([freq.get(n, 1) for n in graph.nodes], dtype=float)
+        colours = [COLORS[1] if highlight and n in highlight else COLORS[0] for n in graph.nodes]
+        nx.draw_networkx_nodes(graph, position, ax=ax, node_size=30 + 400 * sizes / sizes.max(), node_color=colours, alpha=0.8)
+        nx.draw_networkx_labels(graph, position, ax=ax, font_size=7, font_family=register_font())
+        ax.set_axis_off()
+        ax.set_title(_text(lang, "network"))
+    return fig
