@@ -10,6 +10,7 @@ terms, for English-language journals; ``lang="zh"`` gives Chinese axis text.
 from __future__ import annotations
 
 import importlib.util
+import pickle
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -110,15 +111,17 @@ def _new(width: float, height: float, **subplots):
 def save_figure(fig: Figure, path: str | Path) -> Path:
     """Write PNG or SVG so that the same figure gives the same bytes; atomically.
 
-    PNG: no software/date metadata; SVG: fixed hash salt, no date, text as paths.
+    PNG: no software/date metadata; SVG: fixed hash salt, no date, text as paths. A copy
+    is drawn, so a figure saved earlier (layout already run at another size) saves the same.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise choice_error(f"figure file {path.name!r} extension", suffix, (".png", ".svg"))
     metadata = {"Software": None} if suffix == ".png" else {"Date": None, "Creator": None}
+    fresh = pickle.loads(pickle.dumps(fig))
     with _styled(), atomic_path(path) as tmp:
-        fig.savefig(tmp, format=suffix[1:], metadata=metadata)
+        fresh.savefig(tmp, format=suffix[1:], metadata=metadata)
     return path
 
 

@@ -128,6 +128,16 @@ def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.To
                    topics.TopicModel.load, lambda m, p: m.save(p))
 
 
+def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> pd.DataFrame:
+    key = {"tokens": tokens.attrs, "k": k, "seeds": cfg["stability_seeds"], "passes": cfg["passes"],
+           "no_below": cfg["no_below"], "no_above": cfg["no_above"], "version": package_versions()}
+    return _cached(key, "stability",
+                   lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress, passes=cfg["passes"],
+                                                  no_below=cfg["no_below"], no_above=cfg["no_above"]),
+                   lambda p: pd.read_parquet(p / "stability.parquet"),
+                   lambda r, p: (p.mkdir(parents=True, exist_ok=True), r.to_parquet(p / "stability.parquet", index=False)))
+
+
 def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
                progress: bool = True) -> list[Path]:
     """Load, clean, tokenise, compare and model the corpus; write every table and figure
@@ -206,8 +216,7 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
         table = topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"])
         write.table(f"topic_prevalence_{name}", table)
         write.figure(f"fig{11 if name == 'district' else 12}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=lang))
-    write.table("topic_stability", topics.topic_stability(tokens, k, top_cfg["stability_seeds"], progress=progress,
-                                                          passes=top_cfg["passes"], no_below=top_cfg["no_below"], no_above=top_cfg["no_above"]))
+    write.table("topic_stability", _stability(tokens, k, top_cfg, progress))
     html = topics.ldavis_html(model, out / "topics.html", title="Topics / 主题")
     write.written.append(html)
 

@@ -1,0 +1,91 @@
+"""Figures: Chinese glyphs all covered by the packaged font, same input same bytes, both languages."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib.figure import Figure
+
+import analysis
+from analysis import figures, reading, topics
+
+
+@pytest.fixture(scope="module")
+def results(paragraph_tokens, lexicon):
+    slice_2022 = paragraph_tokens[paragraph_tokens.year == 2022]
+    sip = paragraph_tokens[paragraph_tokens.district == "sip"]
+    model = topics.fit_lda(paragraph_tokens, k=3, seed=0, progress=False, passes=5)
+    selection = topics.select_k(paragraph_tokens, ks=[2, 3], seeds=[0, 1], progress=False, passes=3)
+    edges = reading.cooccurrence(paragraph_tokens, sorted(lexicon.terms)[:15] + ["党建", "社区", "发展"], min_count=1)
+    return {
+        "overview": (figures.plot_corpus_overview, analysis.document_sizes(paragraph_tokens), {}),
+        "slogans": (figures.plot_slogan_heatmap, analysis.slogan_counts(paragraph_tokens, lexicon, ["district", "year"]), {}),
+        "distinctive": (figures.plot_distinctive_terms, analysis.tfidf_terms(slice_2022, "district"), {}),
+        "keyness": (figures.plot_keyness, analysis.keyness_all(sip, "year"), {}),
+        "logodds": (figures.plot_log_odds, analysis.log_odds(sip, "year", group_a="2025", group_b="2018"), {}),
+        "similarity": (figures.plot_similarity, analysis.similarity(paragraph_tokens, ["district", "year"]), {}),
+        "coherence": (figures.plot_coherence, selection, {"recommended": 3}),
+        "topics": (figures.plot_topic_terms, topics.topic_terms(model, 8), {}),
+        "prevalence": (figures.plot_prevalence, topics.prevalence(model, "district", n_boot=50), {"labels": topics.topic_labels(model)}),
+        "trends": (figures.plot_trends, analysis.trends(sip, ["党建", "红色管家", "三个哪里"], by="district"), {}),
+        "network": (figures.plot_network, edges, {"highlight": set(lexicon.terms)}),
+    }
+
+
+NO_TERMS = {"overview", "coherence", "similarity"}  # in English these hold no Chinese text
+
+
+def _texts(fig: Figure) -> str:
+    return "".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+
+
+@pytest.mark.parametrize("name", ["overview", "slogans", "distinctive", "keyness", "logodds", "similarity",
+                                  "coherence", "topics", "prevalence", "trends", "network"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_figure_renders_chinese_and_saves_identically(results, name, lang, tmp_path):
+    plot, frame, options = results[name]
+    fig = plot(frame, lang=lang, **options)
+    assert isinstance(fig, Figure)
+    cmap = TTFont(str(figures._font_path()), fontNumber=0).getBestCmap()
+    text = _texts(fig)
+    if lang == "zh" or name not in NO_TERMS:
+        assert any("\u4e00" <= c <= "\u9fff" for c in text)
+    assert not [c for c in set(text) if not c.isspace() and ord(c) not in cmap]  # every glyph is in Noto Sans CJK SC
+    for suffix in (".png", ".svg"):
+        first = figures.save_figure(fig, tmp_path / f"a{suffix}").read_bytes()
+        again = figures.save_figure(plot(frame, lang=lang, **options), tmp_path / f"b{suffix}").read_bytes()
+        assert first == again and len(first) > 5000
+
+
+def test_a_missing_glyph_would_fail_the_suite():
+    """pyproject turns matplotlib's 'Glyph missing' warning into an error: drawing Chinese in a
+    Latin-only font must therefore raise here, which is what the figure tests rely on."""
+    fig = Figure()
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        fig.text(0.5, 0.5, "党建共同体")
+        with pytest.raises(UserWarning, match="missing from font"):
+            fig.savefig(io.BytesIO(), format="png")
+
+
+def test_chinese_axis_text_in_zh_and_english_in_en(results):
+    plot, frame, options = results["coherence"]
+    assert "number of topics K" in _texts(plot(frame, lang="en", **options))
+    assert "主题数 K" in _texts(plot(frame, lang="zh", **options))
+    with pytest.raises(analysis.AnalysisError, match="lang='fr' is not valid"):
+        plot(frame, lang="fr", **options)
+
+
+def test_global_matplotlib_settings_are_left_alone(results):
+    before = dict(matplotlib.rcParams)
+    plot, frame, options = results["overview"]
+    plot(frame, **options)
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_save_figure_refuses_other_formats(results, tmp_path):
+    plot, frame, options = results["overview"]
+    with pytest.raises(analysis.AnalysisError, match="extension='.jpg' is not valid"):
+        figures.save_figure(plot(frame), tmp_path / "x.jpg")
+    assert not (tmp_path / "x.jpg").exists()
