@@ -203,9 +203,10 @@ def test_tokens_command_writes_each_format(tmp_path, suffix, paragraph_tokens):
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 FILLER = st.text(alphabet=st.one_of(CJK, st.sampled_from(list("，。、“” "))), max_size=30)
-# Between entries at least one character: two formulas written back to back ("1+191+19")
-# are one number, not two entries.
-SEPARATOR = st.text(alphabet=st.one_of(CJK, st.sampled_from(list("，。、“” "))), min_size=1, max_size=30)
+# Before each entry a punctuation mark or space: without one the text itself is ambiguous
+# ("1+191+19" is one number; in "两新征程" the earlier entry 两新 wins over 新征程, as
+# leftmost matching must).
+SEPARATOR = st.builds(lambda text, mark: text + mark, FILLER, st.sampled_from(list("，。、“” ")))
 SAMPLE_LEXICON = analysis.load_lexicon(SAMPLE / "lexicon.yaml")
 TERMS = sorted(SAMPLE_LEXICON.terms)
 SEGMENTER = analysis.Segmenter(SAMPLE_LEXICON)
