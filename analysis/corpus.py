@@ -263,18 +263,25 @@ def _check_rows(rows: list[dict], lines: list[int], where: str) -> list[Problem]
     return problems
 
 
+def _checked_rows(path: Path, opts: CorpusOptions, required: tuple[str, ...]) -> tuple[list[dict], list[int], list[Problem]]:
+    """Rows of a metadata or corpus table, renamed and checked; no rows when it is unusable."""
+    rows, lines, problems = _read_table(path)
+    rows, missing = _rename(rows, opts, path, required)
+    problems += missing
+    if missing or not rows:
+        if not rows and not problems:
+            problems.append(Problem(str(path), "has no document rows", "add one row per document"))
+        return [], [], problems
+    return rows, lines, problems + _check_rows(rows, lines, str(path))
+
+
 def _load_folder(root: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus | None, list[Problem]]:
     meta_path = root / opts.metadata
     if not meta_path.is_file():
         return None, [Problem(str(meta_path), "metadata table not found", f"add {opts.metadata} with one row per document, or set metadata in {CONFIG_FILE}")]
-    rows, lines, problems = _read_table(meta_path)
-    rows, missing = _rename(rows, opts, meta_path, ("doc_id", "file"))
-    problems += missing
-    if missing or not rows:
-        if not rows and not problems:
-            problems.append(Problem(str(meta_path), "has no document rows", "add one row per document"))
+    rows, lines, problems = _checked_rows(meta_path, opts, ("doc_id", "file"))
+    if not rows:
         return None, problems
-    problems += _check_rows(rows, lines, str(meta_path))
     texts, encodings, listed = {}, {}, set()
     root_resolved = root.resolve()
     for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
@@ -321,14 +328,9 @@ def _unlisted(root: Path, listed: set[Path]) -> list[Problem]:
 
 
 def _load_table(path: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus | None, list[Problem]]:
-    rows, lines, problems = _read_table(path)
-    rows, missing = _rename(rows, opts, path, ("doc_id", "text"))
-    problems += missing
-    if missing or not rows:
-        if not rows and not problems:
-            problems.append(Problem(str(path), "has no document rows", "add one row per document"))
+    rows, lines, problems = _checked_rows(path, opts, ("doc_id", "text"))
+    if not rows:
         return None, problems
-    problems += _check_rows(rows, lines, str(path))
     texts, encodings = {}, {}
     for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
         text = row.pop("text")

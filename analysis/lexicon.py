@@ -14,10 +14,11 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
-from .clean import normalize_text
-from .errors import LexiconError
+from .clean import clean, iter_units, normalize_text
+from .errors import AnalysisError, LexiconError
 
 LEXICON_FILE = "lexicon.yaml"
 ENTRY_KEYS = {"term", "category", "aliases", "note", "pos"}
@@ -237,7 +238,7 @@ def suggest_terms(
     max_length: int = 12,
     ngram_range: tuple[int, int] = (4, 7),
     top: int = 100,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Candidate slogans: quoted spans and frequent character n-grams, within paragraphs.
 
     Quoted spans (“…”, "…", 「…」, 『…』) of 2..max_length characters without sentence
@@ -248,10 +249,7 @@ def suggest_terms(
     Returns ``candidate, source (quoted|ngram), count, n_docs, doc_ids, groups,
     in_lexicon, jieba_splits, jieba_tokens``, sorted by count, then n_docs, then candidate.
     """
-    import pandas as pd
-
-    from .clean import clean, iter_units
-    from .tokenize import Segmenter, resolve_lexicon
+    from .tokenize import Segmenter, resolve_lexicon  # tokenize imports this module
 
     if corpus.cleaning is None:
         corpus = clean(corpus, progress=False)
@@ -308,7 +306,7 @@ def audit_lexicon(
     by: str | list[str] | None = None,
     backend: str = "jieba",
     hmm: bool = True,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """How often each lexicon entry occurs, and proof that no occurrence was split.
 
     Every match of an entry's forms in the cleaned paragraphs is checked against the token
@@ -317,11 +315,7 @@ def audit_lexicon(
     n_occurrences, n_alias, n_split``) or, with ``by``, per entry and group, with
     ``n_docs`` (documents where the entry occurs). Entries that never occur have zeros.
     """
-    import pandas as pd
-
-    from .clean import clean, iter_units
-    from .errors import AnalysisError
-    from .tokenize import Segmenter, TokenOptions, resolve_lexicon
+    from .tokenize import Segmenter, TokenOptions, resolve_lexicon  # tokenize imports this module
 
     if corpus.cleaning is None:
         corpus = clean(corpus, progress=False)
