@@ -51,6 +51,14 @@ class TokenOptions:
     pos: tuple[str, ...] | None = None
 
 
+def check_options(options: TokenOptions) -> None:
+    """Raise AnalysisError for a backend that does not exist or is used outside its mode."""
+    if options.backend not in BACKENDS:
+        raise choice_error("backend", options.backend, BACKENDS)
+    if options.backend == "rjieba" and options.hmm:
+        raise AnalysisError("backend='rjieba' is offered with hmm=False only, where its tokens equal jieba's; pass hmm=False (--no-hmm).")
+
+
 @lru_cache(maxsize=1)
 def _jieba_tokenizer():
     """This process's own jieba.Tokenizer and its tagger, loaded once. Nothing is ever added
@@ -72,10 +80,7 @@ class Segmenter:
     """
 
     def __init__(self, lexicon: Lexicon | None = None, stopwords: Iterable[str] = (), options: TokenOptions = TokenOptions()):
-        if options.backend not in BACKENDS:
-            raise choice_error("backend", options.backend, BACKENDS)
-        if options.backend == "rjieba" and options.hmm:
-            raise AnalysisError("backend='rjieba' is offered with hmm=False only, where its tokens equal jieba's; pass hmm=False (--no-hmm).")
+        check_options(options)
         self.lexicon = lexicon or Lexicon()
         self.stopwords = frozenset(stopwords)
         self.options = options
@@ -266,8 +271,8 @@ def tokenize(
     stop = resolve_stopwords(stopwords, lex)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
                            drop_punctuation=drop_punctuation, pos=tuple(pos) if pos else None)
+    check_options(options)  # here, not first inside a worker process
     segmenter_args = (lex, stop, options)
-    Segmenter(*segmenter_args) if workers > 1 else None  # fail early on bad options, not in a worker
     attrs = {"corpus_hash": corpus.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
              "stopwords_hash": hashlib.sha256("\n".join(sorted(stop)).encode()).hexdigest(),
              "options": asdict(options), "version": __version__}
