@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import analysis
+
+# On CI the property tests replay the same examples every run (no flaky failures); locally
+# they explore new random examples each time.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpus"
@@ -56,8 +64,6 @@ def write_metadata(folder: Path, rows: list[dict], name: str = "metadata.csv") -
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """Keep the tokenisation cache of the test run out of the user's cache folder."""
-    import os
-
     os.environ["ANALYSIS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
