@@ -15,7 +15,7 @@ from . import __version__, compare, pipeline, reading, topics
 from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
-from .lexicon import audit_lexicon, suggest_terms
+from .lexicon import audit_lexicon, find_lexicon, load_lexicon, suggest_terms
 from .outputs import TOKEN_FORMATS, check_extension, refuse_inside, write_cleaned, write_table, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
@@ -80,9 +80,11 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.pass_context
 @_friendly
 def validate_cmd(ctx, corpus_path, **options):
-    """Check a corpus; print one line per problem. Exit 0 if valid, 1 if not."""
+    """Check a corpus (and its lexicon.yaml); one line per problem. Exit 0 if valid, 1 if not."""
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    click.echo(f"ok: {len(corpus)} documents, corpus hash {corpus.hash[:12]}")
+    lexicon = find_lexicon(corpus.source)
+    entries = f", lexicon {lexicon.name} with {len(load_lexicon(lexicon).entries)} entries" if lexicon else ""
+    click.echo(f"ok: {len(corpus)} documents, corpus hash {corpus.hash[:12]}{entries}")
 
 
 @main.command("clean")
@@ -220,7 +222,7 @@ def _token_table(ctx, corpus_path, lexicon, unit, options):
     return corpus, tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, progress=progress)
 
 
-@main.command("freq")
+@main.command("frequencies")
 @_analysis_options
 @click.option("--terms", default=None, help="Only these terms, comma-separated (zeros kept).")
 @click.option("--min-count", default=1, show_default=True)
@@ -233,7 +235,7 @@ def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **optio
     _show_or_write(compare.frequencies(tokens, _split(by), terms=_split(terms), min_count=min_count), out)
 
 
-@main.command("slogans")
+@main.command("slogan-counts")
 @_analysis_options
 @click.option("--category", default=None, help="Only entries of these categories, comma-separated.")
 @click.pass_context
@@ -248,7 +250,7 @@ def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
     _show_or_write(compare.slogan_counts(tokens, lex, _split(by), categories=_split(category)), out)
 
 
-@main.command("tfidf")
+@main.command("tfidf-terms")
 @_analysis_options
 @click.option("--top", default=20, show_default=True)
 @click.option("--min-count", default=2, show_default=True)
@@ -282,7 +284,7 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
     _show_or_write(frame, out)
 
 
-@main.command("logodds")
+@main.command("log-odds")
 @_analysis_options
 @click.option("--group-a", required=True)
 @click.option("--group-b", required=True)

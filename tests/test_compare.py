@@ -151,9 +151,9 @@ def test_keyness_command_as_in_the_issue(tmp_path):
 
 
 @pytest.mark.parametrize("args", [
-    ["freq", "--by", "district,year"], ["tfidf", "--top", "5"], ["similarity", "--square", "cosine"],
-    ["trends", "--terms", "红色管家,党建", "--by", "district"], ["logodds", "--group-a", "sip", "--group-b", "wuzhong"],
-    ["slogans", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
+    ["frequencies", "--by", "district,year"], ["tfidf-terms", "--top", "5"], ["similarity", "--square", "cosine"],
+    ["trends", "--terms", "红色管家,党建", "--by", "district"], ["log-odds", "--group-a", "sip", "--group-b", "wuzhong"],
+    ["slogan-counts", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
     ["keyness", "--correction", "fdr_bh"],
 ])
 def test_every_comparison_command_runs(args):

@@ -1,6 +1,7 @@
 """The lexicon file: format, validation errors with line numbers, suggestions, audit."""
 from __future__ import annotations
 
+import shutil
 import sys
 
 import pytest
@@ -95,3 +96,14 @@ def test_audit_detects_a_split_when_an_entry_is_not_protected(cleaned, lexicon, 
     monkeypatch.setattr(sys.modules["analysis.tokenize"], "Segmenter", Unprotected)
     audit = analysis.audit_lexicon(cleaned, lexicon=lexicon)
     assert audit.set_index(["term", "doc_id"]).loc[("党建共同体", "wuzhong-2022-suzhouribao"), "n_split"] == 11
+
+
+def test_validate_checks_the_corpus_lexicon_too(corpus_copy):
+    ok = CliRunner().invoke(main, ["-q", "validate", "--corpus", str(corpus_copy)])
+    assert ok.exit_code == 0 and "lexicon" not in ok.stdout
+    shutil.copy(SAMPLE / "lexicon.yaml", corpus_copy / "lexicon.yaml")
+    ok = CliRunner().invoke(main, ["-q", "validate", "--corpus", str(corpus_copy)])
+    assert ok.exit_code == 0 and "lexicon lexicon.yaml with" in ok.stdout
+    (corpus_copy / "lexicon.yaml").write_text("entries:\n  - term: ''\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["-q", "validate", "--corpus", str(corpus_copy)])
+    assert bad.exit_code == 1 and "line 2: entry has an empty term" in bad.stderr
