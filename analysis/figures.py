@@ -10,6 +10,7 @@ terms, for English-language journals; ``lang="zh"`` gives Chinese axis text.
 from __future__ import annotations
 
 import importlib.util
+import io
 import pickle
 from contextlib import contextmanager
 from functools import lru_cache
@@ -73,6 +74,22 @@ def register_font() -> str:
     """Register Noto Sans CJK SC with matplotlib (once per process); return its family name."""
     font_manager.fontManager.addfont(str(_font_path()))
     return FONT_NAME
+
+
+def font_subset(text: str) -> bytes:
+    """Noto Sans CJK SC cut down to the characters of ``text`` (plus ASCII), as WOFF bytes:
+    small enough to embed in an HTML page, so Chinese renders where no CJK font is installed."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"
+    font = subset.load_font(str(_font_path()), options, dontLoadGlyphNames=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text) | {chr(c) for c in range(32, 127)})))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    subset.save_font(font, buffer, options)
+    return buffer.getvalue()
 
 
 def style() -> dict:

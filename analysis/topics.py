@@ -413,13 +413,18 @@ def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 
 # ---------------------------------------------------------------- interactive page
 
 def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -> Path:
-    """Write an interactive pyLDAvis page that works offline (d3 and LDAvis inlined).
+    """Write an interactive pyLDAvis page that works offline: d3, LDAvis and a subset of
+    Noto Sans CJK SC (the vocabulary's characters) are inlined, so Chinese terms render in a
+    browser on a machine without Chinese fonts.
 
     Topic numbers in the page are the model's (not re-sorted by size).
     """
+    import base64
+
     import pyLDAvis
     from pyLDAvis import urls
 
+    from .figures import font_subset
     from .files import write_text_atomic
 
     phi = model.topic_term_matrix()
@@ -431,8 +436,11 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
     assets = {name: Path(p).read_text(encoding="utf-8") for name, p in
               (("d3", urls.D3_LOCAL), ("ldavis", urls.LDAVIS_LOCAL), ("css", urls.LDAVIS_CSS_LOCAL))}
     payload = data.to_json().replace("</", "<\\/")
+    woff = base64.b64encode(font_subset("".join(vocab) + title)).decode("ascii")
+    font = (f"@font-face {{ font-family: 'Noto Sans CJK SC subset'; src: url(data:font/woff;base64,{woff}) format('woff'); }}\n"
+            "body, svg text { font-family: 'Noto Sans CJK SC subset', sans-serif !important; }")
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n"
-            f"<style>{assets['css']}</style>\n<script>{assets['d3']}</script>\n<script>{assets['ldavis']}</script>\n"
+            f"<style>{assets['css']}\n{font}</style>\n<script>{assets['d3']}</script>\n<script>{assets['ldavis']}</script>\n"
             "</head><body>\n<div id=\"ldavis_el\" style=\"background-color:white;\"></div>\n"
             f"<script>var ldavis_data = {payload};\nnew LDAvis(\"#ldavis_el\", ldavis_data);</script>\n</body></html>\n")
     write_text_atomic(Path(path), page)

@@ -162,6 +162,7 @@ def test_ldavis_page_is_self_contained(model, tmp_path):
     page = topics.ldavis_html(model, tmp_path / "topics.html").read_text(encoding="utf-8")
     assert 'src="http' not in page and 'href="http' not in page and "<script src" not in page
     assert page.count("<script>") == 3 and "new LDAvis(" in page
+    assert "src: url(data:font/woff;base64," in page  # Chinese renders without a system CJK font
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
