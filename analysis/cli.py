@@ -16,7 +16,8 @@ from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, find_lexicon, load_lexicon, suggest_terms
-from .outputs import TOKEN_FORMATS, check_extension, refuse_inside, write_cleaned, write_table, write_tokens
+from .files import check_extension, write_table
+from .outputs import TOKEN_FORMATS, refuse_inside, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
 

@@ -29,6 +29,12 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def check_extension(path: Path | None, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
+    """Raise before any work if ``path`` (when given) does not end in one of ``formats``."""
+    if path is not None and Path(path).suffix.lower() not in formats:
+        raise choice_error(f"output file {Path(path).name!r} extension", Path(path).suffix.lower(), formats)
+
+
 class DecodeError(ValueError):
     """Bytes that are binary or in no encoding the detector recognises."""
 
@@ -112,9 +118,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_table(frame, path: Path) -> None:
     """Write a DataFrame atomically as CSV (UTF-8) or Parquet, chosen by the extension."""
     path = Path(path)
+    check_extension(path)
     suffix = path.suffix.lower()
-    if suffix not in TABLE_FORMATS:  # checked again here so no caller can write a wrong format
-        raise choice_error(f"output file {path.name!r} extension", suffix, TABLE_FORMATS)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")

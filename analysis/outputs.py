@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from .corpus import Corpus
-from .errors import AnalysisError, choice_error
-from .files import TABLE_FORMATS, atomic_path, write_table, write_text_atomic
+from .errors import AnalysisError
+from .files import atomic_path, check_extension, write_table, write_text_atomic
 
 #: Columns computed at load time; not part of the user's metadata.
 DERIVED_COLUMNS = ("encoding", "n_chars")
@@ -52,12 +52,6 @@ def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> lis
 
 
 TOKEN_FORMATS = (".jsonl", ".csv", ".parquet")
-
-
-def check_extension(path: Path | None, formats: tuple[str, ...] = TABLE_FORMATS) -> None:
-    """Raise before any work if ``path`` (when given) does not end in one of ``formats``."""
-    if path is not None and Path(path).suffix.lower() not in formats:
-        raise choice_error(f"output file {Path(path).name!r} extension", Path(path).suffix.lower(), formats)
 
 
 def write_tokens(frame: pd.DataFrame, path: Path) -> None:
