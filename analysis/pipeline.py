@@ -9,7 +9,6 @@ Tokenisation and topic models are cached, so a second run with an unchanged corp
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import platform
 import sys
@@ -25,7 +24,7 @@ from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import sha256_file, write_table, write_text_atomic
 from .outputs import refuse_inside
-from .tokenize import cache_dir, resolve_lexicon, tokenize
+from .tokenize import cache_path, resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,44 +97,45 @@ class _Writer:
         self.written.append(path)
 
 
-def _cached(key: dict, folder: str, build, load, save):
-    """Return ``load(path)`` if a result for ``key`` is cached, else build, save and return it."""
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
-    path = cache_dir() / folder / digest
-    if path.exists():
-        return load(path)
-    result = build()
-    save(result, path)
-    return result
+def _fit_options(cfg: dict) -> dict:
+    """The [topics] settings passed to every LDA fit."""
+    return {"passes": cfg["passes"], "no_below": cfg["no_below"], "no_above": cfg["no_above"]}
+
+
+def _cache_key(tokens: pd.DataFrame, cfg: dict, **specific) -> dict:
+    """Everything a cached topic result depends on: tokens, fit options, versions, and more."""
+    return {"tokens": tokens.attrs, **_fit_options(cfg), "version": package_versions(), **specific}
+
+
+def _cached_frame(kind: str, key: dict, build) -> pd.DataFrame:
+    """A table from the cache, or built and cached (written atomically, so never half-saved)."""
+    path = cache_path(kind, key, ".parquet")
+    if path.is_file():
+        return pd.read_parquet(path)
+    frame = build()
+    write_table(frame, path)
+    return frame
 
 
 def _select(tokens: pd.DataFrame, cfg: dict, progress: bool) -> pd.DataFrame:
-    key = {"tokens": tokens.attrs, "ks": cfg["ks"], "seeds": cfg["seeds"], "passes": cfg["passes"],
-           "no_below": cfg["no_below"], "no_above": cfg["no_above"], "version": package_versions()}
-    return _cached(key, "selection",
-                   lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"], progress=progress,
-                                           passes=cfg["passes"], no_below=cfg["no_below"], no_above=cfg["no_above"]),
-                   lambda p: pd.read_parquet(p / "selection.parquet"),
-                   lambda r, p: (p.mkdir(parents=True, exist_ok=True), r.to_parquet(p / "selection.parquet", index=False)))
-
-
-def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.TopicModel:
-    key = {"tokens": tokens.attrs, "k": k, "seed": cfg["seed"], "passes": cfg["passes"], "no_below": cfg["no_below"],
-           "no_above": cfg["no_above"], "version": package_versions()}
-    return _cached(key, "models",
-                   lambda: topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, passes=cfg["passes"],
-                                          no_below=cfg["no_below"], no_above=cfg["no_above"]),
-                   topics.TopicModel.load, lambda m, p: m.save(p))
+    return _cached_frame("selection", _cache_key(tokens, cfg, ks=cfg["ks"], seeds=cfg["seeds"]),
+                         lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"],
+                                                 progress=progress, **_fit_options(cfg)))
 
 
 def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> pd.DataFrame:
-    key = {"tokens": tokens.attrs, "k": k, "seeds": cfg["stability_seeds"], "passes": cfg["passes"],
-           "no_below": cfg["no_below"], "no_above": cfg["no_above"], "version": package_versions()}
-    return _cached(key, "stability",
-                   lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress, passes=cfg["passes"],
-                                                  no_below=cfg["no_below"], no_above=cfg["no_above"]),
-                   lambda p: pd.read_parquet(p / "stability.parquet"),
-                   lambda r, p: (p.mkdir(parents=True, exist_ok=True), r.to_parquet(p / "stability.parquet", index=False)))
+    return _cached_frame("stability", _cache_key(tokens, cfg, k=k, seeds=cfg["stability_seeds"]),
+                         lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress,
+                                                        **_fit_options(cfg)))
+
+
+def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.TopicModel:
+    path = cache_path("models", _cache_key(tokens, cfg, k=k, seed=cfg["seed"]))
+    if (path / "meta.json").is_file():  # TopicModel.save replaces the folder in one step
+        return topics.TopicModel.load(path)
+    model = topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, **_fit_options(cfg))
+    model.save(path)
+    return model
 
 
 def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,

@@ -224,10 +224,16 @@ def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lex
 
 
 def cache_dir() -> Path:
-    """Where tokenised corpora are cached: ``$ANALYSIS_CACHE_DIR`` or the user cache folder."""
+    """Where tokenised corpora and models are cached: ``$ANALYSIS_CACHE_DIR`` or the user cache folder."""
     import platformdirs
 
     return Path(os.environ.get("ANALYSIS_CACHE_DIR") or platformdirs.user_cache_dir("analysis"))
+
+
+def cache_path(kind: str, key: dict, suffix: str = "") -> Path:
+    """The cache entry for ``key`` (everything that shapes the result): ``<cache>/<kind>/<hash><suffix>``."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
+    return cache_dir() / kind / f"{digest}{suffix}"
 
 
 def tokenize(
@@ -276,8 +282,7 @@ def tokenize(
     attrs = {"corpus_hash": corpus.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
              "stopwords_hash": hashlib.sha256("\n".join(sorted(stop)).encode()).hexdigest(),
              "options": asdict(options), "version": __version__}
-    key = hashlib.sha256(json.dumps(attrs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
-    path = cache_dir() / f"tokens-{key}.pickle"
+    path = cache_path("tokens", attrs, ".pickle")
     if cache and path.is_file():
         with open(path, "rb") as handle:
             return pickle.load(handle)
