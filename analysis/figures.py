@@ -144,13 +144,6 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
 
 # ---------------------------------------------------------------- the figures
 
-def _group_names(frame: pd.DataFrame, column: str, lang: Lang) -> dict:
-    """District ids -> Chinese names when lang is zh and the frame carries them."""
-    if lang == "zh" and column == "district" and "district_zh" in frame.columns:
-        return dict(zip(frame["district"], frame["district_zh"]))
-    return {}
-
-
 def plot_corpus_overview(documents: pd.DataFrame, *, lang: Lang = "en") -> Figure:
     """Tokens per document, coloured by district, labelled with year.
 
@@ -207,7 +200,8 @@ def _panels(n: int, width: float = DOUBLE, row_height: float = 2.4, max_cols: in
     return fig, flat[:n]
 
 
-def _title_with_note(group: str, notes: pd.Series, lang: Lang) -> str:
+def _title_with_note(group: str, notes: pd.Series) -> str:
+    """The group's name, starred when it rests on one document (see the figure's footnote)."""
     return f"{group}*" if notes.astype(bool).any() else group
 
 
@@ -220,7 +214,7 @@ def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en
             part = tfidf[tfidf["group"] == group].nsmallest(n, "rank")
             ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=COLORS[k % len(COLORS)])
             ax.set_yticks(np.arange(len(part))[::-1], part["term"])
-            ax.set_title(_title_with_note(group, part["note"], lang))
+            ax.set_title(_title_with_note(group, part["note"]))
             ax.set_xlabel(_text(lang, "tfidf"))
         if tfidf["note"].astype(bool).any():
             fig.supxlabel(_text(lang, "single"), fontsize=7, x=0.99, ha="right")
@@ -245,7 +239,7 @@ def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Fi
             part = keyness[(keyness["target"] == target) & (keyness["g2"] > 0)].head(n)
             _diverging(ax, part["term"], part["g2"], COLORS[k % len(COLORS)], COLORS[1])
             reference = part["reference"].iloc[0] if len(part) else "rest"
-            ax.set_title(_title_with_note(f"{target} vs {reference}", part["note"], lang))
+            ax.set_title(_title_with_note(f"{target} vs {reference}", part["note"]))
             ax.set_xlabel(_text(lang, "g2"))
         if keyness["note"].astype(bool).any():
             fig.supxlabel(_text(lang, "single"), fontsize=7, x=0.99, ha="right")
