@@ -5,6 +5,8 @@ import codecs
 import contextlib
 import hashlib
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pathlib import Path
 import charset_normalizer
 
 from .errors import choice_error
+from .precision import published
 
 # The encodings Chinese texts come in besides UTF-8. GB18030 covers GBK and GB2312.
 # Restricting the detector to them keeps a corrupt UTF-8 file from "decoding" as Latin-1.
@@ -116,12 +119,75 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_table(frame, path: Path) -> None:
-    """Write a DataFrame atomically as CSV (UTF-8) or Parquet, chosen by the extension."""
+    """Write a DataFrame atomically as CSV (UTF-8) or Parquet, chosen by the extension, its
+    numbers at their published precision (``precision.published``)."""
     path = Path(path)
     check_extension(path)
     suffix = path.suffix.lower()
+    frame = published(frame)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         else:
             frame.to_parquet(tmp, index=False)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _leftovers(path: Path, kind: str) -> list[tuple[Path, int]]:
+    """Staging (``kind="staging"``) or replaced (``"old"``) folders of ``path`` left by
+    processes that are no longer running, with their pid."""
+    found = []
+    for candidate in path.parent.glob(f".{path.name}.{kind}-*"):
+        pid = candidate.name.rsplit("-", 2)[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            found.append((candidate, int(pid)))
+    return found
+
+
+def recover_folder(path: Path) -> None:
+    """Clean up after a killed ``atomic_folder``: restore the previous folder if a kill came
+    between its two renames, and remove staging folders of dead processes."""
+    path = Path(path)
+    for old, _ in _leftovers(path, "old"):
+        if not path.exists():
+            os.replace(old, path)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for stage, _ in _leftovers(path, "staging"):
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``path``; on success it replaces ``path`` as a
+    whole, so a reader sees the previous complete folder or the new one, never a mix.
+
+    An error or interrupt removes the staging folder and leaves ``path`` as it was; a killed
+    process's leftovers are cleaned up by the next call (``recover_folder``). The caller
+    decides whether ``path`` may be replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recover_folder(path)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    stage = path.parent / f".{path.name}.staging-{tag}"
+    stage.mkdir()
+    try:
+        yield stage
+        old = path.parent / f".{path.name}.old-{tag}"
+        if path.exists():
+            os.replace(path, old)
+        os.replace(stage, path)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)

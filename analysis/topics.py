@@ -8,6 +8,7 @@ Topics are numbered from 1 in every output.
 """
 from __future__ import annotations
 
+import html
 import json
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note
 from .errors import AnalysisError, choice_error
+from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
 
 TermMethod = Literal["probability", "relevance", "frex"]
@@ -412,6 +414,31 @@ def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 
 
 # ---------------------------------------------------------------- interactive page
 
+def script_json(value) -> str:
+    """JSON for a ``<script>`` element: ``<``, ``>`` and ``&`` escaped as ``\\u003c`` …, so no
+    term (``</script>``, ``<!--``) can end the script or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _published_page_data(data: dict) -> dict:
+    """LDAvis data at published precision (``analysis.precision``): log-scale fields to
+    ``LOG_DECIMALS`` decimals, other numbers to ``TOPIC_DIGITS`` significant digits; each axis
+    of the topic map flipped so that its largest coordinate is positive (principal
+    coordinates are defined up to sign, and the eigen-solver's sign depends on the machine)."""
+    tinfo = data.get("tinfo", {})
+    logs = {name: [round_decimals(v, LOG_DECIMALS) for v in tinfo.pop(name)] for name in ("logprob", "loglift") if name in tinfo}
+    data = published_value(data, TOPIC_DIGITS)
+    data.get("tinfo", {}).update(logs)
+    mds = data.get("mdsDat", {})
+    for axis in ("x", "y"):
+        values = mds.get(axis)
+        if values and max(values, key=abs) < 0:
+            mds[axis] = [0.0 - v for v in values]
+    return data
+
+
+
 def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -> Path:
     """Write an interactive pyLDAvis page that works offline: d3, LDAvis and a subset of
     Noto Sans CJK SC (the vocabulary's characters) are inlined, so Chinese terms render in a
@@ -427,19 +454,22 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
     from .figures import font_subset
     from .files import write_text_atomic
 
-    phi = model.topic_term_matrix()
-    theta = model.doc_topic_matrix()
+    # pyLDAvis ranks terms by relevance and cuts at 30 per topic: given the model's full
+    # floats, a near-tie at the cut falls differently on another processor. Given published
+    # values, it ranks the same numbers everywhere.
+    phi = published_array(model.topic_term_matrix(), TOPIC_DIGITS)
+    theta = published_array(model.doc_topic_matrix(), TOPIC_DIGITS)
     lengths = np.array([sum(c for _, c in b) for b in model.bow])
-    term_frequency = _term_marginal(model) * lengths.sum()
+    term_frequency = published_array(_term_marginal(model) * lengths.sum(), TOPIC_DIGITS)
     vocab = [model.dictionary[i] for i in range(len(model.dictionary))]
     data = pyLDAvis.prepare(phi, theta, lengths, vocab, term_frequency, mds="pcoa", n_jobs=1, sort_topics=False, start_index=1)
     assets = {name: Path(p).read_text(encoding="utf-8") for name, p in
               (("d3", urls.D3_LOCAL), ("ldavis", urls.LDAVIS_LOCAL), ("css", urls.LDAVIS_CSS_LOCAL))}
-    payload = data.to_json().replace("</", "<\\/")
+    payload = script_json(_published_page_data(json.loads(data.to_json())))
     woff = base64.b64encode(font_subset("".join(vocab) + title)).decode("ascii")
     font = (f"@font-face {{ font-family: 'Noto Sans CJK SC subset'; src: url(data:font/woff;base64,{woff}) format('woff'); }}\n"
             "body, svg text { font-family: 'Noto Sans CJK SC subset', sans-serif !important; }")
-    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n"
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>\n"
             f"<style>{assets['css']}\n{font}</style>\n<script>{assets['d3']}</script>\n<script>{assets['ldavis']}</script>\n"
             "</head><body>\n<div id=\"ldavis_el\" style=\"background-color:white;\"></div>\n"
             f"<script>var ldavis_data = {payload};\nnew LDAvis(\"#ldavis_el\", ldavis_data);</script>\n</body></html>\n")

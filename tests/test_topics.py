@@ -1,6 +1,8 @@
 """Topic models: reproducibility, recognisable topics, choice of K, stability, prevalence, LDAvis."""
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 
@@ -165,12 +167,42 @@ def test_ldavis_page_is_self_contained(model, tmp_path):
     assert "src: url(data:font/woff;base64," in page  # Chinese renders without a system CJK font
 
 
+def _dom(path, profile) -> str:
+    """The page's DOM after its scripts ran, from headless Chromium."""
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom",
+                           path.as_uri()], capture_output=True, text=True, timeout=120).stdout
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_ldavis_page_renders_topic_circles_offline(model, tmp_path):
-    path = topics.ldavis_html(model, tmp_path / "topics.html")
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom",
-                          path.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = _dom(topics.ldavis_html(model, tmp_path / "topics.html"), tmp_path / "profile")
     circles = [f'id="ldavis_el-topic{t}"' for t in range(1, 5)]
     assert all(c in dom for c in circles), dom[:500]
+
+
+HOSTILE = "<!--<script>document.body.insertAdjacentHTML('beforeend','<b id=pwned></b>')</script>"
+
+
+@pytest.fixture(scope="module")
+def hostile_model(paragraph_tokens):
+    """A model whose vocabulary holds a term that tries to end the page's script and run its own."""
+    tokens = paragraph_tokens.copy()
+    tokens["tokens"] = [list(t) + [HOSTILE, "&amp;</script>"] if i % 3 == 0 else list(t) for i, t in enumerate(tokens["tokens"])]
+    return topics.fit_lda(tokens, k=4, seed=1, progress=False, no_above=0.9)
+
+
+def test_ldavis_page_escapes_what_it_embeds(hostile_model, tmp_path):
+    page = topics.ldavis_html(hostile_model, tmp_path / "topics.html", title="<i>主题</i>").read_text(encoding="utf-8")
+    assert HOSTILE in hostile_model.dictionary.token2id and "<script>document" not in page and "<!--" not in page
+    data = json.loads(re.search(r"var ldavis_data = (\{.*?\});\n", page).group(1))
+    assert HOSTILE in data["tinfo"]["Term"] and "&amp;</script>" in data["tinfo"]["Term"]
+    assert "<title>&lt;i&gt;主题&lt;/i&gt;</title>" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_ldavis_page_with_a_hostile_term_renders_and_runs_no_injected_script(hostile_model, tmp_path):
+    dom = _dom(topics.ldavis_html(hostile_model, tmp_path / "topics.html"), tmp_path / "profile")
+    assert all(f'id="ldavis_el-topic{t}"' in dom for t in range(1, 5)), dom[:500]
+    assert 'id="pwned"' not in dom
