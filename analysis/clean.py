@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -26,7 +26,13 @@ from .progress import progress_bar
 
 Unit = Literal["document", "paragraph", "sentence"]
 UNITS = ("document", "paragraph", "sentence")
-REPORT_COLUMNS = ["doc_id", "step", "line", "text", "detail"]
+REPORT_COLUMNS = ["doc_id", "step", "rule", "line", "text", "detail"]
+#: Report steps that move or keep text rather than remove it; they do not count as loss.
+NOT_LOST = ("rejoin",)
+#: Default share of a document's characters that cleaning may remove before it stops.
+MAX_LOSS = 0.1
+#: A trailer is at most this many short lines after the last sign-off.
+TRAILER_MAX_LINES = 5
 
 _KEEP_IN_NFKC = "…"  # NFKC would turn the Chinese ellipsis into three full stops
 _DOTS = str.maketrans({"・": "·", "‧": "·", "･": "·", "•": "·"})
@@ -40,11 +46,17 @@ _SHINGLE = 5
 
 @dataclass(frozen=True)
 class Rule:
-    """One boilerplate rule from the patterns file."""
+    """One boilerplate rule from the patterns file: its unique ``name``, the ``kind`` it is
+    reported as, the pattern, whether it is a sign-off, and the longest line it may match."""
 
+    name: str
     kind: str
     pattern: re.Pattern
     signoff: bool
+    max_chars: int | None = None
+
+    def matches(self, text: str) -> bool:
+        return (self.max_chars is None or len(text) <= self.max_chars) and self.pattern.search(text) is not None
 
 
 @dataclass
@@ -82,7 +94,9 @@ def to_simplified(text: str) -> str:
 def load_boilerplate(path: str | Path | None = None) -> list[Rule]:
     """Rules from a boilerplate YAML file; the packaged ``data/boilerplate.yaml`` by default.
 
-    Raises AnalysisError naming the rule when a pattern is not a valid regular expression.
+    Each rule has ``kind`` and ``pattern``, and optionally ``name`` (default: the kind; names
+    must be unique), ``signoff`` and ``max_chars``. Raises AnalysisError naming the rule when
+    it is malformed or its pattern is not a valid regular expression.
     """
     if path is None:
         source = resources.files("analysis") / "data" / "boilerplate.yaml"
@@ -95,20 +109,46 @@ def load_boilerplate(path: str | Path | None = None) -> list[Rule]:
         raise AnalysisError(f"{where}: not valid YAML ({exc}); fix the file.") from None
     if not isinstance(data, list):
         raise AnalysisError(f"{where}: must be a list of rules with kind and pattern; see the packaged file.")
-    rules = []
+    rules: list[Rule] = []
     for number, entry in enumerate(data, 1):
         if not isinstance(entry, dict) or not entry.get("kind") or not entry.get("pattern"):
             raise AnalysisError(f"{where}: rule {number} needs a kind and a pattern; add them or remove the rule.")
+        name = str(entry.get("name") or entry["kind"])
+        if any(r.name == name for r in rules):
+            raise AnalysisError(f"{where}: rule {number} has the name {name!r} of an earlier rule; give each rule its own name.")
+        max_chars = entry.get("max_chars")
+        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+            raise AnalysisError(f"{where}: rule {number} ({name}) max_chars={max_chars!r} is not valid; use a whole number of characters.")
         try:
             compiled = re.compile(entry["pattern"])
         except re.error as exc:
-            raise AnalysisError(f"{where}: rule {number} ({entry['kind']}) pattern {entry['pattern']!r} is not a valid regular expression ({exc}); fix it.") from None
-        rules.append(Rule(str(entry["kind"]), compiled, bool(entry.get("signoff", False))))
+            raise AnalysisError(f"{where}: rule {number} ({name}) pattern {entry['pattern']!r} is not a valid regular expression ({exc}); fix it.") from None
+        rules.append(Rule(name, str(entry["kind"]), compiled, bool(entry.get("signoff", False)), max_chars))
+    return rules
+
+
+def rule_set(boilerplate: bool | str | Path = True, *, disable_rules: Iterable[str] = (),
+             add_rules: str | Path | None = None) -> list[Rule]:
+    """The rules ``clean`` applies: the packaged ones (``True``), your own file instead (a
+    path) or none (``False``); less the rules named in ``disable_rules``; plus the rules
+    of the file ``add_rules``. Raises AnalysisError for a name that is not a rule."""
+    rules = load_boilerplate(None if boilerplate is True else boilerplate) if boilerplate else []
+    disable = list(dict.fromkeys(disable_rules))
+    unknown = [name for name in disable if name not in {r.name for r in rules}]
+    if unknown:
+        raise choice_error("disable_rules", unknown[0], [r.name for r in rules])
+    rules = [r for r in rules if r.name not in disable]
+    if add_rules is not None:
+        extra = load_boilerplate(add_rules)
+        clash = [r.name for r in extra if r.name in {q.name for q in rules}]
+        if clash:
+            raise AnalysisError(f"{add_rules}: rule name {clash[0]!r} is already a rule; rename it, or disable the packaged one.")
+        rules += extra
     return rules
 
 
 def _match(rules: list[Rule], text: str) -> Rule | None:
-    return next((r for r in rules if r.pattern.search(text)), None)
+    return next((r for r in rules if r.matches(text)), None)
 
 
 # ---------------------------------------------------------------- the steps
@@ -119,7 +159,7 @@ def _strip_headings(lines: list[_Line], report: list[dict]) -> list[_Line]:
     for line in lines:
         marker = _HEADING.match(line.text)
         if marker:
-            report.append({"step": "heading_marker", "line": line.number, "text": marker.group().strip(), "detail": f"kept text: {line.text[marker.end():]}"})
+            report.append({"step": "heading_marker", "rule": "heading_marker", "line": line.number, "text": marker.group().strip(), "detail": f"kept text: {line.text[marker.end():]}"})
             line = _Line(line.number, line.text[marker.end():])
         if line.text:
             out.append(line)
@@ -127,22 +167,26 @@ def _strip_headings(lines: list[_Line], report: list[dict]) -> list[_Line]:
 
 
 def _remove_boilerplate(lines: list[_Line], rules: list[Rule], report: list[dict]) -> list[_Line]:
-    """Drop lines matching a rule; then drop everything after the last sign-off line."""
+    """Drop lines matching a rule; then the trailer: the few short lines after the last
+    sign-off, if only such lines follow it (otherwise the sign-off was not the end)."""
     out, last_signoff = [], None
     for line in lines:
         rule = _match(rules, line.text)
         if rule is None:
             out.append(line)
             continue
-        report.append({"step": rule.kind, "line": line.number, "text": line.text, "detail": ""})
+        report.append({"step": rule.kind, "rule": rule.name, "line": line.number, "text": line.text, "detail": ""})
         if rule.signoff:
-            last_signoff = line.number
+            last_signoff = (line.number, rule.name)
     if last_signoff is None:
         return out
-    for line in out:
-        if line.number > last_signoff:
-            report.append({"step": "trailer", "line": line.number, "text": line.text, "detail": f"after the closing credits on line {last_signoff}"})
-    return [line for line in out if line.number < last_signoff]
+    after = [line for line in out if line.number > last_signoff[0]]
+    if not after or len(after) > TRAILER_MAX_LINES or not all(_is_caption(line.text) for line in after):
+        return out
+    for line in after:
+        report.append({"step": "trailer", "rule": "trailer", "line": line.number, "text": line.text,
+                       "detail": f"after the closing credits on line {last_signoff[0]} ({last_signoff[1]})"})
+    return [line for line in out if line.number < last_signoff[0]]
 
 
 def _is_dangling(text: str) -> bool:
@@ -190,9 +234,9 @@ def _rejoin(paras: list[_Line], report: list[dict]) -> list[_Line]:
             j, captions = _find_tail(paras, i)
             if j is not None:
                 head, tail = paras[i], paras[j]
-                report.append({"step": "rejoin", "line": tail.number, "text": tail.text, "detail": f"continues line {head.number}; moved to its end"})
+                report.append({"step": "rejoin", "rule": "rejoin", "line": tail.number, "text": tail.text, "detail": f"continues line {head.number}; moved to its end"})
                 for c in captions:
-                    report.append({"step": "caption", "line": paras[c].number, "text": paras[c].text, "detail": f"inside the paragraph of line {head.number}"})
+                    report.append({"step": "caption", "rule": "rejoin", "line": paras[c].number, "text": paras[c].text, "detail": f"inside the paragraph of line {head.number}"})
                 paras[i] = _Line(head.number, head.text + tail.text)
                 drop = {j, *captions}
                 paras = [p for k, p in enumerate(paras) if k not in drop]
@@ -216,12 +260,12 @@ def _dedupe(paras: list[_Line], threshold: float, report: list[dict]) -> list[_L
         grams = _shingles(para.text)
         for earlier, earlier_grams in kept:
             if para.text == earlier.text:
-                report.append({"step": "duplicate", "line": para.number, "text": para.text, "detail": f"same as line {earlier.number}"})
+                report.append({"step": "duplicate", "rule": "dedupe", "line": para.number, "text": para.text, "detail": f"same as line {earlier.number}"})
                 break
             if min(len(para.text), len(earlier.text)) >= 50:
                 similarity = len(grams & earlier_grams) / min(len(grams), len(earlier_grams))
                 if similarity >= threshold:
-                    report.append({"step": "near_duplicate", "line": para.number, "text": para.text, "detail": f"similarity {similarity:.2f} to line {earlier.number}"})
+                    report.append({"step": "near_duplicate", "rule": "dedupe", "line": para.number, "text": para.text, "detail": f"similarity {similarity:.2f} to line {earlier.number}"})
                     break
         else:
             kept.append((para, grams))
@@ -241,7 +285,7 @@ def clean_text(
     dedupe: bool = True,
     near_duplicate: float = 0.8,
 ) -> tuple[list[str], list[dict]]:
-    """Clean one text. Returns (paragraphs, removals); each removal has step, line, text, detail."""
+    """Clean one text. Returns (paragraphs, removals); each removal has step, rule, line, text, detail."""
     report: list[dict] = []
     lines = [_Line(n, raw) for n, raw in enumerate(text.splitlines(), 1)]
     for line in lines:
@@ -258,42 +302,132 @@ def clean_text(
     return [ln.text for ln in lines], report
 
 
+class CleaningLossError(AnalysisError):
+    """Cleaning would remove more of some documents than allowed; ``losses`` has one row each."""
+
+    def __init__(self, losses: pd.DataFrame, max_loss: float):
+        self.losses = losses
+        lines = [
+            f"{row.doc_id}: cleaning would remove {row.share_removed:.0%} of its characters "
+            f"({row.n_chars_removed} of {row.n_chars_removed + row.n_chars_kept}; limit {max_loss:.0%}), "
+            f"most by rule '{row.main_rule}' from line {row.first_line}: {_shorten(row.first_text)!r}; "
+            f"see 'analysis clean --explain {row.doc_id}', {_REMEDIES.get(row.main_rule, _REMEDIES['rule'])} "
+            "if it removes discourse, or allow the loss ([cleaning] max_loss in corpus.toml, --max-loss)."
+            for row in losses.itertuples()]
+        super().__init__("\n".join(lines))
+
+
+_REMEDIES = {
+    "rule": "switch the rule off ([cleaning] disable_rules in corpus.toml, --disable-rule)",
+    "trailer": "switch off the sign-off rule before those lines ([cleaning] disable_rules, --disable-rule)",
+    "dedupe": "keep repeated paragraphs (--no-dedupe, [cleaning] dedupe = false)",
+    "rejoin": "keep the paragraphs as printed (--no-rejoin, [cleaning] rejoin = false)",
+}
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+LOSS_COLUMNS = ["doc_id", "n_chars_kept", "n_chars_removed", "share_removed", "main_rule", "first_line", "first_text"]
+
+
+def loss_table(removed: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+    """Characters each document lost to cleaning, one row per document.
+
+    removed: a removal report (``Corpus.removed``); texts: the cleaned texts by doc_id.
+    Moved text (``rejoin``) is not a loss. Returns ``doc_id, n_chars_kept, n_chars_removed,
+    share_removed, main_rule`` (the rule that removed most), ``first_line, first_text`` (its
+    first removed line), sorted by share removed, largest first, then doc_id.
+    """
+    lost = removed[~removed["step"].isin(NOT_LOST)]
+    lost = lost.assign(n=lost["text"].str.len())
+    rows = []
+    for doc_id, text in texts.items():
+        kept = len(text.replace("\n", ""))
+        mine = lost[lost["doc_id"] == doc_id]
+        n_removed = int(mine["n"].sum())
+        if n_removed:
+            by_rule = mine.groupby("rule", sort=True)["n"].sum()
+            rule = by_rule.sort_values(ascending=False, kind="stable").index[0]
+            first = mine[mine["rule"] == rule].iloc[0]
+            main = (rule, int(first["line"]), first["text"])
+        else:
+            main = ("", 0, "")
+        share = n_removed / (n_removed + kept) if n_removed + kept else 0.0
+        rows.append((doc_id, kept, n_removed, share, *main))
+    frame = pd.DataFrame(rows, columns=LOSS_COLUMNS)
+    return frame.sort_values(["share_removed", "doc_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def losses(cleaned: Corpus) -> pd.DataFrame:
+    """``loss_table`` of a cleaned corpus: what cleaning removed from each document."""
+    if cleaned.cleaning is None:
+        raise AnalysisError("the corpus is not cleaned; pass the result of analysis.clean(corpus).")
+    return loss_table(cleaned.removed, cleaned.texts)
+
+
+def summarize_losses(table: pd.DataFrame) -> str:
+    """One line for a person: characters removed in all, and the document that lost most."""
+    removed, kept = int(table["n_chars_removed"].sum()), int(table["n_chars_kept"].sum())
+    line = f"cleaning removed {removed:,} characters ({removed / max(removed + kept, 1):.1%}) from {len(table)} documents"
+    if removed:
+        top = table.iloc[0]
+        line += f"; the most from {top.doc_id} ({top.share_removed:.1%}, mostly {top.main_rule})"
+    return line
+
+
 def clean(
     corpus: Corpus,
     *,
     normalize: bool = True,
     simplify: bool = False,
     boilerplate: bool | str | Path = True,
+    disable_rules: Iterable[str] = (),
+    add_rules: str | Path | None = None,
     rejoin: bool = True,
     dedupe: bool = True,
     near_duplicate: float = 0.8,
+    max_loss: float | None = MAX_LOSS,
     progress: bool = True,
 ) -> Corpus:
     """Clean every document of ``corpus``; each step on by default and switchable.
 
     normalize: NFKC and full-/half-width. simplify: traditional -> simplified (OpenCC).
-    boilerplate: True for the packaged patterns, a path for your own YAML, False for none.
+    boilerplate: True for the packaged patterns, a path for your own YAML, False for none;
+    disable_rules: names of rules to switch off; add_rules: a YAML file of further rules.
     rejoin: join paragraphs cut by page layout. dedupe: drop repeated paragraphs;
     near_duplicate: the shingle overlap above which two paragraphs count as one.
+    max_loss: the largest share of a document's characters cleaning may remove (default
+    0.1); a document that would lose more, or be emptied, raises CleaningLossError naming
+    it, the rule and the first removed line. None allows any loss.
 
     Returns a new Corpus (texts: one paragraph a line) with ``removed``, the report
-    (``doc_id, step, line, text, detail``; ``line`` in the raw file), and ``cleaning``,
+    (``doc_id, step, rule, line, text, detail``; ``line`` in the raw file), and ``cleaning``,
     the options used; its ``hash`` covers the raw corpus, the options and the patterns.
+    ``losses(cleaned)`` sums the report per document.
     """
     if not 0 < near_duplicate <= 1:
         raise AnalysisError(f"near_duplicate={near_duplicate!r} is not valid; use a similarity in (0, 1], e.g. 0.8.")
-    rules = load_boilerplate(None if boilerplate is True else boilerplate) if boilerplate else []
+    if max_loss is not None and (isinstance(max_loss, bool) or not isinstance(max_loss, (int, float)) or not 0 <= max_loss <= 1):
+        raise AnalysisError(f"max_loss={max_loss!r} is not valid; use a share between 0 and 1 (e.g. 0.1), or None to allow any loss.")
+    rules = rule_set(boilerplate, disable_rules=disable_rules, add_rules=add_rules)
     options = {"normalize": normalize, "simplify": simplify, "rejoin": rejoin, "dedupe": dedupe,
-               "near_duplicate": near_duplicate, "boilerplate": bool(boilerplate),
-               "boilerplate_rules": [[r.kind, r.pattern.pattern, r.signoff] for r in rules]}
+               "near_duplicate": near_duplicate, "boilerplate": bool(rules),
+               "boilerplate_rules": [[r.name, r.kind, r.pattern.pattern, r.signoff, r.max_chars] for r in rules]}
     texts, rows = {}, []
     for doc_id, text in progress_bar(list(corpus), "cleaning", progress, unit="doc"):
         paras, report = clean_text(text, rules=rules, normalize=normalize, simplify=simplify,
-                                   boilerplate=bool(boilerplate), rejoin=rejoin, dedupe=dedupe,
+                                   boilerplate=bool(rules), rejoin=rejoin, dedupe=dedupe,
                                    near_duplicate=near_duplicate)
         texts[doc_id] = "\n".join(paras)
         rows += [{"doc_id": doc_id, **r} for r in report]
     removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
+    if max_loss is not None:
+        table = loss_table(removed, texts)
+        over = table[(table["share_removed"] > max_loss) | ((table["n_chars_kept"] == 0) & (table["n_chars_removed"] > 0))]
+        if len(over):
+            raise CleaningLossError(over.reset_index(drop=True), max_loss)
     meta = corpus.metadata.assign(n_chars=[len(texts[d]) for d in corpus.metadata["doc_id"]])
     digest = hashlib.sha256((corpus.hash + json.dumps(options, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
     return replace(corpus, metadata=meta, texts=texts, hash=digest, removed=removed, cleaning=options)
