@@ -23,7 +23,7 @@ from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import sha256_file, write_table, write_text_atomic
-from .outputs import refuse_inside
+from .outputs import refuse_overwrite
 from .tokenize import cache_path, resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
@@ -143,7 +143,7 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
     """Load, clean, tokenise, compare and model the corpus; write every table and figure
     into ``out`` with ``manifest.json``. Returns the paths written (the manifest last)."""
     corpus_path, out = Path(corpus_path), Path(out)
-    refuse_inside(out, corpus_path)
+    refuse_overwrite(out, corpus_path, config, folder=True)
     cfg = load_config(config)
     tok_cfg, cmp_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["compare"], cfg["topics"], cfg["figures"]
     lang = fig_cfg["lang"]
