@@ -45,12 +45,17 @@ def _corpus_options(func):
 
 
 def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename) -> dict:
+    named = {"--metadata": metadata, "--id-column": id_column, "--file-column": file_column,
+             "--text-column": text_column, "--file-pattern": file_pattern}
+    for option, value in named.items():
+        if value is not None and not value.strip():  # '' would silently mean "the default" or nothing
+            raise AnalysisError(f"{option} {value!r} is empty; name it, or leave the option out for the default.")
     pairs = {}
     for item in rename:
-        if "=" not in item:
+        source, _, target = (part.strip() for part in item.partition("="))
+        if not source or not target:
             raise AnalysisError(f"--rename {item!r} is not FROM=TO; write e.g. --rename region=district.")
-        source, target = item.split("=", 1)
-        pairs[source.strip()] = target.strip()
+        pairs[source] = target
     return {"metadata": metadata, "id_column": id_column, "file_column": file_column,
             "text_column": text_column, "file_pattern": file_pattern, "rename": pairs or None}
 
@@ -102,9 +107,11 @@ def _catch_sigterm(ctx: click.Context) -> None:
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
-def _check_out(out: Path | None, corpus_path: Path, lexicon: str | None = None, *inputs: Path | None,
+def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = None, *inputs: Path | None,
                formats: tuple[str, ...] = TABLE_FORMATS, folder: bool = False) -> None:
-    """Before anything is read: the output's extension, and that it can overwrite no input."""
+    """Before anything is read: a named lexicon, the output's extension, and that it can overwrite no input."""
+    if lexicon is not None and not lexicon.strip():
+        raise AnalysisError("--lexicon '' names no file; give a lexicon YAML, 'auto' (lexicon.yaml in the corpus folder) or 'none'.")
     if not folder:
         check_extension(out, formats)
     lexicon_file = _lexicon_arg(lexicon) if lexicon not in (None, "auto") else None
@@ -148,7 +155,7 @@ def validate_cmd(ctx, corpus_path, **options):
 @_friendly
 def clean_cmd(ctx, corpus_path, out, normalize, simplify, boilerplate_file, no_boilerplate, rejoin, dedupe, near_duplicate, **options):
     """Clean a corpus; write one text per document, metadata.csv and removed.csv to --out."""
-    _check_out(out, corpus_path, None, boilerplate_file, folder=True)
+    _check_up_front(out, corpus_path, None, boilerplate_file, folder=True)
     progress = ctx.obj["progress"]
     corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
     boilerplate = False if no_boilerplate else (boilerplate_file or True)
@@ -199,7 +206,7 @@ def _show_or_write(frame, out: Path | None) -> None:
 def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopwords, min_length, keep_numbers,
                keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
-    _check_out(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
+    _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
     corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
     stopwords = False if no_stopwords else (stopwords_file or True)
@@ -227,9 +234,10 @@ def lexicon_group():
 @_friendly
 def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
     """Candidate slogans from quoted spans and frequent n-grams, ranked."""
-    _check_out(out, corpus_path, lexicon)
+    _nonblank(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by, min_count=min_count, top=top), out)
+    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by.strip(), min_count=min_count, top=top), out)
 
 
 @lexicon_group.command("audit")
@@ -241,9 +249,9 @@ def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
 @_friendly
 def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
     """Occurrences of every lexicon entry and how many were split (should be 0)."""
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=by)
+    frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=_split(by))
     _show_or_write(frame, out)
     split = int(frame["n_split"].sum())
     if split:
@@ -263,6 +271,12 @@ def _analysis_options(func):
 def _split(value: str | None) -> list[str] | None:
     """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping)."""
     return ([v.strip() for v in value.split(",") if v.strip()] or None) if value else None
+
+
+def _nonblank(value: str, option: str, example: str) -> None:
+    """Refuse an option that must name one thing but is blank."""
+    if not value.strip():
+        raise AnalysisError(f"{option} {value!r} is empty; name one, e.g. {option} {example}.")
 
 
 def _named(value: str | None, option: str, example: str) -> list[str]:
@@ -288,7 +302,7 @@ def _token_table(ctx, corpus_path, lexicon, unit, options):
 def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **options):
     """Term counts per group, raw and per 10,000 tokens, with document frequency."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(compare.frequencies(tokens, columns, terms=_split(terms), min_count=min_count), out)
 
@@ -301,7 +315,7 @@ def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **optio
 def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
     """Counts of every lexicon entry per group (per 10,000 tokens), zeros included."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
     if lex is None:
@@ -318,7 +332,7 @@ def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
 def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **options):
     """Distinctive terms per group by TF-IDF."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(compare.tfidf_terms(tokens, columns, top=top, min_count=min_count), out)
 
@@ -334,7 +348,7 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, correction, min_count, **options):
     """Key terms by log-likelihood G2, with p-values and log ratio."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     if target is None:
         if reference is not None:
@@ -355,7 +369,7 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prior_scale, **options):
     """Fightin' Words: log-odds ratio with informative Dirichlet prior between two groups."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(compare.log_odds(tokens, columns, group_a=group_a, group_b=group_b, prior_scale=prior_scale), out)
 
@@ -368,7 +382,7 @@ def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prio
 def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
     """Cosine (TF-IDF) and Jaccard (vocabulary) similarity between every pair of groups."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     frame = compare.similarity(tokens, columns)
     _show_or_write(compare.to_square(frame, square).reset_index(names="group") if square else frame, out)
@@ -383,7 +397,7 @@ def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
 def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options):
     """Relative frequency of terms over years (or any ordered column), per group (--by '' for none)."""
     terms = _named(terms, "--terms", "党建,三个哪里")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(compare.trends(tokens, terms, over=over, by=_split(by)), out)
 
@@ -398,7 +412,7 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 @_friendly
 def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
     cleaned = clean(corpus, progress=ctx.obj["progress"])
     _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
@@ -413,9 +427,10 @@ def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
 @_friendly
 def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
     """Collocates of a term with PMI and G2 (per group with --by; --by '' for the whole corpus)."""
-    _check_out(out, corpus_path, lexicon)
+    _nonblank(term, "--term", "党建")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(reading.collocations(tokens, term, window=window, min_count=min_count, by=_split(by)), out)
+    _show_or_write(reading.collocations(tokens, term.strip(), window=window, min_count=min_count, by=_split(by)), out)
 
 
 # ---------------------------------------------------------------- topic commands
@@ -461,7 +476,7 @@ def _topic_options(func):
 def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, ks, seeds, workers, out, **options):
     """Coherence (c_v, c_npmi) and perplexity for every K and seed; recommends a K."""
     ks, seeds = _int_list(ks, "--ks"), _int_list(seeds, "--seeds")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     table = topics.select_k(tokens, ks, seeds, workers=workers, progress=ctx.obj["progress"],
                             no_below=no_below, no_above=no_above, passes=passes)
@@ -480,7 +495,7 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, out, **options):
     """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
     columns = _named(by, "--by", "district")
-    _check_out(out, corpus_path, lexicon, folder=True)
+    _check_up_front(out, corpus_path, lexicon, folder=True)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
     model.save(out / "model")
@@ -504,7 +519,7 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
 def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seeds, out, **options):
     """How well each topic reappears across seeds (Hungarian-aligned cosine similarity)."""
     seeds = _int_list(seeds, "--seeds")
-    _check_out(out, corpus_path, lexicon)
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(topics.topic_stability(tokens, k, seeds, progress=ctx.obj["progress"],
                                           no_below=no_below, no_above=no_above, passes=passes), out)
