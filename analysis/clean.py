@@ -102,17 +102,23 @@ def load_boilerplate(path: str | Path | None = None) -> list[Rule]:
         source = resources.files("analysis") / "data" / "boilerplate.yaml"
         where, text = "analysis/data/boilerplate.yaml", source.read_text(encoding="utf-8")
     else:
-        where, text = str(path), Path(path).read_text(encoding="utf-8")
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AnalysisError(f"{where}: not UTF-8 (byte {exc.start}); save the boilerplate patterns as UTF-8.") from None
     try:
         data = yaml.safe_load(text) or []
-    except yaml.YAMLError as exc:
-        raise AnalysisError(f"{where}: not valid YAML ({exc}); fix the file.") from None
+    except yaml.YAMLError as exc:  # one line: the problem and where, not PyYAML's multi-line report
+        mark = getattr(exc, "problem_mark", None)
+        at = f"{where} line {mark.line + 1}" if mark else where
+        raise AnalysisError(f"{at}: not valid YAML ({getattr(exc, 'problem', None) or 'see the line'}); fix the file.") from None
     if not isinstance(data, list):
         raise AnalysisError(f"{where}: must be a list of rules with kind and pattern; see the packaged file.")
     rules: list[Rule] = []
     for number, entry in enumerate(data, 1):
-        if not isinstance(entry, dict) or not entry.get("kind") or not entry.get("pattern"):
-            raise AnalysisError(f"{where}: rule {number} needs a kind and a pattern; add them or remove the rule.")
+        if not isinstance(entry, dict) or not entry.get("kind") or not isinstance(entry.get("pattern"), str) or not entry["pattern"]:
+            raise AnalysisError(f"{where}: rule {number} needs a kind and a pattern (a string); add them or remove the rule.")
         name = str(entry.get("name") or entry["kind"])
         if any(r.name == name for r in rules):
             raise AnalysisError(f"{where}: rule {number} has the name {name!r} of an earlier rule; give each rule its own name.")

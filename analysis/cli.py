@@ -1,11 +1,15 @@
 """The command line: a thin layer over the Python API, with the same names.
 
-Every error caused by the user's input is printed as one line on stderr, exit code 1.
+Every error caused by the user's input is printed as one line on stderr, exit code 1;
+``--debug`` shows the traceback instead. An unexpected error is one line too, asking for
+a report. SIGTERM ends a run like Ctrl-C: temporary files are removed on the way out.
 """
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -16,8 +20,8 @@ from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, find_lexicon, load_lexicon, suggest_terms
-from .files import check_extension, write_table
-from .outputs import TOKEN_FORMATS, refuse_inside, write_cleaned, write_tokens
+from .files import TABLE_FORMATS, check_extension, write_table
+from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
 
@@ -41,39 +45,88 @@ def _corpus_options(func):
 
 
 def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename) -> dict:
+    named = {"--metadata": metadata, "--id-column": id_column, "--file-column": file_column,
+             "--text-column": text_column, "--file-pattern": file_pattern}
+    for option, value in named.items():
+        if value is not None and not value.strip():  # '' would silently mean "the default" or nothing
+            raise AnalysisError(f"{option} {value!r} is empty; name it, or leave the option out for the default.")
     pairs = {}
     for item in rename:
-        if "=" not in item:
+        source, _, target = (part.strip() for part in item.partition("="))
+        if not source or not target:
             raise AnalysisError(f"--rename {item!r} is not FROM=TO; write e.g. --rename region=district.")
-        source, target = item.split("=", 1)
-        pairs[source.strip()] = target.strip()
+        pairs[source] = target
     return {"metadata": metadata, "id_column": id_column, "file_column": file_column,
             "text_column": text_column, "file_pattern": file_pattern, "rename": pairs or None}
 
 
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and (ctx.find_root().obj or {}).get("debug"))
+
+
 def _friendly(func):
-    """Turn the toolkit's errors into one line on stderr and exit code 1."""
+    """Turn the toolkit's errors into one line on stderr and exit code 1 (a traceback with --debug)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors and exits keep their codes
         except AnalysisError as exc:
+            if _debug():
+                raise
             for line in str(exc).splitlines():
                 click.echo(f"error: {line}", err=True)
             sys.exit(1)
         except OSError as exc:
-            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}; check the path and permissions.", err=True)
+            if _debug():
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}; check the path and permissions.", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a bug, not the user's input: one line, and how to see more
+            if _debug():
+                raise
+            message = " ".join(str(exc).split())
+            click.echo(f"error: internal error: {type(exc).__name__}: {message}; rerun with --debug and report it", err=True)
             sys.exit(1)
     return wrapper
+
+
+def _terminate(signum, frame):
+    """SIGTERM ends the run like an exception, so ``finally`` clauses remove temporary files."""
+    raise SystemExit(128 + signum)
+
+
+def _catch_sigterm(ctx: click.Context) -> None:
+    """Handle SIGTERM for this run (main thread only; the previous handler returns afterwards)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = None, *inputs: Path | None,
+               formats: tuple[str, ...] = TABLE_FORMATS, folder: bool = False) -> None:
+    """Before anything is read: a named lexicon, the output's extension, and that it can overwrite no input."""
+    if lexicon is not None and not lexicon.strip():
+        raise AnalysisError("--lexicon '' names no file; give a lexicon YAML, 'auto' (lexicon.yaml in the corpus folder) or 'none'.")
+    if not folder:
+        check_extension(out, formats)
+    lexicon_file = _lexicon_arg(lexicon) if lexicon not in (None, "auto") else None
+    refuse_overwrite(out, corpus_path, lexicon_file, *inputs, folder=folder)
 
 
 @click.group()
 @click.version_option(__version__, prog_name="analysis")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error instead of one line.")
 @click.pass_context
-def main(ctx: click.Context, quiet: bool) -> None:
+def main(ctx: click.Context, quiet: bool, debug: bool) -> None:
     """Topic modelling and comparative discourse analysis of Chinese policy texts."""
-    ctx.obj = {"progress": not quiet}
+    ctx.obj = {"progress": not quiet, "debug": debug}
+    _catch_sigterm(ctx)
 
 
 @main.command("validate")
@@ -102,6 +155,7 @@ def validate_cmd(ctx, corpus_path, **options):
 @_friendly
 def clean_cmd(ctx, corpus_path, out, normalize, simplify, boilerplate_file, no_boilerplate, rejoin, dedupe, near_duplicate, **options):
     """Clean a corpus; write one text per document, metadata.csv and removed.csv to --out."""
+    _check_up_front(out, corpus_path, None, boilerplate_file, folder=True)
     progress = ctx.obj["progress"]
     corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
     boilerplate = False if no_boilerplate else (boilerplate_file or True)
@@ -152,13 +206,13 @@ def _show_or_write(frame, out: Path | None) -> None:
 def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopwords, min_length, keep_numbers,
                keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
-    check_extension(out, TOKEN_FORMATS)
+    _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
     corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
     stopwords = False if no_stopwords else (stopwords_file or True)
     frame = tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, stopwords=stopwords, min_length=min_length,
                      drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
-                     pos=pos.split(",") if pos else None, backend=backend, hmm=hmm, workers=workers,
+                     pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
                      cache=not no_cache, progress=progress)
     write_tokens(frame, out)
     click.echo(f"wrote {len(frame)} {unit}s, {int(frame['n_tokens'].sum())} tokens to {out}")
@@ -180,9 +234,10 @@ def lexicon_group():
 @_friendly
 def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
     """Candidate slogans from quoted spans and frequent n-grams, ranked."""
-    check_extension(out)
+    _nonblank(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by, min_count=min_count, top=top), out)
+    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by.strip(), min_count=min_count, top=top), out)
 
 
 @lexicon_group.command("audit")
@@ -194,9 +249,9 @@ def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
 @_friendly
 def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
     """Occurrences of every lexicon entry and how many were split (should be 0)."""
-    check_extension(out)
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=by)
+    frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=_split(by))
     _show_or_write(frame, out)
     split = int(frame["n_split"].sum())
     if split:
@@ -214,7 +269,22 @@ def _analysis_options(func):
 
 
 def _split(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+    """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping)."""
+    return ([v.strip() for v in value.split(",") if v.strip()] or None) if value else None
+
+
+def _nonblank(value: str, option: str, example: str) -> None:
+    """Refuse an option that must name one thing but is blank."""
+    if not value.strip():
+        raise AnalysisError(f"{option} {value!r} is empty; name one, e.g. {option} {example}.")
+
+
+def _named(value: str | None, option: str, example: str) -> list[str]:
+    """Like ``_split`` for an option that must name something: '' or ',' is refused up front."""
+    names = _split(value)
+    if not names:
+        raise AnalysisError(f"{option} {value!r} names nothing; give one or more, separated by commas, e.g. {option} {example}.")
+    return names
 
 
 def _token_table(ctx, corpus_path, lexicon, unit, options):
@@ -231,9 +301,10 @@ def _token_table(ctx, corpus_path, lexicon, unit, options):
 @_friendly
 def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **options):
     """Term counts per group, raw and per 10,000 tokens, with document frequency."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.frequencies(tokens, _split(by), terms=_split(terms), min_count=min_count), out)
+    _show_or_write(compare.frequencies(tokens, columns, terms=_split(terms), min_count=min_count), out)
 
 
 @main.command("slogan-counts")
@@ -243,12 +314,13 @@ def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **optio
 @_friendly
 def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
     """Counts of every lexicon entry per group (per 10,000 tokens), zeros included."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
     if lex is None:
         raise AnalysisError("no lexicon: add lexicon.yaml to the corpus folder or pass --lexicon FILE.")
-    _show_or_write(compare.slogan_counts(tokens, lex, _split(by), categories=_split(category)), out)
+    _show_or_write(compare.slogan_counts(tokens, lex, columns, categories=_split(category)), out)
 
 
 @main.command("tfidf-terms")
@@ -259,9 +331,10 @@ def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
 @_friendly
 def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **options):
     """Distinctive terms per group by TF-IDF."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.tfidf_terms(tokens, _split(by), top=top, min_count=min_count), out)
+    _show_or_write(compare.tfidf_terms(tokens, columns, top=top, min_count=min_count), out)
 
 
 @main.command("keyness")
@@ -274,14 +347,15 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @_friendly
 def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, correction, min_count, **options):
     """Key terms by log-likelihood G2, with p-values and log ratio."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     if target is None:
         if reference is not None:
             raise AnalysisError("--reference needs --target; name the group to compare with it.")
-        frame = compare.keyness_all(tokens, _split(by), correction=correction, min_count=min_count)
+        frame = compare.keyness_all(tokens, columns, correction=correction, min_count=min_count)
     else:
-        frame = compare.keyness(tokens, _split(by), target=target, reference=reference, correction=correction, min_count=min_count)
+        frame = compare.keyness(tokens, columns, target=target, reference=reference, correction=correction, min_count=min_count)
     _show_or_write(frame, out)
 
 
@@ -294,9 +368,10 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 @_friendly
 def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prior_scale, **options):
     """Fightin' Words: log-odds ratio with informative Dirichlet prior between two groups."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.log_odds(tokens, _split(by), group_a=group_a, group_b=group_b, prior_scale=prior_scale), out)
+    _show_or_write(compare.log_odds(tokens, columns, group_a=group_a, group_b=group_b, prior_scale=prior_scale), out)
 
 
 @main.command("similarity")
@@ -306,9 +381,10 @@ def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prio
 @_friendly
 def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
     """Cosine (TF-IDF) and Jaccard (vocabulary) similarity between every pair of groups."""
-    check_extension(out)
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    frame = compare.similarity(tokens, _split(by))
+    frame = compare.similarity(tokens, columns)
     _show_or_write(compare.to_square(frame, square).reset_index(names="group") if square else frame, out)
 
 
@@ -320,9 +396,10 @@ def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
 @_friendly
 def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options):
     """Relative frequency of terms over years (or any ordered column), per group (--by '' for none)."""
-    check_extension(out)
+    terms = _named(terms, "--terms", "党建,三个哪里")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.trends(tokens, _split(terms), over=over, by=_split(by)), out)
+    _show_or_write(compare.trends(tokens, terms, over=over, by=_split(by)), out)
 
 
 @main.command("kwic")
@@ -335,7 +412,7 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 @_friendly
 def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
-    check_extension(out)
+    _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
     cleaned = clean(corpus, progress=ctx.obj["progress"])
     _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
@@ -350,22 +427,29 @@ def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
 @_friendly
 def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
     """Collocates of a term with PMI and G2 (per group with --by; --by '' for the whole corpus)."""
-    check_extension(out)
+    _nonblank(term, "--term", "党建")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(reading.collocations(tokens, term, window=window, min_count=min_count, by=_split(by)), out)
+    _show_or_write(reading.collocations(tokens, term.strip(), window=window, min_count=min_count, by=_split(by)), out)
 
 
 # ---------------------------------------------------------------- topic commands
 
-def _int_list(value: str) -> list[int]:
-    """'2-8' or '2,4,6' -> integers."""
+def _int_list(value: str, option: str) -> list[int]:
+    """'2-8' or '2,4,6' -> integers; an empty list or a reversed range is refused up front."""
     try:
         if "-" in value:
-            low, high = value.split("-", 1)
-            return list(range(int(low), int(high) + 1))
-        return [int(v) for v in value.split(",") if v.strip()]
+            low, high = (int(v) for v in value.split("-", 1))
+            numbers = list(range(low, high + 1))
+        else:
+            numbers = [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise AnalysisError(f"{value!r} is not a list of whole numbers; write e.g. 2-8 or 0,1,2.") from None
+        raise AnalysisError(f"{option} {value!r} is not a list of whole numbers; write e.g. 2-8 or 0,1,2.") from None
+    if not numbers and "-" in value:
+        raise AnalysisError(f"{option} {value} is an empty range; write low-high, e.g. 2-8.")
+    if not numbers:
+        raise AnalysisError(f"{option} {value!r} names no number; write e.g. 2-8 or 0,1,2.")
+    return numbers
 
 
 @main.group("topics")
@@ -391,9 +475,10 @@ def _topic_options(func):
 @_friendly
 def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, ks, seeds, workers, out, **options):
     """Coherence (c_v, c_npmi) and perplexity for every K and seed; recommends a K."""
-    check_extension(out)
+    ks, seeds = _int_list(ks, "--ks"), _int_list(seeds, "--seeds")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    table = topics.select_k(tokens, _int_list(ks), _int_list(seeds), workers=workers, progress=ctx.obj["progress"],
+    table = topics.select_k(tokens, ks, seeds, workers=workers, progress=ctx.obj["progress"],
                             no_below=no_below, no_above=no_above, passes=passes)
     _show_or_write(table, out)
     click.echo("recommended: " + topics.recommend_k(table)[1], err=True)
@@ -409,14 +494,15 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @_friendly
 def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, out, **options):
     """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
+    columns = _named(by, "--by", "district")
+    _check_up_front(out, corpus_path, lexicon, folder=True)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    refuse_inside(out, corpus_path)
     model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
     model.save(out / "model")
     write_table(topics.topic_terms(model, 15, method="relevance"), out / "topic_terms.csv")
     texts = units(clean(corpus, progress=False), unit)
     write_table(topics.representative_passages(model, texts, n=5), out / "passages.csv")
-    write_table(topics.prevalence(model, _split(by), seed=seed), out / "prevalence.csv")
+    write_table(topics.prevalence(model, columns, seed=seed), out / "prevalence.csv")
     topics.ldavis_html(model, out / "topics.html")
     for label in topics.topic_labels(model, 5).values():
         click.echo(label)
@@ -432,9 +518,10 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
 @_friendly
 def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seeds, out, **options):
     """How well each topic reappears across seeds (Hungarian-aligned cosine similarity)."""
-    check_extension(out)
+    seeds = _int_list(seeds, "--seeds")
+    _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(topics.topic_stability(tokens, k, _int_list(seeds), progress=ctx.obj["progress"],
+    _show_or_write(topics.topic_stability(tokens, k, seeds, progress=ctx.obj["progress"],
                                           no_below=no_below, no_above=no_above, passes=passes), out)
 
 

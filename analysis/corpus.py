@@ -126,7 +126,8 @@ def _load(path: Path, options: dict, progress: bool) -> tuple[Corpus | None, lis
         opts = _options(path, options)
         if isinstance(opts, Problem):
             return None, [opts]
-        return _load_folder(path, opts, progress)
+        named_in = "the metadata option" if options.get("metadata") is not None else str(path / CONFIG_FILE)
+        return _load_folder(path, opts, progress, named_in)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return _load_table(path, _options(None, options), progress)
     return None, [Problem(str(path), "is neither a folder nor a .csv/.jsonl file", "give a corpus folder or a .csv/.jsonl file")]
@@ -145,11 +146,31 @@ def _options(folder: Path | None, overrides: dict) -> CorpusOptions | Problem:
         if unknown:
             valid = ", ".join(CorpusOptions.__dataclass_fields__)
             return Problem(str(config), f"unknown key(s) {', '.join(sorted(unknown))} in [corpus]", f"use {valid}")
+        wrong = _wrong_type(data)
+        if wrong:
+            return Problem(str(config), *wrong)
         opts = replace(opts, **data)
     unknown = set(overrides) - set(CorpusOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"load_corpus() got unknown option(s): {', '.join(sorted(unknown))}")
     return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _wrong_type(data: dict) -> tuple[str, str] | None:
+    """What is wrong with the types of a ``[corpus]`` table and what to do, or None: every
+    key is a string except ``rename``, a table of strings."""
+    for key, value in data.items():
+        if key == "rename":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                return f"key 'rename' is {value!r}, not a table of column names", 'write e.g. rename = { region = "district" }'
+        elif not isinstance(value, str):
+            return f"key {key!r} is {value!r} ({type(value).__name__}), not a string", f'write it in quotes, e.g. {key} = "{value}"'
+    return None
+
+
+def _inside(root: Path, name: str) -> bool:
+    """Whether ``name`` (relative to ``root``) stays inside ``root`` once symlinks are resolved."""
+    return not Path(name).is_absolute() and (root / name).resolve().is_relative_to(root.resolve())
 
 
 def _read_rows(path: Path, text: str) -> tuple[list[dict], list[int], list[Problem]]:
@@ -244,12 +265,17 @@ def _option_for(column: str) -> str:
     return {"doc_id": "id_column", "file": "file_column or file_pattern", "text": "text_column"}[column]
 
 
+def _id(value) -> str:
+    """A doc_id as text: ids are strings, so 0 (a JSON number) is the id "0"; only a missing value is empty."""
+    return "" if value is None else str(value).strip()
+
+
 def _check_rows(rows: list[dict], lines: list[int], where: str) -> list[Problem]:
     """Row-level checks shared by both corpus forms: doc_id present and unique, year integer."""
     problems, seen = [], {}
     for row, line in zip(rows, lines):
         at = f"{where} line {line}"
-        doc_id = str(row.get("doc_id") or "").strip()
+        doc_id = _id(row.get("doc_id"))
         if not doc_id:
             problems.append(Problem(at, "empty doc_id", "give every document a unique id"))
         elif doc_id in seen:
@@ -266,33 +292,42 @@ def _check_rows(rows: list[dict], lines: list[int], where: str) -> list[Problem]
 def _checked_rows(path: Path, opts: CorpusOptions, required: tuple[str, ...]) -> tuple[list[dict], list[int], list[Problem]]:
     """Rows of a metadata or corpus table, renamed and checked; no rows when it is unusable."""
     rows, lines, problems = _read_table(path)
+    if not rows:
+        if not problems:
+            problems.append(Problem(str(path), "has a header but no document rows", "add one row per document below the header"))
+        return [], [], problems
     rows, missing = _rename(rows, opts, path, required)
     problems += missing
-    if missing or not rows:
-        if not rows and not problems:
-            problems.append(Problem(str(path), "has no document rows", "add one row per document"))
+    if missing:
         return [], [], problems
     return rows, lines, problems + _check_rows(rows, lines, str(path))
 
 
-def _load_folder(root: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus | None, list[Problem]]:
+def _load_folder(root: Path, opts: CorpusOptions, progress: bool, named_in: str = CONFIG_FILE) -> tuple[Corpus | None, list[Problem]]:
     meta_path = root / opts.metadata
+    if not _inside(root, opts.metadata):
+        how = "a symbolic link leading " if meta_path.is_symlink() else ""
+        return None, [Problem(named_in, f"metadata = {opts.metadata!r} is {how}outside the corpus folder {str(root)!r}",
+                              "name a table inside the folder (a corpus reads only its own folder)")]
     if not meta_path.is_file():
         return None, [Problem(str(meta_path), "metadata table not found", f"add {opts.metadata} with one row per document, or set metadata in {CONFIG_FILE}")]
     rows, lines, problems = _checked_rows(meta_path, opts, ("doc_id", "file"))
     if not rows:
         return None, problems
     texts, encodings, listed = {}, {}, set()
-    root_resolved = root.resolve()
     for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
         at = f"{meta_path} line {line}"
-        name = str(row["file"]).strip()
-        target = (root / name).resolve()
+        name = "" if row.get("file") is None else str(row["file"]).strip()
         if not name:
             problems.append(Problem(at, "empty file name", "name the document's text file"))
             continue
-        if Path(name).is_absolute() or not target.is_relative_to(root_resolved):
-            problems.append(Problem(at, f"file {name!r} is outside the corpus folder", "use a path relative to the corpus folder, without '..'"))
+        target = (root / name).resolve()
+        if not _inside(root, name):
+            if (root / name).is_symlink() and not Path(name).is_absolute():
+                listed.add((root / name).parent.resolve() / Path(name).name)  # the link itself is listed
+                problems.append(Problem(at, f"file {name!r} is a symbolic link leading outside the corpus folder", "copy the text into the folder instead of linking to it"))
+            else:
+                problems.append(Problem(at, f"file {name!r} is outside the corpus folder", "use a path relative to the corpus folder, without '..'"))
             continue
         listed.add(target)
         if not target.is_file():
@@ -306,8 +341,8 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpu
         if not decoded.text.strip():
             problems.append(Problem(f"{root / name} (line {line} of {meta_path.name})", "text is empty or only whitespace", "add the text or remove the row"))
             continue
-        texts[str(row["doc_id"]).strip()] = decoded.text
-        encodings[str(row["doc_id"]).strip()] = decoded.encoding
+        texts[_id(row["doc_id"])] = decoded.text
+        encodings[_id(row["doc_id"])] = decoded.encoding
     problems += _unlisted(root, listed)
     if problems:
         return None, problems
@@ -333,12 +368,18 @@ def _load_table(path: Path, opts: CorpusOptions, progress: bool) -> tuple[Corpus
         return None, problems
     texts, encodings = {}, {}
     for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
+        if "text" not in row:
+            problems.append(Problem(f"{path} line {line}", f"has no {opts.text_column!r} field", "add the text or remove the row"))
+            continue
         text = row.pop("text")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
+            problems.append(Problem(f"{path} line {line}", f"{opts.text_column!r} is {text!r}, not a string", "give the text as a string"))
+            continue
+        if not text.strip():
             problems.append(Problem(f"{path} line {line}", "text is empty or only whitespace", "add the text or remove the row"))
             continue
-        texts[str(row["doc_id"]).strip()] = text
-        encodings[str(row["doc_id"]).strip()] = "table"
+        texts[_id(row["doc_id"])] = text
+        encodings[_id(row["doc_id"])] = "table"
     if problems:
         return None, problems
     return _build(rows, texts, encodings, str(path)), []

@@ -112,7 +112,18 @@ def _styled():
 def _text(lang: Lang, key: str, **values) -> str:
     if lang not in TEXT:
         raise choice_error("lang", lang, tuple(TEXT))
-    return TEXT[lang][key].format(**values)
+    return TEXT[lang][key].format(**{k: _literal(v) for k, v in values.items()})
+
+
+def _literal(value) -> str:
+    """``value`` as text that matplotlib draws as written: a term such as ``$x^2$`` would
+    otherwise be parsed as mathtext (and a malformed one raises). Escaping every ``$``
+    keeps a backslash before it literal too; strings without ``$`` are unchanged."""
+    return str(value).replace("$", r"\$")
+
+
+def _literals(values) -> list[str]:
+    return [_literal(v) for v in values]
 
 
 def _new(width: float, height: float, **subplots):
@@ -156,7 +167,7 @@ def plot_corpus_overview(documents: pd.DataFrame, *, lang: Lang = "en") -> Figur
         colour = {d: COLORS[k % len(COLORS)] for k, d in enumerate(districts)}
         y = np.arange(len(data))[::-1]
         ax.barh(y, data["n_tokens"], color=[colour[d] for d in data["district"]])
-        ax.set_yticks(y, [f"{d} {yr}" for d, yr in zip(data["district"], data["year"])])
+        ax.set_yticks(y, [_literal(f"{d} {yr}") for d, yr in zip(data["district"], data["year"])])
         for yy, n, units in zip(y, data["n_tokens"], data["n_units"]):
             ax.text(n, yy, f" {n:,} ({units} units)", va="center", fontsize=7)
         ax.set_xlabel(_text(lang, "tokens"))
@@ -178,8 +189,8 @@ def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: L
         table = table.loc[order["term"].head(max_rows)]
         fig, ax = _new(DOUBLE, 0.22 * len(table) + 1.4)
         image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Reds")
-        ax.set_xticks(range(table.shape[1]), table.columns, rotation=0)
-        ax.set_yticks(range(table.shape[0]), table.index)
+        ax.set_xticks(range(table.shape[1]), _literals(table.columns), rotation=0)
+        ax.set_yticks(range(table.shape[0]), _literals(table.index))
         top = table.to_numpy().max() or 1
         for (i, j), v in np.ndenumerate(table.to_numpy()):
             if v > 0:
@@ -202,7 +213,7 @@ def _panels(n: int, width: float = DOUBLE, row_height: float = 2.4, max_cols: in
 
 def _title_with_note(group: str, notes: pd.Series) -> str:
     """The group's name, starred when it rests on one document (see the figure's footnote)."""
-    return f"{group}*" if notes.astype(bool).any() else group
+    return _literal(f"{group}*" if notes.astype(bool).any() else group)
 
 
 def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Figure:
@@ -213,7 +224,7 @@ def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en
         for k, (ax, group) in enumerate(zip(axes, groups)):
             part = tfidf[tfidf["group"] == group].nsmallest(n, "rank")
             ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=COLORS[k % len(COLORS)])
-            ax.set_yticks(np.arange(len(part))[::-1], part["term"])
+            ax.set_yticks(np.arange(len(part))[::-1], _literals(part["term"]))
             ax.set_title(_title_with_note(group, part["note"]))
             ax.set_xlabel(_text(lang, "tfidf"))
         if tfidf["note"].astype(bool).any():
@@ -225,7 +236,7 @@ def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en
 def _diverging(ax, terms, values, positive_colour: str, negative_colour: str) -> None:
     y = np.arange(len(terms))[::-1]
     ax.barh(y, values, color=[positive_colour if v > 0 else negative_colour for v in values])
-    ax.set_yticks(y, terms)
+    ax.set_yticks(y, _literals(terms))
     ax.axvline(0, color="#444", linewidth=0.6)
 
 
@@ -272,8 +283,8 @@ def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: La
         size = max(SINGLE, 0.55 * len(square) + 1.6)
         fig, ax = _new(size, size * 0.85)
         image = ax.imshow(square.to_numpy(), cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(range(len(square)), square.columns, rotation=45, ha="right")
-        ax.set_yticks(range(len(square)), square.index)
+        ax.set_xticks(range(len(square)), _literals(square.columns), rotation=45, ha="right")
+        ax.set_yticks(range(len(square)), _literals(square.index))
         for (i, j), v in np.ndenumerate(square.to_numpy()):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6.5, color="white" if v > 0.6 else "black")
         ax.spines[:].set_visible(False)
@@ -309,7 +320,7 @@ def plot_topic_terms(terms: pd.DataFrame, *, n: int = 8, lang: Lang = "en") -> F
         for k, (ax, topic) in enumerate(zip(axes, topics_)):
             part = terms[terms["topic"] == topic].nsmallest(n, "rank")
             ax.barh(np.arange(len(part))[::-1], part["probability"], color=COLORS[k % len(COLORS)])
-            ax.set_yticks(np.arange(len(part))[::-1], part["term"])
+            ax.set_yticks(np.arange(len(part))[::-1], _literals(part["term"]))
             ax.set_title(f"{_text(lang, 'topic')} {topic}")
             ax.set_xlabel(_text(lang, "probability"))
         fig.suptitle(_text(lang, "topics"), fontsize=9)
@@ -330,8 +341,8 @@ def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None =
             err = np.vstack([part["share"] - part["ci_low"], part["ci_high"] - part["share"]])
             single = part["note"].astype(bool).any()
             ax.errorbar(part["share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8,
-                        color=COLORS[k % len(COLORS)], label=f"{group}{'*' if single else ''} (n={int(part['n_units'].iloc[0])})")
-        ax.set_yticks(np.arange(len(topics_))[::-1], [(labels or {}).get(t, f"{_text(lang, 'topic')} {t}") for t in topics_])
+                        color=COLORS[k % len(COLORS)], label=_literal(f"{group}{'*' if single else ''} (n={int(part['n_units'].iloc[0])})"))
+        ax.set_yticks(np.arange(len(topics_))[::-1], [_literal((labels or {}).get(t, f"{_text(lang, 'topic')} {t}")) for t in topics_])
         ax.set_xlabel(_text(lang, "share"))
         ax.set_xlim(left=0)
         fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=min(len(groups), 3))
@@ -351,8 +362,8 @@ def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en") 
         for ax, term in zip(axes, terms):
             for k, label in enumerate(sorted(labels.unique())):
                 line = trends[(trends["term"] == term) & (labels == label)].sort_values(over)
-                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=COLORS[k % len(COLORS)], label=label or None)
-            ax.set_title(term)
+                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=COLORS[k % len(COLORS)], label=_literal(label) or None)
+            ax.set_title(_literal(term))
             ax.set_xticks(sorted(trends[over].unique()))
             ax.set_ylim(bottom=0)
             ax.set_ylabel(_text(lang, "per_10k"))
@@ -379,7 +390,8 @@ def plot_network(edges: pd.DataFrame, *, seed: int = 0, lang: Lang = "en", highl
         sizes = np.array([freq.get(n, 1) for n in graph.nodes], dtype=float)
         colours = [COLORS[1] if highlight and n in highlight else COLORS[0] for n in graph.nodes]
         nx.draw_networkx_nodes(graph, position, ax=ax, node_size=30 + 400 * sizes / sizes.max(), node_color=colours, alpha=0.8)
-        nx.draw_networkx_labels(graph, position, ax=ax, font_size=7, font_family=register_font())
+        nx.draw_networkx_labels(graph, position, labels={n: _literal(n) for n in graph.nodes}, ax=ax, font_size=7,
+                                font_family=register_font())
         ax.set_axis_off()
         ax.set_title(_text(lang, "network"))
     return fig

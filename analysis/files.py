@@ -5,9 +5,12 @@ import codecs
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import tempfile
+import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,30 @@ _BOMS = [
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
 ]
 
+
+# Decoded text is checked for plausibility: random bytes after a UTF-16 byte-order mark
+# "decode" without error into a mix of CJK, Hangul, Yi, private-use and unassigned code
+# points. Real Chinese or ASCII text has almost none of those outside these ranges.
+_EXPECTED_RANGES = (
+    (0x0000, 0x024F),    # ASCII, Latin-1, Latin Extended
+    (0x0370, 0x04FF),    # Greek and Cyrillic (symbols, names)
+    (0x1100, 0x11FF),    # Hangul Jamo
+    (0x2000, 0x2BFF),    # punctuation, letterlike, numbers, arrows, maths, shapes
+    (0x2E80, 0x9FFF),    # CJK radicals, punctuation, kana, bopomofo, Hangul compatibility, enclosed, Ext A, unified
+    (0xAC00, 0xD7AF),    # Hangul syllables
+    (0xF900, 0xFAFF),    # CJK compatibility ideographs
+    (0xFE10, 0xFE6F),    # vertical, compatibility and small forms
+    (0xFF00, 0xFFEF),    # half- and full-width forms
+    (0x1F000, 0x1FAFF),  # emoji and pictographs
+    (0x20000, 0x3134F),  # CJK extensions B-G
+)
+_NON_TEXT_CATEGORIES = {"Cc", "Cn", "Co", "Cs"}
+#: Most characters of a plausible text are in ``_EXPECTED_RANGES``; a few are tolerated.
+MAX_NON_TEXT_SHARE = 0.05
+MAX_UNEXPECTED_SHARE = 0.2
+_SAMPLE_CHARS = 20_000
+#: Temporary files of ``atomic_path`` end in this, so ``sweep_temporary`` can recognise them.
+TEMP_SUFFIX = ".analysis-tmp"
 
 TABLE_FORMATS = (".csv", ".parquet")
 _UMASK = os.umask(0)
@@ -54,8 +81,13 @@ def decode_bytes(data: bytes) -> Decoded:
     """Decode ``data``: strict UTF-8 (with or without BOM) first, else charset-normalizer
     choosing among GB18030 (which covers GBK/GB2312), Big5 and UTF-16/32.
 
-    Raises DecodeError for binary data (NUL bytes) and for bytes no detector can decode.
+    Raises DecodeError for binary data (NUL bytes), for bytes no detector can decode, and
+    for bytes that decode to mostly non-text (see ``check_plausible``): non-text bytes are refused.
     """
+    return check_plausible(_decode(data))
+
+
+def _decode(data: bytes) -> Decoded:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -72,6 +104,36 @@ def decode_bytes(data: bytes) -> Decoded:
     if best is None or best.encoding is None:
         raise DecodeError("bytes are not valid UTF-8, GB18030, Big5 or UTF-16 (corrupt or another encoding)")
     return Decoded(str(best), best.encoding.replace("_", "-"))
+
+
+# Regexes, so a large corpus is checked at C speed: characters outside the expected
+# ranges, and C0/C1 controls other than whitespace (which fall inside the ASCII range).
+_UNEXPECTED = re.compile("[^" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _EXPECTED_RANGES) + "]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+_VISIBLE = re.compile(r"\S")
+
+
+def check_plausible(decoded: Decoded) -> Decoded:
+    """``decoded`` if it reads as text; raise DecodeError if it is mostly non-text.
+
+    Looks at up to 20,000 visible characters (the start and the end of the text): too many
+    control, private-use, unassigned or surrogate code points, or too many characters
+    outside the scripts a Chinese, English or East Asian text uses, mean the bytes were not
+    text in that encoding (e.g. random bytes after an FF FE byte-order mark).
+    """
+    text = decoded.text
+    sample = text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS // 2] + text[-_SAMPLE_CHARS // 2:]
+    n_visible = len(_VISIBLE.findall(sample))
+    if not n_visible:
+        return decoded
+    outside = [c for c in _UNEXPECTED.findall(sample) if not c.isspace()]
+    controls = len(_CONTROL.findall(sample))
+    non_text = (controls + sum(unicodedata.category(c) in _NON_TEXT_CATEGORIES for c in outside)) / n_visible
+    unexpected = len(outside) / n_visible
+    if non_text > MAX_NON_TEXT_SHARE or unexpected > MAX_UNEXPECTED_SHARE:
+        raise DecodeError(f"non-text bytes: read as {decoded.encoding}, {non_text:.0%} of the characters are control, "
+                          f"private-use or unassigned and {unexpected:.0%} are outside Chinese and Latin scripts")
+    return decoded
 
 
 def read_text(path: Path) -> Decoded:
@@ -97,11 +159,14 @@ def sha256_file(path: Path) -> str:
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
 
-    A crash or error leaves any existing ``path`` untouched and no partial file behind.
+    A crash or error leaves any existing ``path`` untouched and no partial file behind
+    (the CLI turns SIGTERM into an exception, so a killed run also cleans up). The
+    temporary name is ``.<name>.<random>.analysis-tmp``: after a hard kill (SIGKILL, power
+    loss) ``sweep_temporary`` recognises and removes it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; outputs are ordinary files
     try:
@@ -110,6 +175,31 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def sweep_temporary(folder: Path, *, older_than: float | None = 60.0) -> list[Path]:
+    """Remove temporary files that ``atomic_path`` left under ``folder`` (recursively) when a
+    run was killed; return the paths removed.
+
+    older_than: seconds since the file was last modified; a younger one may belong to a run
+    still writing, so it is kept. None removes all of them (when the caller owns the folder).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for path in sorted(folder.rglob(f".*{TEMP_SUFFIX}")):
+        try:
+            if not path.is_file() or path.is_symlink():
+                continue
+            if older_than is not None and now - path.stat().st_mtime < older_than:
+                continue
+            path.unlink()
+        except FileNotFoundError:  # another process finished or swept it meanwhile
+            continue
+        removed.append(path)
+    return removed
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -133,8 +133,12 @@ def packaged_stopwords() -> frozenset[str]:
 
 
 def load_stopwords(path: str | Path) -> frozenset[str]:
-    """A stopword file: one word a line, ``#`` comments."""
-    return frozenset(_read_word_list(Path(path).read_text(encoding="utf-8")))
+    """A stopword file: one word a line, ``#`` comments. Raises LexiconError if it is not UTF-8."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"{path}: not UTF-8 (byte {exc.start}); save the stopword list as UTF-8.") from None
+    return frozenset(_read_word_list(text))
 
 
 # ---------------------------------------------------------------- loading
@@ -158,7 +162,7 @@ def load_lexicon(path: str | Path) -> Lexicon:
 def parse_lexicon(text: str, where: str = "lexicon") -> Lexicon:
     """Parse lexicon YAML text (see ``load_lexicon``)."""
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{where} line {mark.line + 1}" if mark else where
@@ -172,8 +176,34 @@ def parse_lexicon(text: str, where: str = "lexicon") -> Lexicon:
     if unknown:
         raise LexiconError(f"{where}: unknown top-level key(s) {', '.join(sorted(unknown))}; use 'entries' and 'stopwords'.")
     entries = _parse_entries(top.get("entries"), where)
-    stopwords = frozenset(normalize_text(str(w)) for w in (yaml.safe_load(yaml.serialize(top["stopwords"])) or [])) if "stopwords" in top else frozenset()
+    stopwords = frozenset(normalize_text(str(w)) for w in (_construct(top["stopwords"], where) or [])) if "stopwords" in top else frozenset()
     return Lexicon(entries=tuple(entries), stopwords=stopwords, source=where)
+
+
+def _construct(node, where: str):
+    """The plain Python value of a YAML node, built by the safe loader: a tag such as
+    ``!!python/object`` is refused with the file and line, never executed."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.tag not in yaml.SafeLoader.yaml_constructors:
+            tag = current.tag.replace("tag:yaml.org,2002:", "!!")
+            raise LexiconError(f"{where} line {current.start_mark.line + 1}: the tag {tag} is not allowed; the lexicon holds "
+                               "only plain strings, lists and mappings, so remove the tag.")
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except yaml.YAMLError as exc:  # e.g. a malformed !!timestamp: the safe loader names the problem
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise LexiconError(f"{where} line {node.start_mark.line + 1}: {problem}; fix the value.") from None
+
+
+def _text(value) -> str:
+    """A YAML scalar as text; only a missing value is empty (``0`` is a valid term)."""
+    return "" if value is None else str(value)
 
 
 def _parse_entries(node, where: str) -> list[Entry]:
@@ -186,21 +216,21 @@ def _parse_entries(node, where: str) -> list[Entry]:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
             raise LexiconError(f"{where} line {line}: an entry must be a mapping with at least 'term'; write '- term: ...'.")
-        data = yaml.safe_load(yaml.serialize(item))
+        data = _construct(item, where)
         unknown = set(data) - ENTRY_KEYS
         if unknown:
             raise LexiconError(f"{where} line {line}: unknown key(s) {', '.join(sorted(unknown))}; use {', '.join(sorted(ENTRY_KEYS))}.")
-        term = normalize_text(str(data.get("term") or ""))
+        term = normalize_text(_text(data.get("term")))
         if not _key(term):
             raise LexiconError(f"{where} line {line}: entry has an empty term; give the term or remove the entry.")
-        aliases = data.get("aliases") or []
-        if isinstance(aliases, str):
+        aliases = [] if data.get("aliases") is None else data["aliases"]
+        if not isinstance(aliases, list):
             aliases = [aliases]
         aliases = tuple(normalize_text(str(a)) for a in aliases)
         if any(not _key(a) for a in aliases):
             raise LexiconError(f"{where} line {line}: entry {term!r} has an empty alias; remove it.")
-        entry = Entry(term=term, category=str(data.get("category") or ""), aliases=aliases,
-                      note=str(data.get("note") or ""), pos=str(data.get("pos") or "nz"), line=line)
+        entry = Entry(term=term, category=_text(data.get("category")), aliases=aliases,
+                      note=_text(data.get("note")), pos=_text(data.get("pos")) or "nz", line=line)
         for form in entry.forms:
             key = _key(form)
             if key in owner and owner[key] is not entry:

@@ -14,15 +14,37 @@ from .files import atomic_path, check_extension, write_table, write_text_atomic
 DERIVED_COLUMNS = ("encoding", "n_chars")
 
 
-def refuse_inside(out: Path, protect: Path) -> None:
-    """Raise if ``out`` is ``protect`` or inside it: outputs never go into the user's corpus."""
-    out_r, protect_r = Path(out).resolve(), Path(protect).resolve()
-    if protect_r.is_dir():
-        inside = out_r.is_relative_to(protect_r)
-    else:  # a .csv/.jsonl corpus: writing beside it could overwrite the user's files
-        inside = out_r == protect_r.parent
-    if inside:
-        raise AnalysisError(f"--out {str(out)!r} is inside the corpus folder {str(protect)!r}; choose a folder outside it so the corpus stays untouched.")
+def refuse_overwrite(out: str | Path | None, corpus: str | Path, *inputs: str | Path | None,
+                     folder: bool = False, option: str = "--out") -> None:
+    """Raise, before anything is read or written, if writing ``out`` could change an input.
+
+    corpus: a corpus folder, or a single ``.csv``/``.jsonl`` file. inputs: any other file
+    the command reads (lexicon, corpus.toml, boilerplate or stopword file, configuration);
+    None entries are skipped. folder: ``out`` is a folder the command writes files into.
+    Paths are compared after resolving symbolic links. Refused:
+
+    - ``out`` inside (or equal to) a corpus folder: that covers its metadata, texts,
+      ``corpus.toml`` and ``lexicon.yaml``, which must all lie inside it;
+    - ``out`` equal to an input file, a single-file corpus included;
+    - an output folder that contains an input (for a single-file corpus: the folder holding
+      it): the files written there are named by the data, so one could land on the input.
+    """
+    if out is None:
+        return
+    out_r, corpus_r = Path(out).resolve(), Path(corpus).resolve()
+    if corpus_r.is_dir() and out_r.is_relative_to(corpus_r):
+        raise AnalysisError(f"{option} {str(out)!r} is inside the corpus folder {str(corpus)!r}; "
+                            "write outputs outside it, so the corpus stays untouched.")
+    for given in (corpus, *inputs):
+        if given is None:
+            continue
+        given_r = Path(given).resolve()
+        if out_r == given_r:
+            raise AnalysisError(f"{option} {str(out)!r} is the input {str(given)!r}; "
+                                "choose another output, so the input stays untouched.")
+        if folder and given_r.is_relative_to(out_r):
+            raise AnalysisError(f"{option} {str(out)!r} holds the input {str(given)!r}; choose an output folder "
+                                "that contains no input, so nothing written there can replace it.")
 
 
 def safe_filename(doc_id: str) -> str:
@@ -34,10 +56,12 @@ def safe_filename(doc_id: str) -> str:
 
 def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> list[Path]:
     """Write a cleaned corpus as a loadable corpus folder: ``<doc_id>.txt`` (one paragraph
-    a line), ``metadata.csv`` and ``removed.csv``. Returns the paths written."""
+    a line), ``metadata.csv`` and ``removed.csv``. Returns the paths written.
+
+    protect: the corpus it came from; refused as in ``refuse_overwrite``."""
     out = Path(out)
     if protect is not None:
-        refuse_inside(out, protect)
+        refuse_overwrite(out, protect, folder=True)
     written = []
     for doc_id, text in corpus:
         path = out / f"{safe_filename(doc_id)}.txt"

@@ -25,7 +25,7 @@ from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
-from .outputs import refuse_inside
+from .outputs import refuse_overwrite
 from .precision import DEFAULT_DIGITS, DIGITS, published
 from .tokenize import cache_path, resolve_lexicon, tokenize
 
@@ -203,7 +203,7 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
     from them; the manifest records the machine that made them.
     """
     corpus_path, out = Path(corpus_path), Path(out)
-    refuse_inside(out, corpus_path)
+    refuse_overwrite(out, corpus_path, config, folder=True)
     cfg = load_config(config)
     _check_replaceable(out)
     with atomic_folder(out) as stage:

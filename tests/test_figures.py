@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
 from matplotlib.figure import Figure
@@ -89,3 +90,29 @@ def test_save_figure_refuses_other_formats(results, tmp_path):
     with pytest.raises(analysis.AnalysisError, match="extension='.jpg' is not valid"):
         figures.save_figure(plot(frame), tmp_path / "x.jpg")
     assert not (tmp_path / "x.jpg").exists()
+
+
+LITERAL_TERMS = ["$x^2$", "a\\b", "\\$", "党建$"]  # mathtext, a backslash, an escaped dollar, a lone dollar
+
+
+def _drawn_as(text: matplotlib.text.Text) -> tuple[str, bool]:
+    """What matplotlib draws for a Text object, and whether it parses it as mathtext."""
+    drawn, math = text._preprocess_math(text.get_text())
+    return drawn, bool(math)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_user_strings_are_drawn_literally(tmp_path, suffix):
+    tfidf = pd.DataFrame({"district": "$g$", "group": "$g$", "rank": range(1, 5), "term": LITERAL_TERMS,
+                          "tfidf": [0.4, 0.3, 0.2, 0.1], "note": ""})
+    trends = pd.DataFrame({"district": ["$g$"] * 8, "year": [2018, 2022] * 4, "term": [t for t in LITERAL_TERMS for _ in (0, 1)],
+                           "per_10k": range(8)})
+    edges = pd.DataFrame({"term_a": LITERAL_TERMS[:2], "term_b": LITERAL_TERMS[2:], "count": [2, 1],
+                          "count_a": [3, 2], "count_b": [2, 2]})
+    for name, fig in (("distinctive", figures.plot_distinctive_terms(tfidf)), ("trends", figures.plot_trends(trends)),
+                      ("network", figures.plot_network(edges))):
+        figures.save_figure(fig, tmp_path / f"{name}{suffix}")  # mathtext would raise on '\$' or draw x² for '$x^2$'
+        drawn = dict(_drawn_as(t) for t in fig.findobj(matplotlib.text.Text) if t.get_text())
+        for term in LITERAL_TERMS:
+            assert drawn.get(term) is False, (name, term)  # present, exactly as written, not mathtext
+        assert not any(drawn.values())
