@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import compare, figures, reading, topics
+from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
 from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import sha256_file, write_table, write_text_atomic
 from .outputs import refuse_inside
-from .tokenize import cache_path, resolve_lexicon, tokenize
+from .tokenize import resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,41 +108,46 @@ def _cache_key(tokens: pd.DataFrame, cfg: dict, **specific) -> dict:
     return {"tokens": tokens.attrs, **_fit_options(cfg), "version": package_versions(), **specific}
 
 
-def _cached_frame(kind: str, key: dict, build) -> pd.DataFrame:
-    """A table from the cache, or built and cached (written atomically, so never half-saved)."""
+def _cached_frame(kind: str, key: dict, build, cache: bool = True) -> pd.DataFrame:
+    """A table from the cache, or built and cached (written atomically, so never half-saved).
+    An unreadable entry is rebuilt; ``cache=False`` neither reads nor writes the cache."""
     path = cache_path(kind, key, ".parquet")
-    if path.is_file():
-        return pd.read_parquet(path)
-    frame = build()
-    write_table(frame, path)
+    frame = read_entry(path, read_frame) if cache else None
+    if frame is None:
+        frame = build()
+        if cache:
+            write_entry(path, lambda p: write_frame(frame, p))
     return frame
 
 
-def _select(tokens: pd.DataFrame, cfg: dict, progress: bool) -> pd.DataFrame:
+def _select(tokens: pd.DataFrame, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("selection", _cache_key(tokens, cfg, ks=cfg["ks"], seeds=cfg["seeds"]),
                          lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"],
-                                                 progress=progress, **_fit_options(cfg)))
+                                                 progress=progress, **_fit_options(cfg)), cache)
 
 
-def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> pd.DataFrame:
+def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("stability", _cache_key(tokens, cfg, k=k, seeds=cfg["stability_seeds"]),
                          lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress,
-                                                        **_fit_options(cfg)))
+                                                        **_fit_options(cfg)), cache)
 
 
-def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.TopicModel:
+def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool = True) -> topics.TopicModel:
     path = cache_path("models", _cache_key(tokens, cfg, k=k, seed=cfg["seed"]))
-    if (path / "meta.json").is_file():  # TopicModel.save replaces the folder in one step
-        return topics.TopicModel.load(path)
-    model = topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, **_fit_options(cfg))
-    model.save(path)
+    # TopicModel.save replaces the folder in one step; load reads plain arrays and JSON only
+    model = read_entry(path, topics.TopicModel.load) if cache else None
+    if model is None:
+        model = topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, **_fit_options(cfg))
+        if cache:
+            write_entry(path, model.save)
     return model
 
 
 def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
-               progress: bool = True) -> list[Path]:
+               progress: bool = True, cache: bool = True) -> list[Path]:
     """Load, clean, tokenise, compare and model the corpus; write every table and figure
-    into ``out`` with ``manifest.json``. Returns the paths written (the manifest last)."""
+    into ``out`` with ``manifest.json``. Returns the paths written (the manifest last).
+    cache: reuse and store token tables and topic results (False: neither)."""
     corpus_path, out = Path(corpus_path), Path(out)
     refuse_inside(out, corpus_path)
     cfg = load_config(config)
@@ -151,7 +157,7 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
     corpus = load_corpus(corpus_path, progress=progress)
     cleaned = clean(corpus, progress=progress)
     lexicon = resolve_lexicon(corpus, tok_cfg["lexicon"])
-    tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], progress=progress)
+    tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], cache=cache, progress=progress)
     write.table("documents", corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]))
     write.table("removed", cleaned.removed)
 
@@ -200,12 +206,12 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
     write.figure("fig08_similarity", figures.plot_similarity(similarity, lang=lang))
 
     # Topics
-    selection = _select(tokens, top_cfg, progress)
+    selection = _select(tokens, top_cfg, progress, cache)
     recommended, reason = topics.recommend_k(selection)
     k = top_cfg["k"] or recommended
     write.table("topic_selection", selection)
     write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=lang))
-    model = _model(tokens, k, top_cfg, progress)
+    model = _model(tokens, k, top_cfg, progress, cache)
     terms = topics.topic_terms(model, 10)
     write.table("topic_terms", terms)
     write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
@@ -216,7 +222,7 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
         table = topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"])
         write.table(f"topic_prevalence_{name}", table)
         write.figure(f"fig{11 if name == 'district' else 12}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=lang))
-    write.table("topic_stability", _stability(tokens, k, top_cfg, progress))
+    write.table("topic_stability", _stability(tokens, k, top_cfg, progress, cache))
     html = topics.ldavis_html(model, out / "topics.html", title="Topics / 主题")
     write.written.append(html)
 
@@ -252,7 +258,7 @@ def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame, n: int)
 
 
 def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
-          progress: bool = True) -> list[str]:
+          progress: bool = True, cache: bool = True) -> list[str]:
     """Regenerate into a temporary folder and compare with ``out/manifest.json``.
 
     Returns the names of files that differ, are missing or are new (empty: all identical).
@@ -263,6 +269,6 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
         raise AnalysisError(f"{manifest_path}: no manifest to check against; run 'analysis figures' first.")
     recorded = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
     with tempfile.TemporaryDirectory() as tmp:
-        regenerate(corpus_path, Path(tmp) / "figures", config=config, progress=progress)
+        regenerate(corpus_path, Path(tmp) / "figures", config=config, progress=progress, cache=cache)
         fresh = json.loads((Path(tmp) / "figures" / "manifest.json").read_text(encoding="utf-8"))["files"]
     return sorted(name for name in set(recorded) | set(fresh) if recorded.get(name) != fresh.get(name))
