@@ -30,9 +30,9 @@ from .errors import AnalysisError, choice_error
 from .files import atomic_path
 
 KINDS = ("tokens", "models", "selection", "stability")
-DEFAULT_MAX_BYTES = 2 * 1024**3
+DEFAULT_MAX_BYTES = 2_000_000_000
 _ATTRS_KEY = b"analysis.attrs"  # Parquet schema metadata holding the frame's attrs as JSON
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}  # decimal, as disk sizes are shown
 T = TypeVar("T")
 
 
@@ -141,7 +141,7 @@ def max_bytes() -> int:
     value = os.environ.get("ANALYSIS_CACHE_MAX_BYTES", "").strip()
     if not value:
         return DEFAULT_MAX_BYTES
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", value, flags=re.IGNORECASE)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)B?", value, flags=re.IGNORECASE)
     if not match:
         raise AnalysisError(f"ANALYSIS_CACHE_MAX_BYTES={value!r} is not valid; use a size in bytes, e.g. 2000000000 or 2G.")
     return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
