@@ -92,8 +92,9 @@ def read_entry(path: Path, read: Callable[[Path], T]) -> T | None:
 def write_entry(path: Path, write: Callable[[Path], object]) -> bool:
     """Call ``write(path)`` (which must replace ``path`` atomically), then prune the cache.
 
-    Returns False, with one CacheWarning, when the cache folder cannot be written: the
-    caller goes on without caching.
+    Returns False, with one CacheWarning, when the cache folder cannot be written or the
+    value cannot be stored (e.g. a metadata column mixing numbers and text, which Parquet
+    refuses): the caller goes on without caching.
     """
     path = Path(path)
     try:
@@ -102,6 +103,9 @@ def write_entry(path: Path, write: Callable[[Path], object]) -> bool:
     except OSError as exc:
         _warn(f"cache folder {cache_dir()} is not writable ({exc.strerror or _reason(exc)}); working without caching. "
               "Set ANALYSIS_CACHE_DIR to a writable folder, or pass --no-cache.")
+        return False
+    except Exception as exc:  # noqa: BLE001 - a result that cannot be cached is still a result
+        _warn(f"cache entry {path} could not be written ({_reason(exc)}); going on without caching it.")
         return False
     prune(keep=path)
     return True

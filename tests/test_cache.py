@@ -211,6 +211,14 @@ def test_unwritable_cache_folder_works_without_caching(cleaned, paragraph_tokens
     assert len(result.stderr.splitlines()) == 1 and "not writable" in result.stderr
 
 
+def test_a_table_parquet_refuses_is_returned_uncached(cache_dir):
+    mixed = pd.DataFrame({"issue": pd.Series([3, "3a"], dtype=object), "tokens": [["党建"], []]})
+    frame, messages = _cache_warnings(pipeline._cached_frame, "selection", {"mixed": 1}, lambda: mixed)
+    assert frame is mixed
+    assert len(messages) == 1 and "could not be written" in messages[0]
+    assert analysis.cache_info()["n_entries"].sum() == 0
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not bind root")
 def test_read_only_cache_folder_works_without_caching(cleaned, paragraph_tokens, cache_dir):
     cache_dir.mkdir()
