@@ -34,10 +34,15 @@ DEFAULT_MAX_BYTES = 2_000_000_000
 _ATTRS_KEY = b"analysis.attrs"  # Parquet schema metadata holding the frame's attrs as JSON
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}  # decimal, as disk sizes are shown
 T = TypeVar("T")
+# Cache folders already reported as unwritable in this process: one line for a whole run,
+# though tokens, tables and models each fail to be written (warnings' own "once" does not
+# hold: libraries that reset warning filters also reset its memory).
+_UNWRITABLE: set[str] = set()
 
 
 class CacheWarning(UserWarning):
     """A cache entry could not be read or written; the work is done without it."""
+
 
 
 def cache_dir() -> Path:
@@ -101,8 +106,11 @@ def write_entry(path: Path, write: Callable[[Path], object]) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(path)
     except OSError as exc:
-        _warn(f"cache folder {cache_dir()} is not writable ({exc.strerror or _reason(exc)}); working without caching. "
-              "Set ANALYSIS_CACHE_DIR to a writable folder, or pass --no-cache.")
+        folder = str(cache_dir())
+        if folder not in _UNWRITABLE:
+            _UNWRITABLE.add(folder)
+            _warn(f"cache folder {folder} is not writable ({exc.strerror or _reason(exc)}); working without caching. "
+                  "Set ANALYSIS_CACHE_DIR to a writable folder, or pass --no-cache.")
         return False
     except Exception as exc:  # noqa: BLE001 - a result that cannot be cached is still a result
         _warn(f"cache entry {path} could not be written ({_reason(exc)}); going on without caching it.")

@@ -79,7 +79,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
     # Cache problems (an entry rebuilt, an unwritable folder) are one line on stderr, not
     # Python's two-line warning with a source line; restored when the command ends.
     ctx.with_resource(warnings.catch_warnings())
-    warnings.simplefilter("default", CacheWarning)
+    warnings.simplefilter("always", CacheWarning)  # each is raised once, for one entry or one folder
     show = warnings.showwarning
 
     def show_cache_warning(message, category, *args, **kwargs):

@@ -206,6 +206,14 @@ def test_unwritable_cache_folder_works_without_caching(cleaned, paragraph_tokens
     pd.testing.assert_frame_equal(tokens, paragraph_tokens)
     assert len(messages) == 1 and "not writable" in messages[0] and "working without caching" in messages[0]
     assert analysis.cache_info()["n_entries"].sum() == 0
+    _, messages = _cache_warnings(analysis.tokenize, cleaned, progress=False)
+    assert messages == []  # said once per folder and process
+
+
+def test_unwritable_cache_folder_is_one_line_in_a_command(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(blocker / "cache"))
     result = CliRunner().invoke(main, ["-q", "frequencies", "--corpus", str(SAMPLE), "--by", "district"])
     assert result.exit_code == 0, result.output
     assert len(result.stderr.splitlines()) == 1 and "not writable" in result.stderr
@@ -217,6 +225,21 @@ def test_a_table_parquet_refuses_is_returned_uncached(cache_dir):
     assert frame is mixed
     assert len(messages) == 1 and "could not be written" in messages[0]
     assert analysis.cache_info()["n_entries"].sum() == 0
+
+
+def test_figures_with_an_unwritable_cache_folder_say_so_once(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(blocker / "cache"))
+    config = tmp_path / "analysis.toml"  # a small run: tokens, selection, model and stability all fail to cache
+    config.write_text("[topics]\nks = [2, 3]\nseeds = [0]\nstability_seeds = [0, 1]\npasses = 2\nn_boot = 10\nworkers = 1\n",
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["-q", "figures", "--corpus", str(SAMPLE), "--out", str(tmp_path / "figures"),
+                                       "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "not writable" in line]
+    assert len(result.stderr.splitlines()) == 1
+    assert (tmp_path / "figures" / "manifest.json").is_file()
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="permissions do not bind root")
