@@ -63,10 +63,15 @@ def _warn(message: str) -> None:
     warnings.warn(message, CacheWarning, stacklevel=3)
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, entry: Path | None = None) -> str:
     """A one-line description of why an entry could not be used."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    if isinstance(exc, AnalysisError):
+        # our own message names the file and what a user should do; here the cache rebuilds
+        return lines[0].rsplit("; ", 1)[0].replace(f"{entry}{os.sep}", "")
+    return f"{type(exc).__name__}: {lines[0]}"
 
 
 # ---------------------------------------------------------------- reading and writing entries
@@ -84,7 +89,7 @@ def read_entry(path: Path, read: Callable[[Path], T]) -> T | None:
     try:
         value = read(path)
     except Exception as exc:  # noqa: BLE001 - any failure to read a cache entry means: rebuild it
-        _warn(f"cache entry {path} could not be read ({_reason(exc)}); rebuilding it.")
+        _warn(f"cache entry {path} could not be read ({_reason(exc, path)}); rebuilding it.")
         _remove(path)
         return None
     try:
