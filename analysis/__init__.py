@@ -15,6 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+from .cache import CacheWarning, cache_info, clear_cache
 from .clean import CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
 from .compare import document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
@@ -31,7 +32,7 @@ from .topics import (TopicModel, doc_topics, fit_lda, ldavis_html, prevalence, r
                      select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
-    "AnalysisError", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
+    "AnalysisError", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
     "Problem", "Segmenter", "TokenOptions", "__version__", "audit_lexicon", "clean",
     "load_boilerplate", "load_corpus", "losses", "load_lexicon", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
@@ -40,7 +41,7 @@ __all__ = [
     "slogan_counts", "tfidf_terms", "to_square", "trends",
     "TopicModel", "doc_topics", "fit_lda", "ldavis_html", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
-    "check", "cooccurrence", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
+    "cache_info", "clear_cache", "check", "cooccurrence", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
 ]

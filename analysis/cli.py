@@ -10,12 +10,14 @@ import functools
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import click
 import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
+from .cache import KINDS, CacheWarning, cache_info, clear_cache
 from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
@@ -125,8 +127,31 @@ def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = N
 @click.pass_context
 def main(ctx: click.Context, quiet: bool, debug: bool) -> None:
     """Topic modelling and comparative discourse analysis of Chinese policy texts."""
-    ctx.obj = {"progress": not quiet, "debug": debug}
+    ctx.obj = {"progress": not quiet, "debug": debug, "cache": True}
     _catch_sigterm(ctx)
+    # Cache problems (an entry rebuilt, an unwritable folder) are one line on stderr, not
+    # Python's two-line warning with a source line; restored when the command ends.
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.simplefilter("always", CacheWarning)  # each is raised once, for one entry or one folder
+    show = warnings.showwarning
+
+    def show_cache_warning(message, category, *args, **kwargs):
+        if issubclass(category, CacheWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = show_cache_warning
+
+
+def _no_cache_option(func):
+    """--no-cache, kept in ctx.obj["cache"] so that commands' signatures stay as they are."""
+    def remember(ctx, _param, value):
+        if value:
+            ctx.obj["cache"] = False
+
+    return click.option("--no-cache", is_flag=True, expose_value=False, callback=remember,
+                        help="Neither read nor write the cache (tokens, topic models).")(func)
 
 
 @main.command("validate")
@@ -265,7 +290,7 @@ def _analysis_options(func):
     func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
     func = click.option("--by", default="district", show_default=True, help="Metadata column(s) to group by, comma-separated.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(func))
+    return _corpus_options(_lexicon_option(_no_cache_option(func)))
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -290,7 +315,7 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
 def _token_table(ctx, corpus_path, lexicon, unit, options):
     progress = ctx.obj["progress"]
     corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
-    return corpus, tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, progress=progress)
+    return corpus, tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, cache=ctx.obj["cache"], progress=progress)
 
 
 @main.command("frequencies")
@@ -462,7 +487,7 @@ def _topic_options(func):
     func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
     func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(func))
+    return _corpus_options(_lexicon_option(_no_cache_option(func)))
 
 
 @topics_group.command("select")
@@ -532,6 +557,7 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
 @click.option("--check", "check_only", is_flag=True,
               help="Check --out against its manifest and a fresh regeneration (numbers at published precision); exit 1 on a real difference.")
 @click.option("--image-tolerance", default=1.0, show_default=True, help="With --check: RMS pixel difference (0-255) that images may show.")
+@_no_cache_option
 @click.pass_context
 @_friendly
 def figures_cmd(ctx, corpus_path, out, config, check_only, image_tolerance):
@@ -540,9 +566,9 @@ def figures_cmd(ctx, corpus_path, out, config, check_only, image_tolerance):
         config = Path(pipeline.CONFIG_FILE)
     if check_only:
         _report_check(pipeline.check(corpus_path, out, config=config, progress=ctx.obj["progress"],
-                                     image_tolerance=image_tolerance), out)
+                                     image_tolerance=image_tolerance, cache=ctx.obj["cache"]), out)
         return
-    written = pipeline.regenerate(corpus_path, out, config=config, progress=ctx.obj["progress"])
+    written = pipeline.regenerate(corpus_path, out, config=config, progress=ctx.obj["progress"], cache=ctx.obj["cache"])
     click.echo(f"wrote {len(written)} files to {out}")
 
 
@@ -563,6 +589,44 @@ def _report_check(report: pd.DataFrame, out: Path) -> None:
         sys.exit(1)
     click.echo(f"ok: {len(report)} files in {out} agree with a fresh regeneration "
                f"({counts.get('identical', 0)} identical, {counts.get('equal_at_precision', 0)} equal at published precision)")
+
+
+# ---------------------------------------------------------------- the cache
+
+def _size(n: int) -> str:
+    """Bytes for people: 1.2 MB."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
+
+
+@main.group("cache")
+def cache_group():
+    """What the cache holds (tokens, topic models and tables), and clearing it."""
+
+
+@cache_group.command("info")
+@_friendly
+def cache_info_cmd():
+    """The cache folder, entries and sizes per kind, and the total."""
+    info = cache_info()
+    click.echo(f"cache folder: {info.attrs['folder']} (cap {_size(info.attrs['max_bytes'])}, ANALYSIS_CACHE_MAX_BYTES)")
+    for row in info.itertuples():
+        used = f", last used {row.oldest:%Y-%m-%d %H:%M} to {row.newest:%Y-%m-%d %H:%M} UTC" if row.n_entries else ""
+        click.echo(f"{row.kind:<10} {row.n_entries:>5} entries {_size(row.bytes):>10}{used}")
+    click.echo(f"{'total':<10} {int(info.n_entries.sum()):>5} entries {_size(int(info.bytes.sum())):>10}")
+
+
+@cache_group.command("clear")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind of entry [all].")
+@_friendly
+def cache_clear_cmd(kind):
+    """Remove every cache entry (or those of one kind); they are rebuilt when next needed."""
+    removed = clear_cache(kind)
+    click.echo(f"removed {int(removed.n_entries.sum())} entries ({_size(int(removed.bytes.sum()))}) "
+               f"from {removed.attrs['folder']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,13 +21,14 @@ from pathlib import Path
 import pandas as pd
 
 from . import compare, figures, reading, topics, verify
+from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
 from .clean import clean, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
 from .outputs import refuse_overwrite
 from .precision import DEFAULT_DIGITS, DIGITS, published
-from .tokenize import cache_path, resolve_lexicon, tokenize
+from .tokenize import resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -160,39 +161,43 @@ def _cache_key(tokens: pd.DataFrame, cfg: dict, **specific) -> dict:
     return {"tokens": tokens.attrs, **_fit_options(cfg), "version": package_versions(), **specific}
 
 
-def _cached_frame(kind: str, key: dict, build) -> pd.DataFrame:
-    """A table from the cache, or built and cached (written atomically, so never half-saved)."""
+def _cached_frame(kind: str, key: dict, build, cache: bool = True) -> pd.DataFrame:
+    """A table from the cache, or built and cached (written atomically, so never half-saved).
+    An unreadable entry is rebuilt; ``cache=False`` neither reads nor writes the cache."""
     path = cache_path(kind, key, ".parquet")
-    if path.is_file():
-        return pd.read_parquet(path)
-    frame = build()
-    write_table(frame, path)
+    frame = read_entry(path, read_frame) if cache else None
+    if frame is None:
+        frame = build()
+        if cache:
+            write_entry(path, lambda p: write_frame(frame, p))
     return frame
 
 
-def _select(tokens: pd.DataFrame, cfg: dict, progress: bool) -> pd.DataFrame:
+def _select(tokens: pd.DataFrame, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("selection", _cache_key(tokens, cfg, ks=cfg["ks"], seeds=cfg["seeds"]),
                          lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"],
-                                                 progress=progress, **_fit_options(cfg)))
+                                                 progress=progress, **_fit_options(cfg)), cache)
 
 
-def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> pd.DataFrame:
+def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("stability", _cache_key(tokens, cfg, k=k, seeds=cfg["stability_seeds"]),
                          lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress,
-                                                        **_fit_options(cfg)))
+                                                        **_fit_options(cfg)), cache)
 
 
-def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool) -> topics.TopicModel:
+def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool = True) -> topics.TopicModel:
     path = cache_path("models", _cache_key(tokens, cfg, k=k, seed=cfg["seed"]))
-    if (path / "meta.json").is_file():  # TopicModel.save replaces the folder in one step
-        return topics.TopicModel.load(path)
-    model = topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, **_fit_options(cfg))
-    model.save(path)
+    # TopicModel.save replaces the folder in one step; load reads plain arrays and JSON only
+    model = read_entry(path, topics.TopicModel.load) if cache else None
+    if model is None:
+        model = topics.fit_lda(tokens, k=k, seed=cfg["seed"], progress=progress, **_fit_options(cfg))
+        if cache:
+            write_entry(path, model.save)
     return model
 
 
 def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
-               progress: bool = True) -> list[Path]:
+               progress: bool = True, cache: bool = True) -> list[Path]:
     """Load, clean, tokenise, compare and model the corpus; write every table and figure
     into ``out`` with ``manifest.json``. Returns the paths written (the manifest last).
 
@@ -200,14 +205,15 @@ def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path |
     an interrupted or failed run leaves the previous complete set, never a mix. ``out`` must
     be new, empty, or a folder this function wrote (every file listed in its manifest).
     Tables are written at published precision (``analysis.precision``) and figures drawn
-    from them; the manifest records the machine that made them.
+    from them; the manifest records the machine that made them. cache: reuse and store
+    token tables and topic results (False: neither).
     """
     corpus_path, out = Path(corpus_path), Path(out)
     refuse_overwrite(out, corpus_path, config, folder=True)
     cfg = load_config(config)
     _check_replaceable(out)
     with atomic_folder(out) as stage:
-        written = _write_outputs(corpus_path, stage, cfg, progress)
+        written = _write_outputs(corpus_path, stage, cfg, progress, cache)
     return [out / path.relative_to(stage) for path in written]
 
 
@@ -240,7 +246,7 @@ def _read_manifest(out: Path, missing: str | None = None) -> dict:
     return manifest
 
 
-def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool) -> list[Path]:
+def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cache: bool) -> list[Path]:
     """Every table and figure, then the manifest, into ``out``; returns the paths written."""
     tok_cfg, cmp_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["compare"], cfg["topics"], cfg["figures"]
     lang = fig_cfg["lang"]
@@ -248,7 +254,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool) -> l
     corpus = load_corpus(corpus_path, progress=progress)
     cleaned = clean(corpus, progress=progress)
     lexicon = resolve_lexicon(corpus, tok_cfg["lexicon"])
-    tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], progress=progress)
+    tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], cache=cache, progress=progress)
     write.table("documents", corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]))
     write.table("removed", cleaned.removed)
 
@@ -289,11 +295,11 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool) -> l
     write.figure("fig08_similarity", figures.plot_similarity(similarity, lang=lang))
 
     # Topics
-    selection = write.table("topic_selection", _select(tokens, top_cfg, progress))
+    selection = write.table("topic_selection", _select(tokens, top_cfg, progress, cache))
     recommended, reason = topics.recommend_k(selection)
     k = top_cfg["k"] or recommended
     write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=lang))
-    model = _model(tokens, k, top_cfg, progress)
+    model = _model(tokens, k, top_cfg, progress, cache)
     terms = write.table("topic_terms", topics.topic_terms(model, 10))
     write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
     write.figure("fig10_topic_terms", figures.plot_topic_terms(terms, lang=lang))
@@ -302,7 +308,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool) -> l
     for by, name in (("district", "district"), (["district", "year"], "district_year")):
         table = write.table(f"topic_prevalence_{name}", topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"]))
         write.figure(f"fig{11 if name == 'district' else 12}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=lang))
-    write.table("topic_stability", _stability(tokens, k, top_cfg, progress))
+    write.table("topic_stability", _stability(tokens, k, top_cfg, progress, cache))
     html = topics.ldavis_html(model, out / "topics.html", title="Topics / 主题")
     write.written.append(html)
 
@@ -342,7 +348,7 @@ _PROVENANCE = ("corpus_hash", "cleaning_hash", "lexicon_hash", "tokens", "config
 
 
 def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None, progress: bool = True,
-          image_tolerance: float = verify.IMAGE_TOLERANCE) -> pd.DataFrame:
+          cache: bool = True, image_tolerance: float = verify.IMAGE_TOLERANCE) -> pd.DataFrame:
     """Compare the folder ``out`` with its manifest and with a fresh regeneration.
 
     Every file on disk must match the sha256 the manifest records (nothing missing, edited
@@ -362,7 +368,7 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh_dir = Path(tmp) / "figures"
-        regenerate(corpus_path, fresh_dir, config=config, progress=progress)
+        regenerate(corpus_path, fresh_dir, config=config, progress=progress, cache=cache)
         fresh = json.loads((fresh_dir / "manifest.json").read_text(encoding="utf-8"))
         changed = [key for key in _PROVENANCE if recorded.get(key) != fresh.get(key)]
         if changed:

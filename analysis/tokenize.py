@@ -12,22 +12,20 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import os
-import pickle
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from . import __version__
+from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
 from .clean import UNITS, Unit, clean, iter_units
 from .corpus import Corpus
 from .errors import AnalysisError, choice_error
-from .files import atomic_path
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
 from .progress import progress_bar
@@ -223,19 +221,6 @@ def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lex
     return frozenset(stopwords) | extra
 
 
-def cache_dir() -> Path:
-    """Where tokenised corpora and models are cached: ``$ANALYSIS_CACHE_DIR`` or the user cache folder."""
-    import platformdirs
-
-    return Path(os.environ.get("ANALYSIS_CACHE_DIR") or platformdirs.user_cache_dir("analysis"))
-
-
-def cache_path(kind: str, key: dict, suffix: str = "") -> Path:
-    """The cache entry for ``key`` (everything that shapes the result): ``<cache>/<kind>/<hash><suffix>``."""
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
-    return cache_dir() / kind / f"{digest}{suffix}"
-
-
 def tokenize(
     corpus: Corpus,
     *,
@@ -282,15 +267,25 @@ def tokenize(
     attrs = {"corpus_hash": corpus.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
              "stopwords_hash": hashlib.sha256("\n".join(sorted(stop)).encode()).hexdigest(),
              "options": asdict(options), "version": __version__}
-    path = cache_path("tokens", attrs, ".pickle")
-    if cache and path.is_file():
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
+    # As JSON stores them (tuples become lists), so a fresh table and a cached one have equal attrs.
+    attrs = json.loads(json.dumps(attrs, ensure_ascii=False, default=str))
+    path = cache_path("tokens", attrs, ".parquet")
+    if cache:
+        cached = read_entry(path, partial(_read_tokens, attrs=attrs))
+        if cached is not None:
+            return cached
     frame = _build(corpus, unit, segmenter_args, workers, progress)
     frame.attrs = attrs
     if cache:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        write_entry(path, partial(write_frame, frame))
+    return frame
+
+
+def _read_tokens(path: Path, attrs: dict) -> pd.DataFrame:
+    """A cached token table; raises ValueError if it is not the table for ``attrs``."""
+    frame = read_frame(path)
+    if frame.attrs != attrs or "tokens" not in frame.columns:
+        raise ValueError("the entry does not hold the token table it is filed under")
     return frame
 
 

@@ -74,16 +74,23 @@ class TopicModel:
         return self._theta
 
     def save(self, folder: str | Path) -> Path:
-        """Save model, dictionary, units and parameters into ``folder`` (replaced as a whole)."""
+        """Save model, dictionary, units and parameters into ``folder`` (replaced as a whole).
+
+        Plain files only, nothing pickled, no timestamps (the same model gives the same
+        bytes): the LDA state as ``.npy`` arrays and ``lda.json``, the vocabulary as
+        ``dictionary.json``, the units as ``units.parquet``, params and provenance in
+        ``meta.json``.
+        """
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
-            self.lda.save(str(tmp / "lda.model"))
-            self.dictionary.save(str(tmp / "dictionary.dict"))
+            for name, array in _lda_arrays(self.lda).items():
+                np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+            _write_json(tmp / "lda.json", _lda_settings(self.lda))
+            _write_json(tmp / "dictionary.json", _dictionary_state(self.dictionary))
             self.units.to_parquet(tmp / "units.parquet", index=False)
-            meta = {"params": self.params, "provenance": self.provenance}
-            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            _write_json(tmp / "meta.json", {"format": MODEL_FORMAT, "params": self.params, "provenance": self.provenance})
             if folder.exists():
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
@@ -94,16 +101,118 @@ class TopicModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> "TopicModel":
-        """Load a model saved with ``save``."""
+        """Load a model saved with ``save``; reads arrays and JSON only, never a pickle.
+
+        The loaded model gives the same topic-term and unit-topic matrices, bit for bit.
+        Raises AnalysisError naming the folder and file when something is missing or broken.
+        """
         folder = Path(folder)
         if not (folder / "meta.json").is_file():
             raise AnalysisError(f"{folder}: not a saved topic model (no meta.json); give the folder written by save().")
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        dictionary = Dictionary.load(str(folder / "dictionary.dict"))
-        units = pd.read_parquet(folder / "units.parquet")
-        tokens = units.pop("tokens").map(list)
-        return cls(lda=LdaModel.load(str(folder / "lda.model")), dictionary=dictionary, units=units,
-                   bow=[dictionary.doc2bow(t) for t in tokens], params=meta["params"], provenance=meta["provenance"])
+        meta = _read_model_file(folder, "meta.json", _read_json)
+        if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT or not isinstance(meta.get("params"), dict) \
+                or "seed" not in meta["params"] or not isinstance(meta.get("provenance"), dict):
+            raise AnalysisError(f"{folder}: not a topic model in this version's format (older versions pickled their "
+                                "models, which are not loaded because a pickle can run code); fit and save the model again.")
+        dictionary = _read_model_file(folder, "dictionary.json", lambda p: _dictionary_from(_read_json(p)))
+        settings = _read_model_file(folder, "lda.json", _read_json)
+        arrays = {name: _read_model_file(folder, f"{name}.npy", lambda p: np.load(p, allow_pickle=False))
+                  for name in _ARRAYS}
+        # the arrays and settings are checked against each other when the model is built
+        lda = _read_model_file(folder, "lda.json", lambda _: _lda_from(settings, arrays, dictionary, meta["params"]["seed"]))
+        units = _read_model_file(folder, "units.parquet", pd.read_parquet)
+        if "tokens" not in units.columns:
+            raise AnalysisError(f"{folder / 'units.parquet'}: has no tokens column; save the model again.")
+        # Python lists, as in the token table (Parquet gives arrays): a loaded model saves the same bytes
+        units["tokens"] = pd.Series([list(t) for t in units["tokens"]], index=units.index, dtype=object)
+        return cls(lda=lda, dictionary=dictionary, units=units, bow=[dictionary.doc2bow(t) for t in units["tokens"]],
+                   params=meta["params"], provenance=meta["provenance"])
+
+
+# ---------------------------------------------------------------- saving without pickles
+
+#: Written into meta.json; a folder without it (or with another) is not loaded.
+MODEL_FORMAT = "analysis-topic-model/2"
+# The LdaModel arrays that inference, get_topics and further training read.
+_ARRAYS = ("alpha", "eta", "state_eta", "sstats", "expElogbeta")
+# Its scalar settings: those LdaModel.__init__ takes (inference reads iterations and
+# gamma_threshold; update reads the rest), and those training changes.
+_INIT_SETTINGS = ("chunksize", "passes", "update_every", "decay", "offset", "eval_every", "iterations",
+                  "gamma_threshold", "minimum_probability", "minimum_phi_value", "per_word_topics")
+_SETTINGS = ("num_topics", *_INIT_SETTINGS, "optimize_alpha", "optimize_eta", "num_updates")
+
+
+def _write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_model_file(folder: Path, name: str, read):
+    """``read(folder / name)``, any failure turned into one AnalysisError naming the file."""
+    path = folder / name
+    try:
+        return read(path)
+    except AnalysisError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - json, numpy, pyarrow and gensim each raise their own types
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise AnalysisError(f"{path}: cannot be read as part of a saved topic model ({reason}); "
+                            "save or fit the model again.") from None
+
+
+def _lda_arrays(lda: LdaModel) -> dict[str, np.ndarray]:
+    return {"alpha": lda.alpha, "eta": lda.eta, "state_eta": lda.state.eta, "sstats": lda.state.sstats,
+            "expElogbeta": lda.expElogbeta}
+
+
+def _lda_settings(lda: LdaModel) -> dict:
+    return {**{name: getattr(lda, name) for name in _SETTINGS}, "dtype": np.dtype(lda.dtype).name,
+            "num_docs": lda.state.numdocs}
+
+
+def _lda_from(settings: dict, arrays: dict[str, np.ndarray], dictionary: Dictionary, seed) -> LdaModel:
+    """An LdaModel with exactly the saved state; raises ValueError if the files disagree."""
+    dtype = np.dtype(settings["dtype"])
+    if dtype.kind != "f":
+        raise ValueError(f"dtype {dtype} is not a floating-point type")
+    k, v = int(settings["num_topics"]), 1 + max(dictionary.keys(), default=-1)
+    shapes = {"alpha": [(k,)], "eta": [(v,), (k, v)], "state_eta": [(v,), (k, v)], "sstats": [(k, v)], "expElogbeta": [(k, v)]}
+    for name, array in arrays.items():
+        if array.dtype != dtype or array.shape not in shapes[name]:
+            raise ValueError(f"{name}.npy holds {array.dtype} {array.shape}, expected {dtype} {shapes[name][0]}")
+    lda = LdaModel(id2word=dictionary, num_topics=k, alpha=arrays["alpha"], eta=arrays["eta"], dtype=dtype,
+                   random_state=seed, **{name: settings[name] for name in _INIT_SETTINGS})
+    lda.optimize_alpha, lda.optimize_eta = bool(settings["optimize_alpha"]), bool(settings["optimize_eta"])
+    lda.num_updates = int(settings["num_updates"])
+    lda.state.eta, lda.state.sstats, lda.state.numdocs = arrays["state_eta"], arrays["sstats"], int(settings["num_docs"])
+    lda.expElogbeta = arrays["expElogbeta"]
+    lda.random_state = np.random.RandomState(seed)  # doc_topic_matrix reseeds it anyway
+    return lda
+
+
+def _dictionary_state(dictionary: Dictionary) -> dict:
+    """The Dictionary's whole state, in its own order (term ids, frequencies, counts)."""
+    return {"token2id": list(dictionary.token2id.items()), "dfs": list(dictionary.dfs.items()),
+            "cfs": list(dictionary.cfs.items()), "num_docs": dictionary.num_docs, "num_pos": dictionary.num_pos,
+            "num_nnz": dictionary.num_nnz}
+
+
+def _dictionary_from(state: dict) -> Dictionary:
+    """A Dictionary rebuilt from ``_dictionary_state``; raises ValueError if malformed."""
+    dictionary = Dictionary()
+    pairs = {name: [(a, int(b)) for a, b in state[name]] for name in ("token2id", "dfs", "cfs")}
+    if not all(isinstance(t, str) for t, _ in pairs["token2id"]):
+        raise ValueError("token2id holds a term that is not a string")
+    dictionary.token2id = dict(pairs["token2id"])
+    if len(dictionary.token2id) != len(pairs["token2id"]) or len(set(dictionary.token2id.values())) != len(dictionary.token2id):
+        raise ValueError("token2id repeats a term or an id")
+    dictionary.dfs = {int(i): n for i, n in pairs["dfs"]}
+    dictionary.cfs = {int(i): n for i, n in pairs["cfs"]}
+    dictionary.num_docs, dictionary.num_pos, dictionary.num_nnz = (int(state[n]) for n in ("num_docs", "num_pos", "num_nnz"))
+    return dictionary
 
 
 class _EpochBar(Metric):
