@@ -16,7 +16,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 from .cache import CacheWarning, cache_info, clear_cache
-from .clean import CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
+from .clean import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
 from .compare import document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
 from .errors import AnalysisError, CorpusError, LexiconError, Problem
@@ -32,7 +32,7 @@ from .topics import (TopicModel, doc_topics, fit_lda, ldavis_html, prevalence, r
                      select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
-    "AnalysisError", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
+    "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
     "Problem", "Segmenter", "TokenOptions", "__version__", "audit_lexicon", "clean",
     "load_boilerplate", "load_corpus", "losses", "load_lexicon", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",

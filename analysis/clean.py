@@ -373,70 +373,142 @@ def losses(cleaned: Corpus) -> pd.DataFrame:
     return loss_table(cleaned.removed, cleaned.texts)
 
 
-def summarize_losses(table: pd.DataFrame) -> str:
-    """One line for a person: characters removed in all, and the document that lost most."""
+def summarize_losses(table: pd.DataFrame, rule_set: str = "") -> str:
+    """One line for a person: characters removed in all (with which rules), and the document
+    that lost most."""
     removed, kept = int(table["n_chars_removed"].sum()), int(table["n_chars_kept"].sum())
     line = f"cleaning removed {removed:,} characters ({removed / max(removed + kept, 1):.1%}) from {len(table)} documents"
+    if rule_set:
+        line += f" with the {rule_set}"
     if removed:
         top = table.iloc[0]
         line += f"; the most from {top.doc_id} ({top.share_removed:.1%}, mostly {top.main_rule})"
     return line
 
 
+#: Every cleaning option and its default. A corpus's ``corpus.toml`` ``[cleaning]`` table (or
+#: ``load_corpus(cleaning=...)``, or the command line's flags) sets them for every function
+#: that cleans it; arguments to ``clean`` override them.
+CLEANING_DEFAULTS = {"normalize": True, "simplify": False, "boilerplate": True, "disable_rules": [], "add_rules": None,
+                     "rejoin": True, "dedupe": True, "near_duplicate": 0.8, "max_loss": MAX_LOSS}
+_PATH_KEYS = ("boilerplate", "add_rules")
+
+
+def _setting_error(key: str, value, want: str, example: str, origin: str) -> AnalysisError:
+    return AnalysisError(f"{origin}: {key} = {value!r} is not {want}; write e.g. {key} = {example}.")
+
+
+def _check_setting(key: str, value, folder: Path | None, origin: str):
+    """A cleaning setting checked; a path from ``corpus.toml`` (``folder`` given) is resolved
+    inside the corpus folder, one given as an argument is used as it is."""
+    flags = ("normalize", "simplify", "rejoin", "dedupe")
+    if key in flags and not isinstance(value, bool):
+        raise _setting_error(key, value, "true or false", "true", origin)
+    if key == "disable_rules" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise _setting_error(key, value, "a list of rule names", '["series_banner"]', origin)
+    if key in ("near_duplicate", "max_loss") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise _setting_error(key, value, "a number", "0.1" if key == "max_loss" else "0.8", origin)
+    if key in _PATH_KEYS and isinstance(value, (str, Path)):
+        if folder is None:
+            return value
+        if Path(value).is_absolute() or not (folder / value).resolve().is_relative_to(folder.resolve()):
+            raise AnalysisError(f"corpus.toml [cleaning]: {key} = {value!r} is outside the corpus folder; "
+                                "keep rule files inside the folder (a corpus reads only its own folder).")
+        return folder / value
+    if key == "boilerplate" and not isinstance(value, bool):
+        raise _setting_error(key, value, "true, false or a file name", '"my_rules.yaml"', origin)
+    if key == "add_rules" and value is not None and not isinstance(value, (str, Path)):
+        raise _setting_error(key, value, "a file name", '"rules.yaml"', origin)
+    return value
+
+
+def cleaning_options(corpus: Corpus, **given) -> dict:
+    """The options ``clean`` uses: ``CLEANING_DEFAULTS``, then the corpus's settings
+    (``corpus.toml`` ``[cleaning]``, ``load_corpus(cleaning=...)``), then ``given`` values
+    that are not None. Raises AnalysisError for an unknown key or a value of the wrong type."""
+    settings = corpus.settings or {}
+    folder = Path(settings["folder"]) if settings.get("folder") else None
+    options = dict(CLEANING_DEFAULTS)
+    for origin, values, base in (("corpus.toml [cleaning]", settings.get("cleaning_file", {}), folder),
+                                 ("cleaning", settings.get("cleaning", {}), None),
+                                 ("clean()", {k: v for k, v in given.items() if v is not None}, None)):
+        unknown = sorted(set(values) - set(CLEANING_DEFAULTS))
+        if unknown:
+            raise AnalysisError(f"{origin}: cleaning option {unknown[0]!r} is not known; use {', '.join(CLEANING_DEFAULTS)}.")
+        options.update({k: _check_setting(k, v, base, origin) for k, v in values.items()})
+    return options
+
+
 def clean(
     corpus: Corpus,
     *,
-    normalize: bool = True,
-    simplify: bool = False,
-    boilerplate: bool | str | Path = True,
-    disable_rules: Iterable[str] = (),
+    normalize: bool | None = None,
+    simplify: bool | None = None,
+    boilerplate: bool | str | Path | None = None,
+    disable_rules: Iterable[str] | None = None,
     add_rules: str | Path | None = None,
-    rejoin: bool = True,
-    dedupe: bool = True,
-    near_duplicate: float = 0.8,
-    max_loss: float | None = MAX_LOSS,
+    rejoin: bool | None = None,
+    dedupe: bool | None = None,
+    near_duplicate: float | None = None,
+    max_loss: float | None = None,
     progress: bool = True,
 ) -> Corpus:
     """Clean every document of ``corpus``; each step on by default and switchable.
 
-    normalize: NFKC and full-/half-width. simplify: traditional -> simplified (OpenCC).
-    boilerplate: True for the packaged patterns, a path for your own YAML, False for none;
-    disable_rules: names of rules to switch off; add_rules: a YAML file of further rules.
-    rejoin: join paragraphs cut by page layout. dedupe: drop repeated paragraphs;
-    near_duplicate: the shingle overlap above which two paragraphs count as one.
-    max_loss: the largest share of a document's characters cleaning may remove (default
-    0.1); a document that would lose more, or be emptied, raises CleaningLossError naming
-    it, the rule and the first removed line. None allows any loss.
+    Every option left as None takes the corpus's setting (``corpus.toml`` ``[cleaning]``),
+    else its default (``CLEANING_DEFAULTS``). normalize: NFKC and full-/half-width (True).
+    simplify: traditional -> simplified with OpenCC (False). boilerplate: True for the
+    packaged patterns, a path for your own YAML, False for none; disable_rules: names of
+    rules to switch off; add_rules: a YAML file of further rules. rejoin: join paragraphs cut
+    by page layout (True). dedupe: drop repeated paragraphs (True); near_duplicate: the
+    shingle overlap above which two paragraphs count as one (0.8). max_loss: the largest
+    share of a document's characters cleaning may remove (0.1); a document that would lose
+    more, or be emptied, raises CleaningLossError naming it, the rule and the first removed
+    line. 1 allows any loss.
 
     Returns a new Corpus (texts: one paragraph a line) with ``removed``, the report
     (``doc_id, step, rule, line, text, detail``; ``line`` in the raw file), and ``cleaning``,
-    the options used; its ``hash`` covers the raw corpus, the options and the patterns.
-    ``losses(cleaned)`` sums the report per document.
+    the options used (``rule_set`` says which rules); its ``hash`` covers the raw corpus,
+    the options and the patterns. ``losses(cleaned)`` sums the report per document.
     """
-    if not 0 < near_duplicate <= 1:
-        raise AnalysisError(f"near_duplicate={near_duplicate!r} is not valid; use a similarity in (0, 1], e.g. 0.8.")
-    if max_loss is not None and (isinstance(max_loss, bool) or not isinstance(max_loss, (int, float)) or not 0 <= max_loss <= 1):
-        raise AnalysisError(f"max_loss={max_loss!r} is not valid; use a share between 0 and 1 (e.g. 0.1), or None to allow any loss.")
-    rules = rule_set(boilerplate, disable_rules=disable_rules, add_rules=add_rules)
-    options = {"normalize": normalize, "simplify": simplify, "rejoin": rejoin, "dedupe": dedupe,
-               "near_duplicate": near_duplicate, "boilerplate": bool(rules),
-               "boilerplate_rules": [[r.name, r.kind, r.pattern.pattern, r.signoff, r.max_chars] for r in rules]}
+    opts = cleaning_options(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
+                            disable_rules=None if disable_rules is None else list(disable_rules), add_rules=add_rules,
+                            rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, max_loss=max_loss)
+    if not 0 < opts["near_duplicate"] <= 1:
+        raise AnalysisError(f"near_duplicate={opts['near_duplicate']!r} is not valid; use a similarity in (0, 1], e.g. 0.8.")
+    if not 0 <= opts["max_loss"] <= 1:
+        raise AnalysisError(f"max_loss={opts['max_loss']!r} is not valid; use a share between 0 and 1 (e.g. 0.1; 1 allows any loss).")
+    rules = rule_set(opts["boilerplate"], disable_rules=opts["disable_rules"], add_rules=opts["add_rules"])
+    options = {key: opts[key] for key in ("normalize", "simplify", "rejoin", "dedupe", "near_duplicate")}
+    options.update({"boilerplate": bool(rules), "rule_set": _describe_rules(opts),
+                    "boilerplate_rules": [[r.name, r.kind, r.pattern.pattern, r.signoff, r.max_chars] for r in rules]})
     texts, rows = {}, []
     for doc_id, text in progress_bar(list(corpus), "cleaning", progress, unit="doc"):
-        paras, report = clean_text(text, rules=rules, normalize=normalize, simplify=simplify,
-                                   boilerplate=bool(rules), rejoin=rejoin, dedupe=dedupe,
-                                   near_duplicate=near_duplicate)
+        paras, report = clean_text(text, rules=rules, normalize=opts["normalize"], simplify=opts["simplify"],
+                                   boilerplate=bool(rules), rejoin=opts["rejoin"], dedupe=opts["dedupe"],
+                                   near_duplicate=opts["near_duplicate"])
         texts[doc_id] = "\n".join(paras)
         rows += [{"doc_id": doc_id, **r} for r in report]
     removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
-    if max_loss is not None:
+    if opts["max_loss"] < 1:
         table = loss_table(removed, texts)
-        over = table[(table["share_removed"] > max_loss) | ((table["n_chars_kept"] == 0) & (table["n_chars_removed"] > 0))]
+        over = table[(table["share_removed"] > opts["max_loss"]) | ((table["n_chars_kept"] == 0) & (table["n_chars_removed"] > 0))]
         if len(over):
-            raise CleaningLossError(over.reset_index(drop=True), max_loss)
+            raise CleaningLossError(over.reset_index(drop=True), opts["max_loss"])
     meta = corpus.metadata.assign(n_chars=[len(texts[d]) for d in corpus.metadata["doc_id"]])
     digest = hashlib.sha256((corpus.hash + json.dumps(options, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
     return replace(corpus, metadata=meta, texts=texts, hash=digest, removed=removed, cleaning=options)
+
+
+def _describe_rules(opts: dict) -> str:
+    """Which boilerplate rules were used, in words, for the report and the manifest."""
+    base = opts["boilerplate"]
+    text = "packaged rules" if base is True else ("no rules" if base is False else f"rules of {Path(base).name}")
+    if opts["disable_rules"]:
+        text += " without " + ", ".join(opts["disable_rules"])
+    if opts["add_rules"]:
+        text += f", plus rules of {Path(opts['add_rules']).name}"
+    return text
 
 
 def split_sentences(paragraph: str) -> list[str]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
-from .clean import clean, units
+from .clean import clean, cleaning_options, losses, summarize_losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .lexicon import audit_lexicon, find_lexicon, load_lexicon, suggest_terms
@@ -30,8 +30,18 @@ from .tokenize import resolve_lexicon, tokenize
 SHOW_ROWS = 200
 
 
+def _remember_input(ctx: click.Context, _param, value):
+    """Keep a file the command reads, so that no --out may overwrite it."""
+    if value is not None:
+        ctx.find_root().obj.setdefault("inputs", []).append(value)
+    return value
+
+
 def _corpus_options(func):
-    """Options shared by every command that reads a corpus."""
+    """Options shared by every command that reads a corpus: how to read it, which documents
+    to use, and how to clean it (the same settings as corpus.toml's [corpus], [select],
+    [derive] and [cleaning]; a flag overrides the file)."""
+    path = click.Path(exists=True, dir_okay=False, path_type=Path)
     options = [
         click.option("--corpus", "corpus_path", required=True, type=click.Path(path_type=Path), help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
         click.option("--metadata", default=None, help="Metadata table inside the folder [metadata.csv]."),
@@ -40,15 +50,51 @@ def _corpus_options(func):
         click.option("--text-column", default=None, help="Column holding the text, for .csv/.jsonl corpora [text]."),
         click.option("--file-pattern", default=None, help="Build file paths from a row, e.g. 'texts/{id}.txt'."),
         click.option("--rename", multiple=True, metavar="FROM=TO", help="Map a metadata column to a toolkit name, e.g. region=district."),
+        click.option("--skip-unlisted", is_flag=True, default=None, help="Text files the metadata does not list are skipped (counted), not an error."),
+        click.option("--where", default=None, metavar="EXPR", help="Only documents whose metadata satisfy EXPR, e.g. \"year >= 2016\"."),
+        click.option("--derive", multiple=True, metavar="NAME=COLUMN:LOW-HIGH=LABEL,...",
+                     help="A grouping column binned from another, e.g. era=year:1978-2011=reform,2012-2030=new_era."),
+        click.option("--normalize/--no-normalize", default=None, help="NFKC and full-/half-width normalisation [on]."),
+        click.option("--simplify/--no-simplify", default=None, help="Traditional -> simplified Chinese (OpenCC) [off]."),
+        click.option("--boilerplate", "boilerplate_file", type=path, default=None, callback=_remember_input, help="Your own boilerplate rules (YAML) instead of the packaged ones."),
+        click.option("--no-boilerplate", is_flag=True, default=None, help="Keep boilerplate lines."),
+        click.option("--disable-rule", multiple=True, metavar="NAME", help="Switch off a boilerplate rule by name (repeatable)."),
+        click.option("--add-rules", type=path, default=None, callback=_remember_input, help="More boilerplate rules (YAML), beside the packaged ones."),
+        click.option("--rejoin/--no-rejoin", default=None, help="Join paragraphs cut by page layout [on]."),
+        click.option("--dedupe/--no-dedupe", default=None, help="Drop repeated paragraphs [on]."),
+        click.option("--near-duplicate", type=float, default=None, help="Shingle overlap at which two paragraphs count as one [0.8]."),
+        click.option("--max-loss", type=float, default=None, help="Largest share of a document cleaning may remove before it stops [0.1]; 1 allows any."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename) -> dict:
+def _derive_option(values: tuple[str, ...]) -> dict:
+    """``--derive era=year:1978-2011=reform,2012-2030=new_era`` -> the ``derive`` mapping."""
+    derive = {}
+    for value in values:
+        try:
+            name, spec = value.split("=", 1)
+            column, ranges = spec.split(":", 1)
+            bins = {}
+            for part in ranges.split(","):
+                bounds, label = part.split("=", 1)
+                low, high = bounds.split("-", 1)
+                bins[label.strip()] = [float(low) if "." in low else int(low), float(high) if "." in high else int(high)]
+        except ValueError:
+            raise AnalysisError(f"--derive {value!r} is not NAME=COLUMN:LOW-HIGH=LABEL,...; "
+                                "write e.g. --derive era=year:1978-2011=reform,2012-2030=new_era.") from None
+        derive[name.strip()] = {"column": column.strip(), "ranges": bins}
+    return derive
+
+
+def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename, skip_unlisted, where, derive,
+                  normalize, simplify, boilerplate_file, no_boilerplate, disable_rule, add_rules, rejoin, dedupe,
+                  near_duplicate, max_loss) -> dict:
+    """The keyword arguments of ``load_corpus`` that the shared corpus options give."""
     named = {"--metadata": metadata, "--id-column": id_column, "--file-column": file_column,
-             "--text-column": text_column, "--file-pattern": file_pattern}
+             "--text-column": text_column, "--file-pattern": file_pattern, "--where": where}
     for option, value in named.items():
         if value is not None and not value.strip():  # '' would silently mean "the default" or nothing
             raise AnalysisError(f"{option} {value!r} is empty; name it, or leave the option out for the default.")
@@ -58,8 +104,34 @@ def _load_options(metadata, id_column, file_column, text_column, file_pattern, r
         if not source or not target:
             raise AnalysisError(f"--rename {item!r} is not FROM=TO; write e.g. --rename region=district.")
         pairs[source] = target
+    if boilerplate_file is not None and no_boilerplate:
+        raise AnalysisError("--boilerplate and --no-boilerplate contradict each other; give one of them.")
+    cleaning = {"normalize": normalize, "simplify": simplify, "boilerplate": False if no_boilerplate else boilerplate_file,
+                "disable_rules": list(disable_rule) or None, "add_rules": add_rules, "rejoin": rejoin, "dedupe": dedupe,
+                "near_duplicate": near_duplicate, "max_loss": max_loss}
     return {"metadata": metadata, "id_column": id_column, "file_column": file_column,
-            "text_column": text_column, "file_pattern": file_pattern, "rename": pairs or None}
+            "text_column": text_column, "file_pattern": file_pattern, "rename": pairs or None,
+            "unlisted": "skip" if skip_unlisted else None, "where": where, "derive": _derive_option(derive) or None,
+            "cleaning": {k: v for k, v in cleaning.items() if v is not None}}
+
+
+def _load(ctx: click.Context, corpus_path: Path, options: dict):
+    """Load the corpus with the shared options; say on stderr what was skipped or left out."""
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    if corpus.skipped:
+        click.echo(f"note: skipped {len(corpus.skipped)} text file(s) the metadata does not list "
+                   f"(first: {corpus.skipped[0]})", err=True)
+    if corpus.excluded:
+        click.echo(f"note: where {corpus.settings['where']!r} keeps {len(corpus)} of "
+                   f"{len(corpus) + len(corpus.excluded)} documents", err=True)
+    return corpus
+
+
+def _clean(ctx: click.Context, corpus):
+    """Clean with the corpus's settings; one line on stderr says what was removed."""
+    cleaned = clean(corpus, progress=ctx.obj["progress"])
+    click.echo(f"note: {summarize_losses(losses(cleaned), cleaned.cleaning['rule_set'])}", err=True)
+    return cleaned
 
 
 def _debug() -> bool:
@@ -117,7 +189,8 @@ def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = N
     if not folder:
         check_extension(out, formats)
     lexicon_file = _lexicon_arg(lexicon) if lexicon not in (None, "auto") else None
-    refuse_overwrite(out, corpus_path, lexicon_file, *inputs, folder=folder)
+    remembered = (click.get_current_context().find_root().obj or {}).get("inputs", [])
+    refuse_overwrite(out, corpus_path, lexicon_file, *inputs, *remembered, folder=folder)
 
 
 @click.group()
@@ -160,7 +233,8 @@ def _no_cache_option(func):
 @_friendly
 def validate_cmd(ctx, corpus_path, **options):
     """Check a corpus (and its lexicon.yaml); one line per problem. Exit 0 if valid, 1 if not."""
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    corpus = _load(ctx, corpus_path, options)
+    cleaning_options(corpus)  # the [cleaning] settings are checked too
     lexicon = find_lexicon(corpus.source)
     entries = f", lexicon {lexicon.name} with {len(load_lexicon(lexicon).entries)} entries" if lexicon else ""
     click.echo(f"ok: {len(corpus)} documents, corpus hash {corpus.hash[:12]}{entries}")
@@ -168,24 +242,29 @@ def validate_cmd(ctx, corpus_path, **options):
 
 @main.command("clean")
 @_corpus_options
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the cleaned texts and removed.csv.")
-@click.option("--normalize/--no-normalize", default=True, help="NFKC and full-/half-width normalisation.")
-@click.option("--simplify/--no-simplify", default=False, help="Traditional -> simplified Chinese (OpenCC).")
-@click.option("--boilerplate", "boilerplate_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own boilerplate patterns (YAML).")
-@click.option("--no-boilerplate", is_flag=True, help="Keep boilerplate lines.")
-@click.option("--rejoin/--no-rejoin", default=True, help="Join paragraphs cut by page layout.")
-@click.option("--dedupe/--no-dedupe", default=True, help="Drop repeated paragraphs.")
-@click.option("--near-duplicate", default=0.8, show_default=True, help="Shingle overlap at which two paragraphs count as one.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder for the cleaned texts, removed.csv and losses.csv.")
+@click.option("--explain", "explain", default=None, metavar="DOC_ID", help="List every line removed from this document, with its rule (no --out needed).")
 @click.pass_context
 @_friendly
-def clean_cmd(ctx, corpus_path, out, normalize, simplify, boilerplate_file, no_boilerplate, rejoin, dedupe, near_duplicate, **options):
-    """Clean a corpus; write one text per document, metadata.csv and removed.csv to --out."""
-    _check_up_front(out, corpus_path, None, boilerplate_file, folder=True)
-    progress = ctx.obj["progress"]
-    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
-    boilerplate = False if no_boilerplate else (boilerplate_file or True)
-    cleaned = clean(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
-                    rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, progress=progress)
+def clean_cmd(ctx, corpus_path, out, explain, **options):
+    """Clean a corpus; write one text per document, metadata.csv, removed.csv and losses.csv to --out."""
+    if out is None and explain is None:
+        raise click.UsageError("give --out FOLDER to write the cleaned corpus, or --explain DOC_ID to see what is removed.")
+    _check_up_front(out, corpus_path, None, folder=True)
+    corpus = _load(ctx, corpus_path, options)
+    if explain is not None:
+        if explain not in corpus.texts:
+            raise AnalysisError(f"--explain {explain!r} is not a document of the corpus; e.g. {', '.join(corpus.doc_ids[:3])}.")
+        cleaned = clean(corpus, max_loss=1, progress=ctx.obj["progress"])
+        rows = cleaned.removed[cleaned.removed["doc_id"] == explain]
+        loss = losses(cleaned).set_index("doc_id").loc[explain]
+        click.echo(f"{explain}: {len(rows)} line(s) removed or moved, {loss.n_chars_removed} of "
+                   f"{loss.n_chars_removed + loss.n_chars_kept} characters ({loss.share_removed:.1%}); {cleaned.cleaning['rule_set']}")
+        for row in rows.itertuples():
+            click.echo(f"line {row.line:>4}  {row.step:<18} {row.rule:<20} {row.text}" + (f"  [{row.detail}]" if row.detail else ""))
+        if out is None:
+            return
+    cleaned = _clean(ctx, corpus)
     write_cleaned(cleaned, out, protect=Path(corpus_path))
     click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
 
@@ -233,9 +312,11 @@ def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopword
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
     _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
-    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
+    corpus = _clean(ctx, corpus)
     stopwords = False if no_stopwords else (stopwords_file or True)
-    frame = tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, stopwords=stopwords, min_length=min_length,
+    frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, min_length=min_length,
                      drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
                      pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
                      cache=not no_cache, progress=progress)
@@ -261,7 +342,7 @@ def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
     """Candidate slogans from quoted spans and frequent n-grams, ranked."""
     _nonblank(by, "--by", "district")
     _check_up_front(out, corpus_path, lexicon)
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    corpus = _load(ctx, corpus_path, options)
     _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by.strip(), min_count=min_count, top=top), out)
 
 
@@ -275,7 +356,7 @@ def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
 def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
     """Occurrences of every lexicon entry and how many were split (should be 0)."""
     _check_up_front(out, corpus_path, lexicon)
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    corpus = _load(ctx, corpus_path, options)
     frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=_split(by))
     _show_or_write(frame, out)
     split = int(frame["n_split"].sum())
@@ -314,8 +395,9 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
 
 def _token_table(ctx, corpus_path, lexicon, unit, options):
     progress = ctx.obj["progress"]
-    corpus = load_corpus(corpus_path, progress=progress, **_load_options(**options))
-    return corpus, tokenize(corpus, lexicon=_lexicon_arg(lexicon), unit=unit, cache=ctx.obj["cache"], progress=progress)
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
+    return corpus, tokenize(_clean(ctx, corpus), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress)
 
 
 @main.command("frequencies")
@@ -438,8 +520,8 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
     _check_up_front(out, corpus_path, lexicon)
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
-    cleaned = clean(corpus, progress=ctx.obj["progress"])
+    corpus = _load(ctx, corpus_path, options)
+    cleaned = _clean(ctx, corpus)
     _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
 
 

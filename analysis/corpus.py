@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import CorpusError, Problem, column_error
+from .errors import AnalysisError, CorpusError, Problem, column_error
 from .files import DecodeError, decode_bytes
 from .progress import progress_bar
 
@@ -39,7 +39,10 @@ class CorpusOptions:
     metadata: metadata table inside a folder corpus. id_column / file_column / text_column:
     the user's names for ``doc_id`` / ``file`` / ``text``. file_pattern: builds the file path
     from a row when there is no file column, e.g. ``"texts/{id}.txt"``. rename: any other
-    user column -> toolkit column, e.g. ``{"region": "district"}``.
+    user column -> toolkit column, e.g. ``{"region": "district"}``. unlisted: what to do
+    with text files in the folder that the metadata does not list: ``"error"`` (a problem,
+    the default: a forgotten row would silently shrink the corpus) or ``"skip"`` (the
+    metadata chooses the documents; the skipped files are counted in ``Corpus.skipped``).
     """
 
     metadata: str = "metadata.csv"
@@ -48,6 +51,13 @@ class CorpusOptions:
     text_column: str = "text"
     file_pattern: str | None = None
     rename: Mapping[str, str] = field(default_factory=dict)
+    unlisted: str = "error"
+
+
+#: The tables of ``corpus.toml``: how to read the corpus, how to clean it, which documents
+#: to select, and which grouping columns to derive.
+CONFIG_TABLES = ("corpus", "cleaning", "select", "derive")
+UNLISTED = ("error", "skip")
 
 
 @dataclass
@@ -66,9 +76,17 @@ class Corpus:
     texts: dict[str, str]
     source: str
     hash: str
-    #: Set by ``clean``: the removal report (``doc_id, step, line, text, detail``) and options.
+    #: Set by ``clean``: the removal report (``doc_id, step, rule, line, text, detail``) and options.
     removed: pd.DataFrame | None = None
     cleaning: dict | None = None
+    #: How the corpus was chosen and is to be cleaned: ``cleaning_file`` (``corpus.toml``
+    #: ``[cleaning]``, paths relative to the corpus ``folder``), ``cleaning`` (given to
+    #: ``load_corpus``, overriding it), ``where`` and ``derive``.
+    settings: dict = field(default_factory=dict)
+    #: Text files in the folder that the metadata does not list, skipped (``unlisted="skip"``),
+    #: and documents left out by ``where``.
+    skipped: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -97,16 +115,54 @@ class Corpus:
                 raise column_error(column, self.metadata.columns)
 
 
-def load_corpus(path: str | Path, *, progress: bool = True, **options) -> Corpus:
+def load_corpus(path: str | Path, *, where: str | None = None, derive: Mapping[str, Mapping] | None = None,
+                cleaning: Mapping | None = None, progress: bool = True, **options) -> Corpus:
     """Load and validate a corpus folder (with ``metadata.csv``) or one CSV/JSONL file.
 
-    Keyword options are those of ``CorpusOptions``; they override a ``corpus.toml``.
-    Raises CorpusError listing every problem found (see ``validate_corpus``).
+    Keyword options are those of ``CorpusOptions``; they override ``[corpus]`` in a
+    ``corpus.toml``. derive: grouping columns binned from others (``analysis.select``),
+    added to ``[derive]``. where: keep only the documents whose metadata satisfy it (e.g.
+    ``"year >= 2016"``), instead of ``[select] where``. cleaning: settings for ``clean``,
+    overriding ``[cleaning]`` key by key (``analysis.clean.CLEANING_DEFAULTS``); every
+    function that cleans the corpus uses them, so a flag and the file give the same tokens.
+    Raises CorpusError listing every problem found (see ``validate_corpus``), and
+    AnalysisError for a bad ``where`` or ``derive``.
     """
-    corpus, problems = _load(Path(path), options, progress)
+    path = Path(path)
+    corpus, problems = _load(path, options, progress)
     if problems:
         raise CorpusError(problems)
-    return corpus
+    tables = _config_tables(path) if path.is_dir() else {}
+    derive = {**tables.get("derive", {}), **(derive or {})}
+    where = where if where is not None else tables.get("select", {}).get("where")
+    settings = {"cleaning_file": tables.get("cleaning", {}), "cleaning": dict(cleaning or {}), "where": where,
+                "derive": derive, "folder": str(path)}
+    return _choose(corpus, settings)
+
+
+def _config_tables(folder: Path) -> dict:
+    """The ``[cleaning]``, ``[select]`` and ``[derive]`` tables of ``corpus.toml`` (already
+    checked to be tables by ``_options``), or empty ones."""
+    config = folder / CONFIG_FILE
+    if not config.is_file():
+        return {}
+    return tomllib.loads(config.read_text(encoding="utf-8"))
+
+
+def _choose(corpus: Corpus, settings: dict) -> Corpus:
+    """Derive grouping columns, then keep the documents ``settings["where"]`` selects."""
+    from .select import derive_columns, select_rows
+
+    meta = derive_columns(corpus.metadata, settings["derive"])
+    chosen = select_rows(meta, settings["where"])
+    if chosen.empty:
+        raise AnalysisError(f"where {settings['where']!r} selects none of the {len(meta)} documents; check the values "
+                            "(e.g. analysis validate prints the corpus's columns).")
+    chosen.attrs = {}
+    excluded = sorted(set(meta["doc_id"]) - set(chosen["doc_id"]))
+    texts = {d: corpus.texts[d] for d in chosen["doc_id"]}
+    return replace(corpus, metadata=chosen, texts=texts, hash=corpus_hash(chosen, texts), settings=settings,
+                   excluded=excluded)
 
 
 def validate_corpus(path: str | Path, *, progress: bool = True, **options) -> list[Problem]:
@@ -139,9 +195,16 @@ def _options(folder: Path | None, overrides: dict) -> CorpusOptions | Problem:
     config = folder / CONFIG_FILE if folder else None
     if config and config.exists():
         try:
-            data = tomllib.loads(config.read_text(encoding="utf-8")).get("corpus", {})
+            tables = tomllib.loads(config.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             return Problem(str(config), f"is not valid TOML ({exc})", "fix the file or remove it")
+        for name, table in tables.items():
+            if name not in CONFIG_TABLES or not isinstance(table, dict):
+                return Problem(str(config), f"[{name}] is not a table it knows", f"use {', '.join(f'[{t}]' for t in CONFIG_TABLES)}")
+        select = tables.get("select", {})
+        if set(select) - {"where"} or not isinstance(select.get("where", ""), str):
+            return Problem(str(config), "[select] holds only where, a string", "write e.g. where = \"year >= 2016\"")
+        data = tables.get("corpus", {})
         unknown = set(data) - set(CorpusOptions.__dataclass_fields__)
         if unknown:
             valid = ", ".join(CorpusOptions.__dataclass_fields__)
@@ -153,7 +216,10 @@ def _options(folder: Path | None, overrides: dict) -> CorpusOptions | Problem:
     unknown = set(overrides) - set(CorpusOptions.__dataclass_fields__)
     if unknown:
         raise TypeError(f"load_corpus() got unknown option(s): {', '.join(sorted(unknown))}")
-    return replace(opts, **{k: v for k, v in overrides.items() if v is not None})
+    opts = replace(opts, **{k: v for k, v in overrides.items() if v is not None})
+    if opts.unlisted not in UNLISTED:
+        return Problem(str(config) if config else "unlisted", f"unlisted = {opts.unlisted!r} is not valid", f"use one of {', '.join(map(repr, UNLISTED))}")
+    return opts
 
 
 def _wrong_type(data: dict) -> tuple[str, str] | None:
@@ -343,10 +409,14 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool, named_in: str 
             continue
         texts[_id(row["doc_id"])] = decoded.text
         encodings[_id(row["doc_id"])] = decoded.encoding
-    problems += _unlisted(root, listed)
+    unlisted = _unlisted(root, listed)
+    if opts.unlisted == "error":
+        problems += unlisted
     if problems:
         return None, problems
-    return _build(rows, texts, encodings, str(root)), []
+    corpus = _build(rows, texts, encodings, str(root))
+    corpus.skipped = [p.where for p in unlisted] if opts.unlisted == "skip" else []
+    return corpus, []
 
 
 def _unlisted(root: Path, listed: set[Path]) -> list[Problem]:
@@ -358,7 +428,9 @@ def _unlisted(root: Path, listed: set[Path]) -> list[Problem]:
         for candidate in sorted(folder.iterdir()):
             if candidate.is_file() and candidate.suffix in suffixes and candidate not in listed:
                 rel = candidate.relative_to(root.resolve())
-                problems.append(Problem(str(root / rel), "file not listed in the metadata", "add a row for it or move it out of the corpus folder"))
+                problems.append(Problem(str(root / rel), "file not listed in the metadata",
+                                        "add a row for it, move it out of the corpus folder, or set unlisted = \"skip\" "
+                                        "in corpus.toml (--skip-unlisted) if the metadata chooses the documents"))
     return problems
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .clean import losses
 from .corpus import Corpus
 from .errors import AnalysisError
 from .files import atomic_path, check_extension, write_table, write_text_atomic
@@ -56,7 +57,8 @@ def safe_filename(doc_id: str) -> str:
 
 def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> list[Path]:
     """Write a cleaned corpus as a loadable corpus folder: ``<doc_id>.txt`` (one paragraph
-    a line), ``metadata.csv`` and ``removed.csv``. Returns the paths written.
+    a line), ``metadata.csv``, ``removed.csv`` (every removal) and ``losses.csv`` (characters
+    removed per document, ``clean.losses``). Returns the paths written.
 
     protect: the corpus it came from; refused as in ``refuse_overwrite``."""
     out = Path(out)
@@ -69,7 +71,7 @@ def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> lis
         written.append(path)
     meta = corpus.metadata.drop(columns=[c for c in DERIVED_COLUMNS if c in corpus.metadata.columns])
     meta = meta.assign(file=[f"{d}.txt" for d in meta["doc_id"]])
-    for name, frame in (("metadata.csv", meta), ("removed.csv", corpus.removed)):
+    for name, frame in (("metadata.csv", meta), ("removed.csv", corpus.removed), ("losses.csv", losses(corpus))):
         write_table(frame, out / name)
         written.append(out / name)
     return written

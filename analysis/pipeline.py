@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import compare, figures, reading, topics, verify
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .clean import clean, units
+from .clean import clean, losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
@@ -257,6 +257,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
     tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], cache=cache, progress=progress)
     write.table("documents", corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]))
     write.table("removed", cleaned.removed)
+    write.table("losses", losses(cleaned))
 
     # Corpus and lexicon
     sizes = write.table("document_sizes", compare.document_sizes(tokens))
@@ -320,6 +321,9 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
     manifest = {
         "corpus": corpus_path.as_posix(), "corpus_hash": corpus.hash, "cleaning_hash": cleaned.hash,
         "lexicon_hash": lexicon.hash if lexicon else "", "tokens": tokens.attrs.get("options", {}),
+        "cleaning": {k: v for k, v in cleaned.cleaning.items() if k != "boilerplate_rules"},
+        "selection": {"where": corpus.settings.get("where"), "derive": corpus.settings.get("derive"),
+                      "n_documents": len(corpus), "n_excluded": len(corpus.excluded), "n_skipped_files": len(corpus.skipped)},
         "config": cfg, "topics": {"k": k, "recommended_k": recommended, "reason": reason, "seed": top_cfg["seed"]},
         "precision": {"default_digits": DEFAULT_DIGITS, "digits": DIGITS, "integers": "exact"},
         "versions": package_versions(), "machine": machine_info(),
@@ -344,7 +348,7 @@ def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame, n: int)
 
 
 #: Manifest entries that describe the inputs and choices behind the files.
-_PROVENANCE = ("corpus_hash", "cleaning_hash", "lexicon_hash", "tokens", "config", "topics")
+_PROVENANCE = ("corpus_hash", "cleaning_hash", "lexicon_hash", "tokens", "cleaning", "selection", "config", "topics")
 
 
 def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None, progress: bool = True,
