@@ -23,6 +23,7 @@ from .errors import AnalysisError, CorpusError, LexiconError, Problem
 from .lexicon import Entry, Lexicon, audit_lexicon, load_lexicon, packaged_stopwords, parse_lexicon, suggest_terms
 from .outputs import write_cleaned, write_tokens
 from .pipeline import check, load_config, regenerate
+from .plan import Plan, make_plan
 from .reading import collocations, cooccurrence, kwic
 from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
@@ -41,7 +42,7 @@ __all__ = [
     "slogan_counts", "tfidf_terms", "to_square", "trends",
     "TopicModel", "doc_topics", "fit_lda", "ldavis_html", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
-    "cache_info", "clear_cache", "check", "cooccurrence", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
+    "cache_info", "clear_cache", "Plan", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
 ]

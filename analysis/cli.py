@@ -7,6 +7,7 @@ a report. SIGTERM ends a run like Ctrl-C: temporary files are removed on the way
 from __future__ import annotations
 
 import functools
+import json
 import signal
 import sys
 import threading
@@ -632,26 +633,57 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
                                           no_below=no_below, no_above=no_above, passes=passes), out)
 
 
+def _list_or_none(value: str | None, option: str) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise AnalysisError(f"{option} {value!r} names nothing; give one or more, separated by commas.")
+    return items
+
+
 @main.command("figures")
-@click.option("--corpus", "corpus_path", default=Path("corpus"), show_default=True, type=click.Path(path_type=Path), help="Corpus folder.")
+@_corpus_options
 @click.option("--out", default=Path("figures"), show_default=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--config", type=click.Path(path_type=Path), default=None, help=f"Analysis choices [{pipeline.CONFIG_FILE} if present].")
+@click.option("--by", default=None, help="Grouping column [config; auto: district, else the first with 2-100 values].")
+@click.option("--time", "time_column", default=None, help="Time column ('' for none) [config; auto: year].")
+@click.option("--slice", "slice_", default=None, help="Time value in which groups are compared [config; auto].")
+@click.option("--follow", default=None, help="Group followed over time [config; auto].")
+@click.option("--contrast", default=None, metavar="FIRST,LAST", help="Time values contrasted by log-odds [config; auto].")
+@click.option("--trend-terms", default=None, help="Terms followed over time, comma-separated [config; auto].")
+@click.option("--sections", default=None, help="Sections to make, comma-separated: " + ", ".join(pipeline.SECTIONS) + " [config: all].")
 @click.option("--check", "check_only", is_flag=True,
               help="Check --out against its manifest and a fresh regeneration (numbers at published precision); exit 1 on a real difference.")
 @click.option("--image-tolerance", default=1.0, show_default=True, help="With --check: RMS pixel difference (0-255) that images may show.")
 @_no_cache_option
 @click.pass_context
 @_friendly
-def figures_cmd(ctx, corpus_path, out, config, check_only, image_tolerance):
-    """Regenerate every table and figure from the corpus, with a manifest of their hashes."""
+def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, contrast, trend_terms, sections,
+                check_only, image_tolerance, **options):
+    """Regenerate every table and figure from the corpus, with a manifest of their hashes.
+
+    The comparisons follow the corpus: --by and --time name its columns, and what the corpus
+    cannot support (one group, one year) is skipped with a line saying why."""
     if config is None and Path(pipeline.CONFIG_FILE).is_file():
         config = Path(pipeline.CONFIG_FILE)
+    contrast_values = _list_or_none(contrast, "--contrast")
+    if contrast_values is not None and len(contrast_values) != 2:
+        raise AnalysisError(f"--contrast {contrast!r} needs two values, FIRST,LAST; e.g. --contrast 2018,2025.")
+    overrides = {"groups": {"by": by, "time": time_column},
+                 "compare": {"slice": slice_, "follow": follow, "contrast": contrast_values,
+                             "trend_terms": _list_or_none(trend_terms, "--trend-terms")},
+                 "sections": {"make": _list_or_none(sections, "--sections")}}
+    common = {"config": config, "options": overrides, "corpus_options": _load_options(**options),
+              "progress": ctx.obj["progress"], "cache": ctx.obj["cache"]}
     if check_only:
-        _report_check(pipeline.check(corpus_path, out, config=config, progress=ctx.obj["progress"],
-                                     image_tolerance=image_tolerance, cache=ctx.obj["cache"]), out)
+        _report_check(pipeline.check(corpus_path, out, image_tolerance=image_tolerance, **common), out)
         return
-    written = pipeline.regenerate(corpus_path, out, config=config, progress=ctx.obj["progress"], cache=ctx.obj["cache"])
-    click.echo(f"wrote {len(written)} files to {out}")
+    written = pipeline.regenerate(corpus_path, out, **common)
+    plan = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["plan"]
+    for section, reason in plan["skipped"].items():
+        click.echo(f"note: skipped {section}: {reason}", err=True)
+    click.echo(f"wrote {len(written)} files to {out} (groups: {plan['by']}, time: {plan['time'] or 'none'})")
 
 
 def _report_check(report: pd.DataFrame, out: Path) -> None:

@@ -31,6 +31,8 @@ FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_NAME = "Noto Sans CJK SC"
 SINGLE = 3.5  # journal column width, inches
 DOUBLE = 7.0  # two columns
+#: Groups (or group-time cells) beyond which a similarity heatmap cannot be read.
+MAX_HEATMAP = 40
 COLORS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3", "#6a4c93", "#2e4057"]
 
 TEXT = {
@@ -155,19 +157,23 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
 
 # ---------------------------------------------------------------- the figures
 
-def plot_corpus_overview(documents: pd.DataFrame, *, lang: Lang = "en") -> Figure:
-    """Tokens per document, coloured by district, labelled with year.
+def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district", time: str | None = "year",
+                         lang: Lang = "en") -> Figure:
+    """Tokens per document, coloured by group ``by``, labelled with group and ``time``
+    (either may be None: then the document id labels the bar).
 
-    documents: ``compare.document_sizes`` (``doc_id, district, year, n_units, n_tokens``).
+    documents: ``compare.document_sizes`` (``doc_id, <metadata>, n_units, n_tokens``).
     """
     with _styled():
-        data = documents.sort_values(["district", "year", "doc_id"])
+        keys = [c for c in (by, time) if c]
+        data = documents.sort_values([*keys, "doc_id"])
         fig, ax = _new(SINGLE, 0.35 * len(data) + 0.9)
-        districts = sorted(data["district"].unique())
-        colour = {d: COLORS[k % len(COLORS)] for k, d in enumerate(districts)}
+        groups = data[by] if by else pd.Series("", index=data.index)
+        colour = {d: COLORS[k % len(COLORS)] for k, d in enumerate(sorted(groups.unique()))}
         y = np.arange(len(data))[::-1]
-        ax.barh(y, data["n_tokens"], color=[colour[d] for d in data["district"]])
-        ax.set_yticks(y, [_literal(f"{d} {yr}") for d, yr in zip(data["district"], data["year"])])
+        ax.barh(y, data["n_tokens"], color=[colour[d] for d in groups])
+        labels = data[keys].astype(str).agg(" ".join, axis=1) if keys else data["doc_id"]
+        ax.set_yticks(y, [_literal(label) for label in labels])
         for yy, n, units in zip(y, data["n_tokens"], data["n_units"]):
             ax.text(n, yy, f" {n:,} ({units} units)", va="center", fontsize=7)
         ax.set_xlabel(_text(lang, "tokens"))

@@ -16,6 +16,7 @@ import platform
 import sys
 import tempfile
 from importlib import metadata as importlib_metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
 from .outputs import refuse_overwrite
+from .plan import SECTIONS, Plan, make_plan, slug
 from .precision import DEFAULT_DIGITS, DIGITS, published
 from .tokenize import resolve_lexicon, tokenize
 
@@ -40,8 +42,9 @@ TRACKED_PACKAGES = ("analysis", "jieba", "gensim", "scikit-learn", "matplotlib",
                     "opencc", "pyLDAvis", "networkx", "mplfonts")
 DEFAULTS = {
     "tokens": {"unit": "paragraph", "lexicon": "auto"},
-    "compare": {"district_year": 2022, "trend_group": "sip", "trend_terms": ["党建", "三个哪里", "红色管家", "书记项目", "新时代"],
-                "years": [2018, 2025], "top_n": 10},
+    "groups": {"by": "auto", "time": "auto"},
+    "compare": {"slice": "auto", "follow": "auto", "contrast": "auto", "trend_terms": "auto", "top_n": 10},
+    "sections": {"make": list(SECTIONS)},
     "topics": {"ks": [2, 3, 4, 5, 6, 7, 8], "seeds": [0, 1, 2], "k": 0, "seed": 0, "passes": 20, "no_below": 2,
                "no_above": 0.5, "n_boot": 1000, "workers": 1, "stability_seeds": [0, 1, 2, 3, 4]},
     "figures": {"lang": "en", "format": "png", "network_terms": 25},
@@ -105,14 +108,15 @@ def describe_machine(machine: dict) -> str:
     return f"{machine.get('cpu', '?')}; BLAS {blas}; numpy SIMD {simd}{env}"
 
 
-def load_config(path: str | Path | None) -> dict:
-    """``DEFAULTS`` updated with the sections of ``path`` (a TOML file), if given.
+def load_config(path: str | Path | None, overrides: dict | None = None) -> dict:
+    """``DEFAULTS`` updated with the sections of ``path`` (a TOML file), if given, and then
+    with ``overrides`` (``{section: {key: value}}``, e.g. from command-line options).
 
     Raises AnalysisError naming an unknown section or key, or invalid TOML.
     """
     config = copy.deepcopy(DEFAULTS)
     if path is None:
-        return config
+        return _override(config, overrides)
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -127,6 +131,15 @@ def load_config(path: str | Path | None) -> dict:
         if unknown:
             raise AnalysisError(f"{path}: unknown key(s) {', '.join(sorted(unknown))} in [{section}]; use {', '.join(config[section])}.")
         config[section].update(values)
+    return _override(config, overrides)
+
+
+def _override(config: dict, overrides: dict | None) -> dict:
+    for section, values in (overrides or {}).items():
+        unknown = set(values) - set(config[section])
+        if unknown:
+            raise AnalysisError(f"unknown option(s) {', '.join(sorted(unknown))} for [{section}]; use {', '.join(config[section])}.")
+        config[section].update({k: v for k, v in values.items() if v is not None})
     return config
 
 
@@ -197,23 +210,31 @@ def _model(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool 
 
 
 def regenerate(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None,
-               progress: bool = True, cache: bool = True) -> list[Path]:
+               options: dict | None = None, corpus_options: dict | None = None, progress: bool = True,
+               cache: bool = True) -> list[Path]:
     """Load, clean, tokenise, compare and model the corpus; write every table and figure
     into ``out`` with ``manifest.json``. Returns the paths written (the manifest last).
 
     The outputs are made in a staging folder that replaces ``out`` as a whole at the end:
     an interrupted or failed run leaves the previous complete set, never a mix. ``out`` must
     be new, empty, or a folder this function wrote (every file listed in its manifest).
+    Sections the corpus cannot support are skipped; ``manifest.json`` ("plan") records the
+    choices made and every skipped section with its reason.
     Tables are written at published precision (``analysis.precision``) and figures drawn
-    from them; the manifest records the machine that made them. cache: reuse and store
-    token tables and topic results (False: neither).
+    from them; the manifest records the machine that made them.
+
+    config: ``analysis.toml``; options: overrides of it by section, e.g. ``{"groups": {"by":
+    "province"}}`` (what the command line's --by, --time … give); corpus_options: keyword
+    arguments of ``load_corpus`` (column names, where, derive, cleaning). Which sections are
+    made, and which skipped and why, follows from the corpus (``analysis.plan``). cache:
+    reuse and store token tables and topic results (False: neither).
     """
     corpus_path, out = Path(corpus_path), Path(out)
     refuse_overwrite(out, corpus_path, config, folder=True)
-    cfg = load_config(config)
+    cfg = load_config(config, options)
     _check_replaceable(out)
     with atomic_folder(out) as stage:
-        written = _write_outputs(corpus_path, stage, cfg, progress, cache)
+        written = _write_outputs(corpus_path, stage, cfg, progress, cache, corpus_options or {})
     return [out / path.relative_to(stage) for path in written]
 
 
@@ -246,77 +267,24 @@ def _read_manifest(out: Path, missing: str | None = None) -> dict:
     return manifest
 
 
-def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cache: bool) -> list[Path]:
-    """Every table and figure, then the manifest, into ``out``; returns the paths written."""
-    tok_cfg, cmp_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["compare"], cfg["topics"], cfg["figures"]
-    lang = fig_cfg["lang"]
+def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cache: bool,
+                   corpus_options: dict) -> list[Path]:
+    """Every section the corpus allows (``analysis.plan``), then the manifest, into ``out``;
+    returns the paths written."""
+    tok_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["topics"], cfg["figures"]
     write = _Writer(out, fig_cfg["format"])
-    corpus = load_corpus(corpus_path, progress=progress)
+    corpus = load_corpus(corpus_path, progress=progress, **corpus_options)
     cleaned = clean(corpus, progress=progress)
     lexicon = resolve_lexicon(corpus, tok_cfg["lexicon"])
     tokens = tokenize(cleaned, lexicon=lexicon, unit=tok_cfg["unit"], cache=cache, progress=progress)
+    plan = make_plan(corpus.metadata, cfg, has_lexicon=lexicon is not None)
     write.table("documents", corpus.metadata.assign(n_chars_clean=cleaned.metadata["n_chars"]))
     write.table("removed", cleaned.removed)
     write.table("losses", losses(cleaned))
-
-    # Corpus and lexicon
-    sizes = write.table("document_sizes", compare.document_sizes(tokens))
-    write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, lang=lang))
-    if lexicon is not None:
-        from .lexicon import audit_lexicon
-
-        write.table("lexicon_audit", audit_lexicon(cleaned, lexicon=lexicon, by=["district", "year"]))
-        slogans = write.table("slogans", compare.slogan_counts(tokens, lexicon, ["district", "year"]))
-        write.figure("fig02_slogans_heatmap", figures.plot_slogan_heatmap(slogans, lang=lang))
-
-    # Districts in one year
-    year = cmp_cfg["district_year"]
-    slice_ = tokens[tokens["year"] == year]
-    if slice_.empty:
-        raise AnalysisError(f"analysis.toml [compare] district_year = {year}: no document of that year; choose a year of the corpus.")
-    tfidf = write.table(f"tfidf_districts_{year}", compare.tfidf_terms(slice_, "district", top=cmp_cfg["top_n"]))
-    write.figure(f"fig03_distinctive_terms_{year}", figures.plot_distinctive_terms(tfidf, n=cmp_cfg["top_n"], lang=lang))
-    key_districts = write.table(f"keyness_districts_{year}", compare.keyness_all(slice_, "district"))
-    write.figure(f"fig04_keyness_districts_{year}", figures.plot_keyness(key_districts, n=cmp_cfg["top_n"], lang=lang))
-
-    # One district over the years
-    group = cmp_cfg["trend_group"]
-    followed = tokens[tokens["district"] == group]
-    if followed.empty:
-        raise AnalysisError(f"analysis.toml [compare] trend_group = {group!r}: no such district; use one of {', '.join(sorted(tokens['district'].unique()))}.")
-    key_years = write.table(f"keyness_{group}_years", compare.keyness_all(followed, "year"))
-    write.figure(f"fig05_keyness_{group}_years", figures.plot_keyness(key_years, n=cmp_cfg["top_n"], lang=lang))
-    first, last = (str(y) for y in cmp_cfg["years"])
-    odds = write.table(f"logodds_{group}_{last}_{first}", compare.log_odds(followed, "year", group_a=last, group_b=first))
-    write.figure(f"fig06_logodds_{group}_{last}_{first}", figures.plot_log_odds(odds, lang=lang))
-    trends = write.table(f"trends_{group}", compare.trends(followed, cmp_cfg["trend_terms"], over="year", by="district"))
-    write.figure(f"fig07_trends_{group}", figures.plot_trends(trends, lang=lang))
-
-    similarity = write.table("similarity", compare.similarity(tokens, ["district", "year"]))
-    write.figure("fig08_similarity", figures.plot_similarity(similarity, lang=lang))
-
-    # Topics
-    selection = write.table("topic_selection", _select(tokens, top_cfg, progress, cache))
-    recommended, reason = topics.recommend_k(selection)
-    k = top_cfg["k"] or recommended
-    write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=lang))
-    model = _model(tokens, k, top_cfg, progress, cache)
-    terms = write.table("topic_terms", topics.topic_terms(model, 10))
-    write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
-    write.figure("fig10_topic_terms", figures.plot_topic_terms(terms, lang=lang))
-    write.table("topic_passages", topics.representative_passages(model, units(cleaned, tok_cfg["unit"]), n=3))
-    labels = topics.topic_labels(model, 3)
-    for by, name in (("district", "district"), (["district", "year"], "district_year")):
-        table = write.table(f"topic_prevalence_{name}", topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"]))
-        write.figure(f"fig{11 if name == 'district' else 12}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=lang))
-    write.table("topic_stability", _stability(tokens, k, top_cfg, progress, cache))
-    html = topics.ldavis_html(model, out / "topics.html", title="Topics / 主题")
-    write.written.append(html)
-
-    # Network of slogans and key terms
-    network_terms = _network_terms(tokens, lexicon, key_districts, fig_cfg["network_terms"])
-    edges = write.table("cooccurrence", reading.cooccurrence(tokens, network_terms, min_count=2))
-    write.figure("fig13_network", figures.plot_network(edges, lang=lang, highlight=set(lexicon.terms) if lexicon else None))
+    context = _Context(write=write, tokens=tokens, cleaned=cleaned, lexicon=lexicon, plan=plan, cfg=cfg,
+                       lang=fig_cfg["lang"], progress=progress, cache=cache)
+    for section in plan.make:
+        _SECTIONS[section](context)
 
     manifest = {
         "corpus": corpus_path.as_posix(), "corpus_hash": corpus.hash, "cleaning_hash": cleaned.hash,
@@ -324,7 +292,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
         "cleaning": {k: v for k, v in cleaned.cleaning.items() if k != "boilerplate_rules"},
         "selection": {"where": corpus.settings.get("where"), "derive": corpus.settings.get("derive"),
                       "n_documents": len(corpus), "n_excluded": len(corpus.excluded), "n_skipped_files": len(corpus.skipped)},
-        "config": cfg, "topics": {"k": k, "recommended_k": recommended, "reason": reason, "seed": top_cfg["seed"]},
+        "config": cfg, "plan": plan.record(), "topics": context.topics,
         "precision": {"default_digits": DEFAULT_DIGITS, "digits": DIGITS, "integers": "exact"},
         "versions": package_versions(), "machine": machine_info(),
         "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(write.written)},
@@ -333,13 +301,132 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
     return write.written + [out / "manifest.json"]
 
 
-def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame, n: int) -> list[str]:
-    """The most frequent lexicon entries (half of ``n``), then the strongest key terms."""
+@dataclass
+class _Context:
+    """What every section reads, and what the topics section leaves for later ones."""
+
+    write: _Writer
+    tokens: pd.DataFrame
+    cleaned: object
+    lexicon: object
+    plan: Plan
+    cfg: dict
+    lang: str
+    progress: bool
+    cache: bool
+    keyness: pd.DataFrame | None = None
+    topics: dict = field(default_factory=dict)
+
+
+def _overview(c: _Context) -> None:
+    sizes = c.write.table("document_sizes", compare.document_sizes(c.tokens))
+    c.write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, by=c.plan.by, time=c.plan.time, lang=c.lang))
+
+
+def _slogans(c: _Context) -> None:
+    from .lexicon import audit_lexicon
+
+    by = [col for col in (c.plan.by, c.plan.time) if col]
+    c.write.table("lexicon_audit", audit_lexicon(c.cleaned, lexicon=c.lexicon, by=by or None))
+    slogans = c.write.table("slogans", compare.slogan_counts(c.tokens, c.lexicon, by or "doc_id"))  # no groups: documents
+    c.write.figure("fig02_slogans_heatmap", figures.plot_slogan_heatmap(slogans, lang=c.lang))
+
+
+def _slice(c: _Context) -> None:
+    plan, n = c.plan, c.cfg["compare"]["top_n"]
+    part = c.tokens if plan.time is None else c.tokens[c.tokens[plan.time] == plan.slice]
+    name = f"{slug(plan.by)}_{slug(plan.slice)}" if plan.time else slug(plan.by)
+    tfidf = c.write.table(f"tfidf_by_{name}", compare.tfidf_terms(part, plan.by, top=n))
+    c.write.figure(f"fig03_distinctive_terms_by_{name}", figures.plot_distinctive_terms(tfidf, n=n, lang=c.lang))
+    c.keyness = c.write.table(f"keyness_by_{name}", compare.keyness_all(part, plan.by))
+    c.write.figure(f"fig04_keyness_by_{name}", figures.plot_keyness(c.keyness, n=n, lang=c.lang))
+
+
+def _follow(c: _Context) -> None:
+    plan, n = c.plan, c.cfg["compare"]["top_n"]
+    followed = c.tokens[c.tokens[plan.by] == plan.follow]
+    name = slug(plan.follow)
+    key_time = c.write.table(f"keyness_{name}_by_{slug(plan.time)}", compare.keyness_all(followed, plan.time))
+    c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, n=n, lang=c.lang))
+    first, last = (str(v) for v in plan.contrast)
+    odds = c.write.table(f"logodds_{name}_{slug(last)}_{slug(first)}",
+                         compare.log_odds(followed, plan.time, group_a=last, group_b=first))
+    c.write.figure(f"fig06_logodds_{name}_{slug(last)}_{slug(first)}", figures.plot_log_odds(odds, lang=c.lang))
+    terms = plan.trend_terms or _frequent_terms(followed, c.lexicon, 5)
+    plan.trend_terms = terms
+    trends = c.write.table(f"trends_{name}", compare.trends(followed, terms, over=plan.time, by=plan.by))
+    c.write.figure(f"fig07_trends_{name}", figures.plot_trends(trends, over=plan.time, lang=c.lang))
+
+
+def _similarity(c: _Context) -> None:
+    by = [col for col in (c.plan.by, c.plan.time) if col]
+    if len(by) == 2 and len(c.tokens.groupby(by).size()) > figures.MAX_HEATMAP:
+        by = [c.plan.by]  # too many group-time cells to read: groups only
+    similarity = c.write.table("similarity", compare.similarity(c.tokens, by))
+    c.write.figure("fig08_similarity", figures.plot_similarity(similarity, lang=c.lang))
+
+
+def _topics(c: _Context) -> None:
+    top_cfg, tokens = c.cfg["topics"], c.tokens
+    selection = c.write.table("topic_selection", _select(tokens, top_cfg, c.progress, c.cache))
+    recommended, reason = topics.recommend_k(selection)
+    k = top_cfg["k"] or recommended
+    c.topics = {"k": k, "recommended_k": recommended, "reason": reason, "seed": top_cfg["seed"]}
+    c.write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=c.lang))
+    model = _model(tokens, k, top_cfg, c.progress, c.cache)
+    terms = c.write.table("topic_terms", topics.topic_terms(model, 10))
+    c.write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
+    c.write.figure("fig10_topic_terms", figures.plot_topic_terms(terms, lang=c.lang))
+    c.write.table("topic_passages", topics.representative_passages(model, units(c.cleaned, c.cfg["tokens"]["unit"]), n=3))
+    labels = topics.topic_labels(model, 3)
+    groupings = [(c.plan.by, slug(c.plan.by), 11)] if c.plan.by else []
+    if c.plan.by and c.plan.time and c.tokens[c.plan.time].nunique() > 1:
+        groupings.append(([c.plan.by, c.plan.time], f"{slug(c.plan.by)}_{slug(c.plan.time)}", 12))
+    for by, name, number in groupings:
+        table = c.write.table(f"topic_prevalence_{name}", topics.prevalence(model, by, n_boot=top_cfg["n_boot"], seed=top_cfg["seed"]))
+        c.write.figure(f"fig{number}_topic_prevalence_{name}", figures.plot_prevalence(table, labels=labels, lang=c.lang))
+    c.write.table("topic_stability", _stability(tokens, k, top_cfg, c.progress, c.cache))
+    c.write.written.append(topics.ldavis_html(model, c.write.out / "topics.html", title="Topics / 主题"))
+
+
+def _network(c: _Context) -> None:
+    keyness = c.keyness
+    if keyness is None:
+        keyness = compare.keyness_all(c.tokens, c.plan.by) if c.plan.by and c.tokens[c.plan.by].nunique() > 1 else None
+    chosen = _network_terms(c.tokens, c.lexicon, keyness, c.cfg["figures"]["network_terms"])
+    edges = c.write.table("cooccurrence", reading.cooccurrence(c.tokens, chosen, min_count=2))
+    if edges.empty:
+        c.plan.skipped["network"] = "no two of the chosen terms occur together in two units"
+        return
+    c.write.figure("fig13_network", figures.plot_network(edges, lang=c.lang, highlight=set(c.lexicon.terms) if c.lexicon else None))
+
+
+_SECTIONS = {"overview": _overview, "slogans": _slogans, "slice": _slice, "follow": _follow,
+             "similarity": _similarity, "topics": _topics, "network": _network}
+
+
+def _frequent_terms(tokens: pd.DataFrame, lexicon, n: int) -> list[str]:
+    """The ``n`` most frequent lexicon entries in ``tokens``, else its most frequent terms."""
+    counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
+    if lexicon is not None:
+        entries = counts[counts.index.isin(lexicon.terms)]
+        if len(entries):
+            counts = entries
+    order = counts.reset_index()
+    order.columns = ["term", "count"]
+    return list(order.sort_values(["count", "term"], ascending=[False, True], kind="stable")["term"].head(n))
+
+
+def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame | None, n: int) -> list[str]:
+    """The most frequent lexicon entries (half of ``n``), then the strongest key terms
+    (or, without a keyness table, the most frequent terms)."""
     chosen: list[str] = []
     if lexicon is not None:
-        counts = compare.frequencies(tokens, "district", terms=sorted(lexicon.terms)).groupby("term")["count"].sum()
+        counts = compare.frequencies(tokens, "doc_id", terms=sorted(lexicon.terms)).groupby("term")["count"].sum()
         chosen = list(counts[counts > 0].sort_values(ascending=False, kind="stable").index[: n // 2])
-    for term in keyness.sort_values(["g2", "term"], ascending=[False, True])["term"]:
+    ranked = (keyness.sort_values(["g2", "term"], ascending=[False, True])["term"] if keyness is not None
+              else _frequent_terms(tokens, None, n))
+    for term in ranked:
         if len(chosen) >= n:
             break
         if term not in chosen:
@@ -348,15 +435,16 @@ def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame, n: int)
 
 
 #: Manifest entries that describe the inputs and choices behind the files.
-_PROVENANCE = ("corpus_hash", "cleaning_hash", "lexicon_hash", "tokens", "cleaning", "selection", "config", "topics")
+_PROVENANCE = ("corpus_hash", "cleaning_hash", "lexicon_hash", "tokens", "cleaning", "selection", "config", "plan", "topics")
 
 
-def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None, progress: bool = True,
-          cache: bool = True, image_tolerance: float = verify.IMAGE_TOLERANCE) -> pd.DataFrame:
+def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None = None, options: dict | None = None,
+          corpus_options: dict | None = None, progress: bool = True, cache: bool = True,
+          image_tolerance: float = verify.IMAGE_TOLERANCE) -> pd.DataFrame:
     """Compare the folder ``out`` with its manifest and with a fresh regeneration.
 
     Every file on disk must match the sha256 the manifest records (nothing missing, edited
-    or unlisted); then the corpus is regenerated in a temporary folder and each file is
+    or unlisted); then the corpus is regenerated (with the same arguments as ``regenerate``) in a temporary folder and each file is
     compared by content at published precision (``analysis.verify``): tables cell by cell,
     images by pixels, the LDAvis page by its data.
 
@@ -372,7 +460,8 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh_dir = Path(tmp) / "figures"
-        regenerate(corpus_path, fresh_dir, config=config, progress=progress, cache=cache)
+        regenerate(corpus_path, fresh_dir, config=config, options=options, corpus_options=corpus_options,
+                   progress=progress, cache=cache)
         fresh = json.loads((fresh_dir / "manifest.json").read_text(encoding="utf-8"))
         changed = [key for key in _PROVENANCE if recorded.get(key) != fresh.get(key)]
         if changed:

@@ -530,6 +530,10 @@ def script_json(value) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _rows_sum_to_one(matrix: np.ndarray) -> np.ndarray:
+    return matrix / matrix.sum(axis=1, keepdims=True)
+
+
 def _published_page_data(data: dict) -> dict:
     """LDAvis data at published precision (``analysis.precision``): log-scale fields to
     ``LOG_DECIMALS`` decimals, other numbers to ``TOPIC_DIGITS`` significant digits; each axis
@@ -566,8 +570,10 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
     # pyLDAvis ranks terms by relevance and cuts at 30 per topic: given the model's full
     # floats, a near-tie at the cut falls differently on another processor. Given published
     # values, it ranks the same numbers everywhere.
-    phi = published_array(model.topic_term_matrix(), TOPIC_DIGITS)
-    theta = published_array(model.doc_topic_matrix(), TOPIC_DIGITS)
+    # Rows are renormalised after rounding (pyLDAvis wants sums of 1); a division keeps equal
+    # values equal, so ties rank alike everywhere.
+    phi = _rows_sum_to_one(published_array(model.topic_term_matrix(), TOPIC_DIGITS))
+    theta = _rows_sum_to_one(published_array(model.doc_topic_matrix(), TOPIC_DIGITS))
     lengths = np.array([sum(c for _, c in b) for b in model.bow])
     term_frequency = published_array(_term_marginal(model) * lengths.sum(), TOPIC_DIGITS)
     vocab = [model.dictionary[i] for i in range(len(model.dictionary))]

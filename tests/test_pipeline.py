@@ -35,7 +35,7 @@ def test_every_output_is_listed_with_its_hash(regenerated):
     manifest = json.loads((regenerated / "manifest.json").read_text(encoding="utf-8"))
     files = manifest["files"]
     assert sum(name.endswith(".png") for name in files) == 13
-    assert {"topics.html", "tables/keyness_districts_2022.csv", "tables/topic_prevalence_district.csv"} <= set(files)
+    assert {"topics.html", "tables/keyness_by_district_2022.csv", "tables/topic_prevalence_district.csv"} <= set(files)
     assert files == {k: v for k, v in tree_hashes(regenerated).items() if k != "manifest.json"}
     assert manifest["corpus_hash"] == analysis.load_corpus(SAMPLE, progress=False).hash
     assert manifest["topics"]["reason"].startswith(f"K={manifest['topics']['recommended_k']} has the highest mean c_v")
@@ -94,7 +94,7 @@ def test_check_names_real_differences(regenerated, tmp_path):
     folder = tmp_path / "figures"
     shutil.copytree(regenerated, folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    keyness = folder / "tables" / "keyness_districts_2022.csv"
+    keyness = folder / "tables" / "keyness_by_district_2022.csv"
     count = int(pd.read_csv(keyness)["n_target"][0])
     _edit_table(keyness, 0, "n_target", count + 1)  # a changed count, manifest updated to match
     terms = folder / "tables" / "topic_terms.csv"
@@ -108,8 +108,8 @@ def test_check_names_real_differences(regenerated, tmp_path):
     result = CliRunner().invoke(main, ["-q", "figures", "--corpus", str(SAMPLE), "--out", str(folder), "--config", str(CONFIG), "--check"])
     assert result.exit_code == 1
     errors = {line.split(": ")[1]: line for line in result.stderr.splitlines() if line.count(": ") >= 2}
-    assert "n_target: 1 of" in errors["tables/keyness_districts_2022.csv"]
-    assert f"'{count + 1}' recorded, '{count}' now" in errors["tables/keyness_districts_2022.csv"]
+    assert "n_target: 1 of" in errors["tables/keyness_by_district_2022.csv"]
+    assert f"'{count + 1}' recorded, '{count}' now" in errors["tables/keyness_by_district_2022.csv"]
     assert "topic-level difference: 1 of" in errors["tables/topic_terms.csv"] and "不是词" in errors["tables/topic_terms.csv"]
     assert "edited" in errors["fig08_similarity.png"] and "missing" in errors["fig01_corpus_overview.png"]
     assert "unlisted" in errors["notes.txt"]
@@ -160,6 +160,7 @@ def test_a_folder_with_files_of_its_own_is_not_replaced(regenerated, tmp_path, p
 
 @pytest.mark.parametrize("text,message", [
     ("[topic]\nk = 3\n", "unknown section [topic]"),
+    ("[compare]\ndistrict_year = 2022\n", "unknown key(s) district_year in [compare]"),
     ("[topics]\nkk = 3\n", "unknown key(s) kk in [topics]"),
     ("[topics\n", "not valid TOML"),
 ])
