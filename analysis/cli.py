@@ -341,7 +341,8 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @_analysis_options
 @click.option("--target", default=None, help="The group to characterise (default: every group in turn).")
 @click.option("--reference", default=None, help="Compare with this group instead of all the others.")
-@click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="none", show_default=True)
+@click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="fdr_bh", show_default=True,
+              help="Multiple-testing adjustment of p over the terms of each target (p_adj); none for raw p.")
 @click.option("--min-count", default=1, show_default=True)
 @click.pass_context
 @_friendly
