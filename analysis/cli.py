@@ -408,15 +408,18 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 @_lexicon_option
 @click.option("--term", required=True)
 @click.option("--window", default=20, show_default=True, help="Characters of context on each side.")
+@click.option("--match", type=click.Choice(["token", "substring"]), default="token", show_default=True,
+              help="Whole tokens as the tokeniser cuts them, or the text anywhere.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
 @click.pass_context
 @_friendly
-def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
+def kwic_cmd(ctx, corpus_path, lexicon, term, window, match, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
     _check_up_front(out, corpus_path, lexicon)
     corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
     cleaned = clean(corpus, progress=ctx.obj["progress"])
-    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
+    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon)),
+                                 match=match), out)
 
 
 @main.command("collocations")
@@ -427,7 +430,7 @@ def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
 @click.pass_context
 @_friendly
 def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
-    """Collocates of a term with PMI and G2 (per group with --by; --by '' for the whole corpus)."""
+    """Collocates of a term with PMI and signed G2, attracted and repelled (per group with --by; --by '' for the whole corpus)."""
     _nonblank(term, "--term", "党建")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)

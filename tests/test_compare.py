@@ -154,7 +154,7 @@ def test_keyness_command_as_in_the_issue(tmp_path):
     ["frequencies", "--by", "district,year"], ["tfidf-terms", "--top", "5"], ["similarity", "--square", "cosine"],
     ["trends", "--terms", "红色管家,党建", "--by", "district"], ["log-odds", "--group-a", "sip", "--group-b", "wuzhong"],
     ["slogan-counts", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
-    ["keyness", "--correction", "fdr_bh"],
+    ["keyness", "--correction", "fdr_bh"], ["kwic", "--term", "党建", "--match", "substring"],
 ])
 def test_every_comparison_command_runs(args):
     result = CliRunner().invoke(main, ["-q", args[0], "--corpus", str(SAMPLE), *args[1:]])
