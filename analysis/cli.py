@@ -493,10 +493,15 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @click.option("--k", required=True, type=int)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--by", default="district", show_default=True, help="Groups for topic prevalence, comma-separated.")
+@click.option("--n-boot", default=1000, show_default=True, help="Prevalence: bootstrap resamples of documents.")
+@click.option("--weight", type=click.Choice(["tokens", "units"]), default="tokens", show_default=True,
+              help="Prevalence: weigh units by their tokens, or each unit once.")
+@click.option("--uncertainty", type=click.Choice(["dirichlet", "none"]), default="dirichlet", show_default=True,
+              help="Prevalence: draw topic shares from each unit's posterior, or take them as known.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the model, tables and topics.html.")
 @click.pass_context
 @_friendly
-def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, out, **options):
+def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, n_boot, weight, uncertainty, out, **options):
     """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
     columns = _named(by, "--by", "district")
     _check_up_front(out, corpus_path, lexicon, folder=True)
@@ -506,7 +511,8 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     write_table(topics.topic_terms(model, 15, method="relevance"), out / "topic_terms.csv")
     texts = units(clean(corpus, progress=False), unit)
     write_table(topics.representative_passages(model, texts, n=5), out / "passages.csv")
-    write_table(topics.prevalence(model, columns, seed=seed), out / "prevalence.csv")
+    write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
+                out / "prevalence.csv")
     topics.ldavis_html(model, out / "topics.html")
     for label in topics.topic_labels(model, 5).values():
         click.echo(label)
