@@ -48,7 +48,8 @@ TEXT = {
            "single_prevalence": "* one document only: its interval shows only the uncertainty of topic shares",
            "prevalence_note": "Points: topic share of the group's tokens; bars: 95% interval, documents resampled; n: units, documents",
            "keyness_title": "Key terms by G² ({correction})", "logodds_note": "n: documents behind each group",
-           "trend_note": "Each point rests on the documents of that year: n={n}",
+           "trend_note": "hollow points: one document only",
+           "coherence_note": "recommended: the smallest K within one standard error (dotted line) of the best mean {measure}",
            "correction": {"none": "p not corrected for multiple tests", "bonferroni": "p Bonferroni-adjusted",
                           "holm": "p Holm-adjusted", "fdr_bh": "p Benjamini-Hochberg-adjusted"}},
     "zh": {"tokens": "词数", "document": "文档", "per_10k": "每万词频次", "tfidf": "TF-IDF", "g2": "对数似然 G²",
@@ -63,7 +64,8 @@ TEXT = {
            "single_prevalence": "* 仅一篇文档：区间只反映主题占比的不确定性",
            "prevalence_note": "点：该组词语的主题占比；线段：95% 区间（按文档重抽样）；n：段落数、文档数",
            "keyness_title": "G² 关键词（{correction}）", "logodds_note": "n：各组文档数",
-           "trend_note": "每个点基于当年的文档：n={n}",
+           "trend_note": "空心点：仅一篇文档",
+           "coherence_note": "推荐值：平均 {measure} 与最佳值相差不超过一个标准误（虚线）的最小 K",
            "correction": {"none": "p 值未经多重检验校正", "bonferroni": "p 值经 Bonferroni 校正",
                           "holm": "p 值经 Holm 校正", "fdr_bh": "p 值经 Benjamini-Hochberg 校正"}},
 }
@@ -213,7 +215,10 @@ def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: L
         table = table.loc[order["term"].head(max_rows)]
         fig, ax = _new(DOUBLE, 0.22 * len(table) + 1.4)
         image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Reds")
-        ax.set_xticks(range(table.shape[1]), _literals(table.columns), rotation=0)
+        docs = dict(zip(counts["group"], counts["n_docs"])) if "n_docs" in counts.columns else {}
+        ax.set_xticks(range(table.shape[1]), _literals(f"{g}*" if docs.get(g) == 1 else g for g in table.columns), rotation=0)
+        if any(docs.get(g) == 1 for g in table.columns):
+            _footnote(fig, _text(lang, "single"))
         ax.set_yticks(range(table.shape[0]), _literals(table.index))
         top = table.to_numpy().max() or 1
         for (i, j), v in np.ndenumerate(table.to_numpy()):
@@ -348,22 +353,32 @@ def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: La
     return fig
 
 
-def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, lang: Lang = "en") -> Figure:
-    """Coherence against K (``topics.select_k``): mean over seeds with the min-max range."""
+def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, measure: str = "c_v",
+                   lang: Lang = "en") -> Figure:
+    """Coherence against K (``topics.select_k``): mean over seeds with the min-max range; on the
+    panel of ``measure`` (the one ``recommend_k`` used), a dotted line at the best mean minus
+    its standard error, the threshold of the one-standard-error rule."""
     with _styled():
         measures = [m for m in ("c_v", "c_npmi", "u_mass") if m in selection.columns]
         fig, axes = _new(DOUBLE, 2.3, ncols=len(measures), squeeze=False)
-        for ax, measure in zip(axes[0], measures):
-            stats = selection.groupby("k")[measure].agg(["mean", "min", "max"])
+        for ax, measure_ in zip(axes[0], measures):
+            stats = selection.groupby("k")[measure_].agg(["mean", "min", "max"])
             ax.fill_between(stats.index, stats["min"], stats["max"], color=COLORS[0], alpha=0.2, linewidth=0)
             ax.plot(stats.index, stats["mean"], marker="o", color=COLORS[0], markersize=3)
             if recommended is not None:
                 ax.axvline(recommended, color=COLORS[1], linestyle="--", linewidth=0.8, label=_text(lang, "recommended", k=recommended))
+                if measure_ == measure:
+                    summary = selection.groupby("k")[measure].agg(["mean", "std", "count"])
+                    best = summary.sort_values("mean", ascending=False, kind="stable").iloc[0]
+                    se = 0.0 if np.isnan(best["std"]) else best["std"] / np.sqrt(best["count"])
+                    ax.axhline(best["mean"] - se, color="#444", linestyle=":", linewidth=0.8)
                 ax.legend(frameon=False, loc="best")
             ax.set_xlabel(_text(lang, "k"))
-            ax.set_ylabel(measure)
+            ax.set_ylabel(measure_)
             ax.set_xticks(stats.index)
         fig.suptitle(_text(lang, "coherence"), fontsize=9)
+        if recommended is not None and measure in measures:
+            _footnote(fig, _text(lang, "coherence_note", measure=measure))
     return fig
 
 
@@ -419,10 +434,17 @@ def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en") 
         labels = trends[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols else pd.Series("", index=trends.index)
         terms = list(dict.fromkeys(trends["term"]))
         fig, axes = _panels(len(terms), row_height=1.9, max_cols=3)
+        any_single = False
         for ax, term in zip(axes, terms):
             for k, label in enumerate(sorted(labels.unique())):
                 line = trends[(trends["term"] == term) & (labels == label)].sort_values(over)
-                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=COLORS[k % len(COLORS)], label=_literal(label) or None)
+                colour = COLORS[k % len(COLORS)]
+                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=colour, label=_literal(label) or None)
+                if "n_docs" in line.columns:
+                    one = line[line["n_docs"] == 1]
+                    ax.plot(one[over], one["per_10k"], linestyle="none", marker="o", markersize=3.5, color=colour,
+                            markerfacecolor="white", zorder=3)
+                    any_single = any_single or len(one) > 0
             ax.set_title(_literal(term))
             ax.set_xticks(sorted(trends[over].unique()))
             ax.set_ylim(bottom=0)
@@ -430,6 +452,8 @@ def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en") 
         if group_cols:
             fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=5)
         fig.suptitle(_text(lang, "trends"), fontsize=9)
+        if any_single:
+            axes[-1].annotate(_text(lang, "trend_note"), xy=(1.0, -0.28), xycoords="axes fraction", ha="right", va="top", fontsize=6.5)
     return fig
 
 
