@@ -228,3 +228,18 @@ def test_keyness_adjusts_p_by_benjamini_hochberg_by_default():
 def test_similarity_is_clipped_to_the_unit_interval():
     table = analysis.similarity(planted_groups(), "district")
     assert table.cosine.between(0, 1).all() and (table[table.group_a == table.group_b].cosine <= 1).all()
+
+
+def test_log_odds_follows_monroe_et_al_with_a_scaled_prior():
+    # Monroe, Colaresi & Quinn (2008) eq. 16-22, by hand, prior alpha_w = 0.5 x the term's count in the table.
+    table = analysis.log_odds(HAND, "district", group_a="a", group_b="c", prior_scale=0.5).set_index("term")
+    ya, yc, total = 2, 1, 3  # 社区: 2 in a, 1 in c, 3 in the table (a 2, b 0, c 1)
+    alpha, alpha0, na, nc = 0.5 * total, 0.5 * 13, 7, 2
+    omega_a = (ya + alpha) / (na + alpha0 - ya - alpha)  # eq. 16: posterior odds of the term in a
+    omega_c = (yc + alpha) / (nc + alpha0 - yc - alpha)
+    delta = np.log(omega_a) - np.log(omega_c)
+    variance = 1 / (ya + alpha) + 1 / (yc + alpha)  # eq. 20
+    assert table.loc["社区", "log_odds"] == pytest.approx(delta, abs=1e-12)
+    assert table.loc["社区", "variance"] == pytest.approx(variance, abs=1e-12)
+    assert table.loc["社区", "z"] == pytest.approx(delta / np.sqrt(variance), abs=1e-12)  # eq. 22
+    assert table.loc["居民", "z"] < 0 < table.loc["党建", "z"]  # 居民 only in c; 党建 3 in a, 0 in c
