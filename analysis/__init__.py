@@ -29,8 +29,8 @@ from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_ter
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
 from .tokenize import Segmenter, TokenOptions, tokenize
-from .topics import (TopicModel, doc_topics, fit_lda, ldavis_html, prevalence, recommend_k, representative_passages,
-                     select_k, topic_labels, topic_stability, topic_terms)
+from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
+                     representative_passages, select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
     "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
@@ -40,7 +40,7 @@ __all__ = [
     "units", "validate_corpus", "write_cleaned", "write_tokens",
     "collocations", "frequencies", "keyness", "keyness_all", "kwic", "log_odds", "similarity",
     "slogan_counts", "tfidf_terms", "to_square", "trends",
-    "TopicModel", "doc_topics", "fit_lda", "ldavis_html", "prevalence", "recommend_k",
+    "TopicModel", "doc_topics", "fit_lda", "k_summary", "ldavis_html", "perplexity", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
     "cache_info", "clear_cache", "Plan", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",

@@ -449,7 +449,8 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @_analysis_options
 @click.option("--target", default=None, help="The group to characterise (default: every group in turn).")
 @click.option("--reference", default=None, help="Compare with this group instead of all the others.")
-@click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="none", show_default=True)
+@click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="fdr_bh", show_default=True,
+              help="Multiple-testing adjustment of p over the terms of each target (p_adj); none for raw p.")
 @click.option("--min-count", default=1, show_default=True)
 @click.pass_context
 @_friendly
@@ -515,15 +516,18 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 @_lexicon_option
 @click.option("--term", required=True)
 @click.option("--window", default=20, show_default=True, help="Characters of context on each side.")
+@click.option("--match", type=click.Choice(["token", "substring"]), default="token", show_default=True,
+              help="Whole tokens as the tokeniser cuts them, or the text anywhere.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
 @click.pass_context
 @_friendly
-def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
+def kwic_cmd(ctx, corpus_path, lexicon, term, window, match, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
     _check_up_front(out, corpus_path, lexicon)
     corpus = _load(ctx, corpus_path, options)
     cleaned = _clean(ctx, corpus)
-    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon))), out)
+    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon)),
+                                 match=match), out)
 
 
 @main.command("collocations")
@@ -534,7 +538,7 @@ def kwic_cmd(ctx, corpus_path, lexicon, term, window, out, **options):
 @click.pass_context
 @_friendly
 def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
-    """Collocates of a term with PMI and G2 (per group with --by; --by '' for the whole corpus)."""
+    """Collocates of a term with PMI and signed G2, attracted and repelled (per group with --by; --by '' for the whole corpus)."""
     _nonblank(term, "--term", "党建")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
@@ -597,10 +601,15 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @click.option("--k", required=True, type=int)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--by", default="district", show_default=True, help="Groups for topic prevalence, comma-separated.")
+@click.option("--n-boot", default=1000, show_default=True, help="Prevalence: bootstrap resamples of documents.")
+@click.option("--weight", type=click.Choice(["tokens", "units"]), default="tokens", show_default=True,
+              help="Prevalence: weigh units by their tokens, or each unit once.")
+@click.option("--uncertainty", type=click.Choice(["dirichlet", "none"]), default="dirichlet", show_default=True,
+              help="Prevalence: draw topic shares from each unit's posterior, or take them as known.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the model, tables and topics.html.")
 @click.pass_context
 @_friendly
-def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, out, **options):
+def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, n_boot, weight, uncertainty, out, **options):
     """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
     columns = _named(by, "--by", "district")
     _check_up_front(out, corpus_path, lexicon, folder=True)
@@ -610,7 +619,8 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     write_table(topics.topic_terms(model, 15, method="relevance"), out / "topic_terms.csv")
     texts = units(clean(corpus, progress=False), unit)
     write_table(topics.representative_passages(model, texts, n=5), out / "passages.csv")
-    write_table(topics.prevalence(model, columns, seed=seed), out / "prevalence.csv")
+    write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
+                out / "prevalence.csv")
     topics.ldavis_html(model, out / "topics.html")
     for label in topics.topic_labels(model, 5).values():
         click.echo(label)

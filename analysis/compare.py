@@ -5,8 +5,7 @@ result says how many documents and tokens stand behind each group, and its ``not
 warns where a group rests on a single document.
 
 Counts are built once per call as a sparse unit x term matrix (the vocabulary sorted, so
-results do not depend on the order of documents) and summed per group; TF-IDF weights
-come from scikit-learn's TfidfTransformer.
+results do not depend on the order of documents) and summed per group; TF-IDF is class-based (each group one class document).
 """
 from __future__ import annotations
 
@@ -194,30 +193,37 @@ def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] = "dist
 
 # ---------------------------------------------------------------- TF-IDF
 
-def _idf(gc: GroupCounts) -> np.ndarray:
-    """Smoothed inverse document frequency over units, as scikit-learn's TfidfTransformer."""
-    from sklearn.feature_extraction.text import TfidfTransformer
+def _class_idf(gc: GroupCounts) -> np.ndarray:
+    """Class-based IDF (Grootendorst 2022, BERTopic's ClassTfidfTransformer): log(1 + A / f_t),
+    where A is the mean number of tokens per group and f_t the term's count over all groups.
 
-    return TfidfTransformer(smooth_idf=True).fit(gc.units).idf_
+    Why not the IDF of scikit-learn over units: a term a group uses in many of its own
+    paragraphs (its programme name, say) then looks "common" and scores low, although it
+    is exactly what sets the group apart. Here a term is penalised for being frequent in the
+    whole table, wherever it occurs, and a term used by one group only keeps a high weight.
+    """
+    total = gc.counts.sum(axis=0).astype(float)
+    average = gc.n_tokens.mean()
+    with np.errstate(divide="ignore"):
+        return np.where(total > 0, np.log1p(average / np.maximum(total, 1)), 0.0)
 
 
 def _tfidf_matrix(gc: GroupCounts) -> np.ndarray:
-    """groups x terms: the group's relative term frequency times the IDF over units."""
+    """groups x terms: the group's relative term frequency times the class-based IDF."""
     with np.errstate(divide="ignore", invalid="ignore"):
         tf = gc.counts / np.maximum(gc.n_tokens[:, None], 1)
-    return tf * _idf(gc)[None, :]
+    return tf * _class_idf(gc)[None, :]
 
 
 def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, top: int = 20,
                 min_count: int = 2) -> pd.DataFrame:
-    """Distinctive terms per group by TF-IDF.
+    """Distinctive terms per group by class-based TF-IDF (c-TF-IDF, as BERTopic).
 
-    Choice: TF is the group's relative frequency (all its units pooled, so long and short
-    documents weigh by their tokens); IDF is scikit-learn's smoothed IDF estimated over
-    *units* (paragraphs by default), since a handful of groups is too few to estimate it.
-    A term common to every paragraph scores low everywhere; one concentrated in a few
-    paragraphs of one group scores high there. Terms seen fewer than ``min_count`` times
-    in the group are left out (one-off words are not distinctive of a group).
+    tfidf = (count of the term in the group / tokens of the group) x log(1 + A / f_t), with
+    A the mean number of tokens per group and f_t the term's count in all groups together
+    (``_class_idf``). Each group is one "class document": TF pools all its units, so long
+    and short documents weigh by their tokens. Terms seen fewer than ``min_count`` times in
+    the group are left out (one-off words are not distinctive of a group).
 
     Returns ``<by columns>, group, n_docs, n_tokens, rank, term, tfidf, count, per_10k, note``.
     """
@@ -278,17 +284,19 @@ def adjust_p(p: np.ndarray, correction: Correction) -> np.ndarray:
 
 
 def keyness(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, target: str,
-            reference: str | None = None, correction: Correction = "none", min_count: int = 1) -> pd.DataFrame:
+            reference: str | None = None, correction: Correction = "fdr_bh", min_count: int = 1) -> pd.DataFrame:
     """Key terms of one group against the rest (or against a named ``reference`` group).
 
     G2 is the log-likelihood of the full 2x2 table (term vs other tokens, target vs
     reference), signed negative when the term is relatively more frequent in the
-    reference; p from chi-square with 1 df, ``p_adj`` after ``correction``; ``log_ratio``
+    reference; p from chi-square with 1 df; ``p_adj`` after ``correction`` over all the terms
+    tested for this target (default Benjamini-Hochberg: every term is a test, and thousands of
+    uncorrected p-values would make hundreds of chance "key terms"); ``log_ratio``
     is Hardie's effect size (log2 of the ratio of relative frequencies; a zero count
     counts as 0.5, so there is no infinity). Terms seen fewer than ``min_count`` times in
     both together are left out.
 
-    Returns ``term, g2, p, p_adj, log_ratio, n_target, n_reference, per_10k_target,
+    Returns ``term, g2, p, p_adj, correction, log_ratio, n_target, n_reference, per_10k_target,
     per_10k_reference, target, reference, n_docs_target, n_docs_reference,
     n_tokens_target, n_tokens_reference, note``, sorted by g2 (descending), then term.
     """
@@ -317,7 +325,7 @@ def _keyness(gc: GroupCounts, target: str, reference: str | None, correction: Co
     p = stats.chi2.sf(g2, df=1)
     docs_t, docs_r = int(gc.n_docs[t]), int(gc.n_docs[ref_rows].sum())
     frame = pd.DataFrame({
-        "term": terms, "g2": sign * g2, "p": p, "p_adj": adjust_p(p, correction),
+        "term": terms, "g2": sign * g2, "p": p, "p_adj": adjust_p(p, correction), "correction": correction,
         "log_ratio": log_ratio(a, b, n1, n2), "n_target": a, "n_reference": b,
         "per_10k_target": a * PER / n1, "per_10k_reference": b * PER / n2,
         "target": target, "reference": ref_label, "n_docs_target": docs_t, "n_docs_reference": docs_r,
@@ -333,9 +341,10 @@ def _pair_note(a_label: str, a_docs: int, b_label: str, b_docs: int) -> str:
     return f"only 1 document behind {' and '.join(single)}: differences may be those of single articles" if single else ""
 
 
-def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, correction: Correction = "none",
+def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, correction: Correction = "fdr_bh",
                 min_count: int = 1) -> pd.DataFrame:
-    """``keyness`` of every group against the rest, stacked (one ``target`` per group)."""
+    """``keyness`` of every group against the rest, stacked (one ``target`` per group); p-values
+    are adjusted within each target (one family of tests per comparison)."""
     gc = count_groups(tokens, by)
     return pd.concat([_keyness(gc, label, None, correction, min_count) for label in gc.labels], ignore_index=True)
 
@@ -381,7 +390,8 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, grou
 def similarity(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, min_count: int = 1) -> pd.DataFrame:
     """Similarity and vocabulary overlap between every pair of groups.
 
-    cosine: of the groups' TF-IDF vectors (as ``tfidf_terms``); jaccard: shared / all
+    cosine: of the groups' TF-IDF vectors (as ``tfidf_terms``), clipped to [0, 1] (the vectors
+    are non-negative; rounding can put a self-similarity at 1 + 2e-16); jaccard: shared / all
     terms of the two vocabularies (terms seen at least ``min_count`` times in the group).
 
     Returns ``group_a, group_b, cosine, jaccard, shared_terms, vocab_a, vocab_b, n_docs_a,
@@ -401,7 +411,7 @@ def similarity(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, mi
     a, b = a.ravel(), b.ravel()
     return pd.DataFrame({
         "group_a": np.array(gc.labels, dtype=object)[a], "group_b": np.array(gc.labels, dtype=object)[b],
-        "cosine": np.nan_to_num(cosine[a, b]), "jaccard": np.where(union[a, b] > 0, shared[a, b] / np.maximum(union[a, b], 1), 0.0),
+        "cosine": np.clip(np.nan_to_num(cosine[a, b]), 0.0, 1.0), "jaccard": np.where(union[a, b] > 0, shared[a, b] / np.maximum(union[a, b], 1), 0.0),
         "shared_terms": shared[a, b], "vocab_a": sizes[a], "vocab_b": sizes[b],
         "n_docs_a": gc.n_docs[a], "n_docs_b": gc.n_docs[b], "n_tokens_a": gc.n_tokens[a], "n_tokens_b": gc.n_tokens[b],
         "note": [_pair_note(gc.labels[x], gc.n_docs[x], gc.labels[y], gc.n_docs[y]) if x != y else small_sample_note(gc.n_docs[x]) for x, y in zip(a, b)],

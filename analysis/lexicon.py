@@ -27,6 +27,10 @@ GAP_CHARS = " \t\u3000,.;:!?，。；：！？、“”‘’\"'「」『』()�
 _GAP_CLASS = "[" + "".join(re.escape(c) for c in GAP_CHARS) + "]"
 _GAP = _GAP_CLASS + "*"
 _SPLIT_GAP = re.compile(_GAP_CLASS + "+")
+# Version of the rules by which entries are matched in text; part of the lexicon's hash, so
+# token caches keyed by it are rebuilt when the rules change. 2: a long form followed by its
+# name in apposition is one occurrence.
+MATCHING_RULES = 2
 # Characters that continue a number or formula: a formula never matches inside a longer one.
 _FORMULA_CHAR = "0-9A-Za-z+"
 
@@ -60,7 +64,7 @@ class Lexicon:
     def hash(self) -> str:
         """sha256 of the entries and stopwords (not of comments or layout)."""
         data = {"entries": [[e.term, e.category, list(e.aliases), e.pos] for e in self.entries],
-                "stopwords": sorted(self.stopwords)}
+                "stopwords": sorted(self.stopwords), "matching": MATCHING_RULES}
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
     @cached_property
@@ -77,14 +81,21 @@ class Lexicon:
 
     @cached_property
     def pattern(self) -> re.Pattern | None:
-        """One regex matching every form of every entry, longest forms first."""
-        forms = sorted({f for e in self.entries for f in e.forms}, key=lambda f: (-len(_key(f)), f))
-        return re.compile("|".join(form_pattern(f) for f in forms), re.IGNORECASE) if forms else None
+        """One regex matching every form of every entry, longest forms first; a long form
+        followed by its name in apposition is one match (see ``appositions``)."""
+        forms = [item for e in self.entries for item in _entry_regexes(e)]
+        forms.sort(key=lambda item: (-item[0], item[1]))
+        return re.compile("|".join(regex for _, regex in forms), re.IGNORECASE) if forms else None
 
     @cached_property
     def canonical(self) -> dict[str, str]:
         """Map from a matched form's key (no gap characters, lower case) to its term."""
-        return {_key(f): e.term for e in self.entries for f in e.forms}
+        keys = {_key(f): e.term for e in self.entries for f in e.forms}
+        for e in self.entries:
+            for long_form in appositions(e):
+                for joint in ("", "的"):
+                    keys[_key(long_form) + joint + _key(e.term)] = e.term
+        return keys
 
     def term_of(self, matched: str) -> str:
         """The canonical term for a piece of text matched by ``pattern``."""
@@ -92,8 +103,25 @@ class Lexicon:
 
     def entry_pattern(self, entry: Entry) -> re.Pattern:
         """A regex for one entry's forms alone (used by the audit and kwic)."""
-        forms = sorted(entry.forms, key=lambda f: -len(_key(f)))
-        return re.compile("|".join(form_pattern(f) for f in forms), re.IGNORECASE)
+        forms = sorted(_entry_regexes(entry), key=lambda item: -item[0])
+        return re.compile("|".join(regex for _, regex in forms), re.IGNORECASE)
+
+
+def appositions(entry: Entry) -> tuple[str, ...]:
+    """The entry's long forms: aliases longer than its term. Written before the term in
+    apposition (“园区建设到哪里……延伸到哪里”的“三个哪里”, or the name right after the
+    sentences), a long form and its name are one mention, so they match as one."""
+    return tuple(a for a in entry.aliases if len(_key(a)) > len(_key(entry.term)))
+
+
+def _entry_regexes(entry: Entry) -> list[tuple[int, str]]:
+    """(length of the key, regex) for each form of an entry and each long form + 的? + term."""
+    items = [(len(_key(f)), form_pattern(f)) for f in entry.forms]
+    for long_form in appositions(entry):
+        # The gap class already holds quotation marks and commas; 的 is optional between them.
+        regex = form_pattern(long_form) + _GAP + "(?:的" + _GAP + ")?" + form_pattern(entry.term)
+        items.append((len(_key(long_form)) + 1 + len(_key(entry.term)), regex))
+    return items
 
 
 def _key(form: str) -> str:

@@ -90,8 +90,10 @@ def machine_info() -> dict:
     except ImportError:  # numpy 1.x
         from numpy.core import _multiarray_umath as umath
 
-    blas = [{key: lib.get(key) for key in ("internal_api", "version", "architecture", "threading_layer")}
-            for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    # threadpoolctl lists libraries in the order the process loaded them, which varies: sorted,
+    # so that the manifest is byte-identical on rerun
+    blas = sorted(({key: str(lib.get(key)) for key in ("internal_api", "version", "architecture", "threading_layer")}
+                   for lib in threadpool_info() if lib.get("user_api") == "blas"), key=lambda lib: json.dumps(lib, sort_keys=True))
     simd = [name for name in umath.__cpu_dispatch__ if umath.__cpu_features__.get(name)]
     return {"cpu": _cpu_model(), "arch": platform.machine(), "system": platform.system(), "numpy": np.__version__,
             "numpy_simd": {"baseline": list(umath.__cpu_baseline__), "dispatched": simd}, "blas": blas,

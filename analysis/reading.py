@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,9 @@ from scipy import stats
 from .clean import iter_units
 from .compare import g2_statistic, group_labels, small_sample_note
 from .corpus import Corpus
-from .errors import AnalysisError
+from .errors import AnalysisError, choice_error
 from .lexicon import Lexicon
+from .tokenize import Segmenter
 
 #: Metadata columns copied into each concordance line.
 KWIC_META = ("district", "year")
@@ -32,12 +34,20 @@ def term_pattern(term: str, lexicon: Lexicon | None = None) -> re.Pattern:
     return re.compile(re.escape(term))
 
 
-def kwic(corpus: Corpus, term: str, *, window: int = 20, lexicon: Lexicon | None = None) -> pd.DataFrame:
+Match = Literal["token", "substring"]
+MATCHES = ("token", "substring")
+
+
+def kwic(corpus: Corpus, term: str, *, window: int = 20, lexicon: Lexicon | None = None,
+         match: Match = "token") -> pd.DataFrame:
     """Keyword in context: every occurrence of ``term`` in the (cleaned) paragraphs.
 
-    window: characters of context on each side (within the paragraph). With a lexicon,
-    searching an entry also finds its long forms and aliases (三个哪里 finds
-    “园区建设到哪里,…”); ``keyword`` is the text as written.
+    match: ``"token"`` (default) finds ``term`` only where the tokeniser makes it a whole
+    token, as the counts of ``frequencies`` do (党建 is not found inside 党建共同体 or
+    基层党建工作 when jieba cuts those otherwise); ``"substring"`` finds the text anywhere.
+    With a lexicon, searching an entry (or one of its forms) also finds its long forms and
+    aliases (三个哪里 finds “园区建设到哪里,…”); ``keyword`` is the text as written. window:
+    characters of context on each side (within the paragraph).
 
     Returns ``doc_id, district, year, para, left, keyword, right`` (metadata columns that
     the corpus lacks are left out), in document and paragraph order.
@@ -46,29 +56,67 @@ def kwic(corpus: Corpus, term: str, *, window: int = 20, lexicon: Lexicon | None
         raise AnalysisError("kwic needs a non-empty term.")
     if window < 0:
         raise AnalysisError(f"window={window!r} is not valid; use 0 or more characters.")
-    pattern = term_pattern(term, lexicon)
+    if match not in MATCHES:
+        raise choice_error("match", match, MATCHES)
     meta = corpus.metadata.set_index("doc_id")
     extra = [c for c in KWIC_META if c in meta.columns]
     rows = []
     for doc_id, _, para, _, text in iter_units(corpus, "paragraph"):
-        for match in pattern.finditer(text):
+        for start, end in _occurrences(text, term, lexicon, match):
             rows.append({"doc_id": doc_id, **{c: meta.at[doc_id, c] for c in extra}, "para": para,
-                         "left": text[max(0, match.start() - window):match.start()],
-                         "keyword": match.group(), "right": text[match.end():match.end() + window]})
+                         "left": text[max(0, start - window):start], "keyword": text[start:end],
+                         "right": text[end:end + window]})
     return pd.DataFrame(rows, columns=["doc_id", *extra, "para", "left", "keyword", "right"])
+
+
+def _occurrences(text: str, term: str, lexicon: Lexicon | None, match: Match) -> list[tuple[int, int]]:
+    """Character spans of ``term`` in ``text``: whole tokens, or any substring."""
+    if match == "substring":
+        return [m.span() for m in term_pattern(term, lexicon).finditer(text)]
+    segmenter = _segmenter(lexicon)
+    wanted = _canonical(term, lexicon)
+    return [(start, end) for start, end, token, _, _ in segmenter.spans(text) if token == wanted]
+
+
+_SEGMENTERS: dict[str, Segmenter] = {}
+
+
+def _segmenter(lexicon: Lexicon | None):
+    """One Segmenter per lexicon (by hash) for this process: building one per paragraph is slow."""
+    key = lexicon.hash if lexicon is not None else ""
+    if key not in _SEGMENTERS:
+        _SEGMENTERS[key] = Segmenter(lexicon)
+    return _SEGMENTERS[key]
+
+
+def _canonical(term: str, lexicon: Lexicon | None) -> str:
+    """The token ``term`` comes out as: a lexicon form's canonical term, else ``term``."""
+    if lexicon is not None:
+        try:
+            return lexicon.term_of(term)
+        except KeyError:
+            pass
+    return term.strip()
 
 
 def collocations(tokens: pd.DataFrame, term: str, *, window: int = 5, min_count: int = 2,
                  by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Collocates of ``term``: tokens within ``window`` tokens of it, inside one unit.
+    """Collocates of ``term``, attracted and repelled: tokens within ``window`` tokens of it, inside one unit.
 
-    For each collocate: ``count`` (co-occurrences), ``count_collocate`` (its total),
-    ``pmi`` = log2(count / expected) where expected = f(term) x f(collocate) x 2·window / N,
-    and G2 with p from the 2x2 table of the collocate inside vs outside the term's windows.
-    With ``by``, computed per group.
+    The window positions are the union of the term's windows in each unit (cut at the
+    unit's edges, overlapping windows counted once, the term's own positions excluded), so
+    every other token is either inside (``span`` positions) or outside (``n_tokens - span``).
+    For each collocate: ``count`` (its tokens inside), ``count_collocate`` (its total),
+    ``expected`` = count_collocate x span / n_tokens, ``pmi`` = log2(count / expected)
+    (-inf when it never occurs inside), and signed G2 with p from the 2x2 table
+    [[count, span - count], [count_collocate - count, n_tokens - span - (count_collocate - count)]]:
+    positive when the collocate is more frequent inside the windows than outside, negative
+    when it avoids the term. A collocate is listed when its observed or its expected count
+    reaches ``min_count`` (so words that avoid a frequent term are shown too). With ``by``,
+    computed per group. ``n_tokens`` counts the tokens other than ``term``.
 
     Returns ``[<by columns>,] term, collocate, count, count_collocate, expected, pmi, g2,
-    p, n_term, n_tokens, note``, sorted by group, then g2 (descending), then collocate.
+    p, n_term, span, n_tokens, note``, sorted by group, then g2 (descending), then collocate.
     """
     if window < 1:
         raise AnalysisError(f"window={window!r} is not valid; use 1 or more tokens.")
@@ -85,31 +133,48 @@ def collocations(tokens: pd.DataFrame, term: str, *, window: int = 5, min_count:
     return pd.concat(parts, ignore_index=True)
 
 
+COLLOCATION_COLUMNS = ["term", "collocate", "count", "count_collocate", "expected", "pmi", "g2", "p", "n_term", "span",
+                       "n_tokens", "note"]
+
+
 def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_docs: int | None = None) -> pd.DataFrame:
     totals: Counter = Counter()
     near: Counter = Counter()
-    n_term = 0
+    n_term = span = 0
     for unit in units:
         totals.update(unit)
-        for k, token in enumerate(unit):
-            if token == term:
-                n_term += 1
-                near.update(t for t in unit[max(0, k - window):k] + unit[k + 1:k + 1 + window] if t != term)
-    columns = ["term", "collocate", "count", "count_collocate", "expected", "pmi", "g2", "p", "n_term", "n_tokens", "note"]
-    n = sum(totals.values())
-    items = sorted((c, k) for c, k in near.items() if k >= min_count)
-    if not items or n == 0:
-        return pd.DataFrame(columns=columns)
-    collocate = np.array([c for c, _ in items], dtype=object)
-    count = np.array([k for _, k in items], dtype=float)
-    f_coll = np.array([totals[c] for c in collocate], dtype=float)
-    span = n_term * 2 * window  # token slots inside the term's windows
-    expected = n_term * f_coll * 2 * window / n
+        hits = [k for k, token in enumerate(unit) if token == term]
+        if not hits:
+            continue
+        n_term += len(hits)
+        inside = set()
+        for k in hits:
+            inside.update(range(max(0, k - window), min(len(unit), k + window + 1)))
+        inside.difference_update(hits)
+        span += len(inside)
+        near.update(unit[k] for k in inside)
+    n = sum(totals.values()) - totals[term]
+    totals.pop(term, None)
+    if n_term == 0 or n == 0:
+        return pd.DataFrame(columns=COLLOCATION_COLUMNS)
+    candidates = sorted(totals)
+    f_all = np.array([totals[c] for c in candidates], dtype=float)
+    count_all = np.array([near.get(c, 0) for c in candidates], dtype=float)
+    expected_all = f_all * span / n
+    keep = np.maximum(count_all, expected_all) >= min_count
+    if not keep.any():
+        return pd.DataFrame(columns=COLLOCATION_COLUMNS)
+    collocate = np.array(candidates, dtype=object)[keep]
+    count, f_coll, expected = count_all[keep], f_all[keep], expected_all[keep]
     g2 = g2_statistic(count, f_coll - count, float(span), float(max(n - span, 1)))
+    outside_rate = (f_coll - count) / max(n - span, 1)
+    sign = np.where(count / max(span, 1) >= outside_rate, 1.0, -1.0)
+    with np.errstate(divide="ignore"):
+        pmi = np.log2(count / expected)
     frame = pd.DataFrame({"term": term, "collocate": collocate, "count": count.astype(np.int64),
                           "count_collocate": f_coll.astype(np.int64), "expected": expected,
-                          "pmi": np.log2(count / expected), "g2": g2, "p": stats.chi2.sf(g2, df=1),
-                          "n_term": n_term, "n_tokens": n,
+                          "pmi": pmi, "g2": sign * g2, "p": stats.chi2.sf(g2, df=1),
+                          "n_term": n_term, "span": span, "n_tokens": n,
                           "note": small_sample_note(n_docs) if n_docs is not None else ""})
     return frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="stable").reset_index(drop=True)
 

@@ -24,6 +24,7 @@ import pandas as pd
 from gensim.corpora import Dictionary
 from gensim.models import CoherenceModel, LdaModel
 from gensim.models.callbacks import Metric
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note
@@ -55,6 +56,7 @@ class TopicModel:
     params: dict
     provenance: dict
     _theta: np.ndarray | None = field(default=None, repr=False)
+    _gamma: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -65,13 +67,25 @@ class TopicModel:
         return self.lda.get_topics().astype(np.float64)
 
     def doc_topic_matrix(self) -> np.ndarray:
-        """Units x K topic shares (theta), inferred with the model's seed, so repeated calls
-        and reloaded models give the same numbers."""
+        """Units x K topic shares (theta): the means of ``doc_topic_posterior``."""
         if self._theta is None:
-            self.lda.random_state = np.random.RandomState(self.params["seed"])
-            gamma, _ = self.lda.inference(self.bow)
+            gamma = self.doc_topic_posterior()
             self._theta = gamma / gamma.sum(axis=1, keepdims=True)
         return self._theta
+
+    def doc_topic_posterior(self) -> np.ndarray:
+        """Units x K parameters (gensim's gamma) of each unit's variational Dirichlet posterior
+        over topic shares, inferred with the model's seed, so repeated calls and reloaded
+        models give the same numbers."""
+        if self._gamma is None:
+            self.lda.random_state = np.random.RandomState(self.params["seed"])
+            gamma, _ = self.lda.inference(self.bow)
+            self._gamma = np.asarray(gamma, dtype=np.float64)
+        return self._gamma
+
+    def unit_lengths(self) -> np.ndarray:
+        """Tokens of each fitted unit that are in the model's vocabulary."""
+        return np.array([sum(c for _, c in b) for b in self.bow], dtype=np.float64)
 
     def save(self, folder: str | Path) -> Path:
         """Save model, dictionary, units and parameters into ``folder`` (replaced as a whole).
@@ -366,44 +380,112 @@ def representative_passages(model: TopicModel, texts: pd.DataFrame, n: int = 3) 
 
 # ---------------------------------------------------------------- prevalence
 
-def prevalence(model: TopicModel, by: str | Sequence[str] = "district", *, n_boot: int = 1000, ci: float = 0.95,
-               seed: int = 0) -> pd.DataFrame:
-    """Mean topic share per group, with percentile bootstrap intervals over units.
+Weighting = Literal["tokens", "units"]
+Uncertainty = Literal["dirichlet", "none"]
 
-    Returns ``<by columns>, group, topic, share, ci_low, ci_high, n_units, n_docs, note``,
-    sorted by group and topic.
+
+def prevalence(model: TopicModel, by: str | Sequence[str] = "district", *, n_boot: int = 1000, ci: float = 0.95,
+               seed: int = 0, weight: Weighting = "tokens", uncertainty: Uncertainty = "dirichlet",
+               n_draws: int = 25) -> pd.DataFrame:
+    """Topic share per group, with document-level (cluster) bootstrap intervals.
+
+    share: the group's topic share, sum_u w_u theta_u / sum_u w_u over its units, where
+    theta_u is the posterior mean of unit u's topic shares and w_u its length in tokens
+    (``weight="tokens"``: the share of the group's words; ``"units"``: every unit counts
+    once). Interval: percentile bootstrap that resamples *documents* with replacement within
+    each group (the paragraphs of one article are not independent), the share recomputed as
+    the same ratio. With ``uncertainty="dirichlet"`` the unit's topic shares are not taken as
+    known: ``n_draws`` sets of theta are drawn from each unit's variational Dirichlet posterior
+    (gensim's gamma) and bootstrap replicate b uses draw b mod n_draws (the method of
+    composition, as stm's estimateEffect with uncertainty="Global"). A group with one document
+    cannot show between-document variation: its interval reflects only the topic-share
+    uncertainty (zero width with ``uncertainty="none"``), and ``note`` says so.
+
+    Returns ``<by columns>, group, topic, share, ci_low, ci_high, n_units, n_docs, n_tokens,
+    note``, sorted by group and topic; ``df.attrs`` records the options.
     """
     if not 0 < ci < 1:
         raise AnalysisError(f"ci={ci!r} is not valid; use a level between 0 and 1, e.g. 0.95.")
-    if n_boot < 1:
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise AnalysisError(f"n_boot={n_boot!r} is not valid; use 1 or more resamples, e.g. 1000.")
-    theta = model.doc_topic_matrix()
+    if weight not in ("tokens", "units"):
+        raise choice_error("weight", weight, ("tokens", "units"))
+    if uncertainty not in ("dirichlet", "none"):
+        raise choice_error("uncertainty", uncertainty, ("dirichlet", "none"))
+    if not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise AnalysisError(f"n_draws={n_draws!r} is not valid; use 1 or more draws of topic shares, e.g. 25.")
     columns, labels = group_labels(model.units, by)
+    lengths = model.unit_lengths()
+    frame = prevalence_intervals(model.doc_topic_posterior(), lengths if weight == "tokens" else np.ones(len(lengths)),
+                                 labels.to_numpy(), model.units["doc_id"].to_numpy(), n_boot=n_boot, ci=ci, seed=seed,
+                                 draws=n_draws if uncertainty == "dirichlet" else 0)
+    keys = model.units.assign(group=labels.to_numpy()).groupby("group", sort=True)[columns].first()
+    tokens_per_group = pd.Series(lengths, index=labels.to_numpy()).groupby(level=0).sum()
+    frame = keys.loc[frame["group"]].reset_index(drop=True).join(frame)
+    n_tokens = frame["group"].map(tokens_per_group).round().astype(np.int64)
+    frame.insert(frame.columns.get_loc("n_docs") + 1, "n_tokens", n_tokens)
+    frame["note"] = [_prevalence_note(n) for n in frame["n_docs"]]
+    frame.attrs = {"by": columns, "weight": weight, "uncertainty": uncertainty, "n_draws": n_draws if uncertainty == "dirichlet" else 0,
+                   "n_boot": n_boot, "ci": ci, "seed": seed, "resampling": "documents"}
+    return frame
+
+
+def _prevalence_note(n_docs: int) -> str:
+    if n_docs == 1:
+        return small_sample_note(1) + "; its interval shows only the uncertainty of topic shares, not between documents"
+    return ""
+
+
+def prevalence_intervals(gamma: np.ndarray, weights: np.ndarray, groups: np.ndarray, clusters: np.ndarray, *,
+                         n_boot: int = 1000, ci: float = 0.95, seed: int = 0, draws: int = 25) -> pd.DataFrame:
+    """The computation behind ``prevalence``, on arrays: vectorised over resamples.
+
+    gamma: units x K Dirichlet parameters; weights: per unit; groups, clusters: each unit's
+    group label and document. draws: theta draws from Dirichlet(gamma) (0: theta fixed at
+    its posterior mean). Units are first summed per document (weighted theta, weight), so
+    one resample costs one matrix product over documents, not over units.
+
+    Returns ``group, topic, share, ci_low, ci_high, n_units, n_docs``.
+    """
     rng = np.random.default_rng(seed)
+    gamma = np.asarray(gamma, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    n_units, k = gamma.shape
+    mean_theta = gamma / gamma.sum(axis=1, keepdims=True)
+    # Documents within groups: a document whose units carry two group labels is split.
+    group_codes, group_names = pd.factorize(pd.Series(groups, dtype=object), sort=True)
+    cluster_codes, cluster_keys = pd.factorize(pd.MultiIndex.from_arrays([group_codes, pd.Series(clusters, dtype=object)]), sort=True)
+    n_clusters = len(cluster_keys)
+    cluster_group = np.asarray(cluster_keys.get_level_values(0), dtype=np.int64)
+    to_cluster = sparse.csr_matrix((weights, (cluster_codes, np.arange(n_units))), shape=(n_clusters, n_units))
+    cluster_weight = np.asarray(to_cluster.sum(axis=1)).ravel()
+    if draws:
+        # Dirichlet draws as normalised gamma variates, one units x K draw at a time (memory),
+        # summed per document at once: draws x documents x K.
+        per_draw = np.empty((draws, n_clusters, k))
+        for m in range(draws):
+            sample = rng.standard_gamma(gamma)
+            sample /= sample.sum(axis=1, keepdims=True)
+            per_draw[m] = to_cluster @ sample
+    else:
+        per_draw = (to_cluster @ mean_theta)[None]
+    point = to_cluster @ mean_theta
+    lower, upper = (1 - ci) / 2, 1 - (1 - ci) / 2
     rows = []
-    for label in sorted(labels.unique()):
-        mask = (labels == label).to_numpy()
-        group_theta = theta[mask]
-        means = _bootstrap_means(group_theta, n_boot, rng)
-        low, high = np.quantile(means, [(1 - ci) / 2, 1 - (1 - ci) / 2], axis=0)
-        n_docs = model.units.loc[mask, "doc_id"].nunique()
-        keys = model.units.loc[mask, columns].iloc[0]
-        for topic in range(theta.shape[1]):
-            rows.append({**keys.to_dict(), "group": label, "topic": topic + 1, "share": float(group_theta[:, topic].mean()),
-                         "ci_low": float(low[topic]), "ci_high": float(high[topic]), "n_units": int(mask.sum()),
-                         "n_docs": int(n_docs), "note": small_sample_note(n_docs)})
-    return pd.DataFrame(rows)
-
-
-def _bootstrap_means(theta: np.ndarray, n_boot: int, rng: np.random.Generator, batch: int = 100) -> np.ndarray:
-    """Means of ``n_boot`` resamples (with replacement) of the rows of theta, in batches."""
-    n = len(theta)
-    out = []
-    for start in range(0, n_boot, batch):
-        size = min(batch, n_boot - start)
-        weights = rng.multinomial(n, np.full(n, 1 / n), size=size)
-        out.append(weights @ theta / n)
-    return np.vstack(out)
+    for g, name in enumerate(group_names):
+        members = np.flatnonzero(cluster_group == g)
+        n = len(members)
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)  # n_boot x documents
+        shares = np.empty((n_boot, k))
+        for m in range(per_draw.shape[0]):
+            rows_m = slice(m, n_boot, per_draw.shape[0])
+            shares[rows_m] = (counts[rows_m] @ per_draw[m][members]) / (counts[rows_m] @ cluster_weight[members])[:, None]
+        low, high = np.quantile(shares, [lower, upper], axis=0)
+        share = point[members].sum(axis=0) / cluster_weight[members].sum()
+        n_units_g = int(np.sum(group_codes == g))
+        for topic in range(k):
+            rows.append((name, topic + 1, float(share[topic]), float(low[topic]), float(high[topic]), n_units_g, n))
+    return pd.DataFrame(rows, columns=["group", "topic", "share", "ci_low", "ci_high", "n_units", "n_docs"])
 
 
 # ---------------------------------------------------------------- choosing K
@@ -418,9 +500,7 @@ def _fit_and_score(args: tuple) -> dict:
     for measure in measures:
         cm = CoherenceModel(topics=tops, texts=lists, dictionary=model.dictionary, coherence=measure, topn=topn, processes=1)
         row[measure] = float(cm.get_coherence())
-    model.lda.random_state = np.random.RandomState(seed)
-    bound = model.lda.log_perplexity(model.bow)
-    row["perplexity"] = float(np.exp2(-bound))
+    row["perplexity"] = perplexity(model)
     return row
 
 
@@ -438,8 +518,10 @@ def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Itera
              **options) -> pd.DataFrame:
     """Fit every K with every seed; score each by coherence (gensim CoherenceModel) and perplexity.
 
-    Perplexity is in-sample (2^-bound on the fitted units): lower is better, but it keeps
-    falling with K, so coherence is what ``recommend_k`` uses. workers: processes; the
+    Perplexity is in-sample (``perplexity(model)``: exp of minus the variational bound per
+    word on the fitted units): lower is better, but in-sample it keeps falling with K, so
+    coherence is what ``recommend_k`` uses; for held-out perplexity fit on part of the units
+    and call ``perplexity(model, held_out)``. workers: processes; the
     results are the same for any number of workers.
 
     Returns ``k, seed, <coherence measures>, perplexity``, sorted by k and seed.
@@ -457,18 +539,60 @@ def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Itera
     return pd.DataFrame(_run(tasks, workers, "choosing K", progress))
 
 
-def recommend_k(selection: pd.DataFrame, measure: str = "c_v") -> tuple[int, str]:
-    """The K with the highest mean ``measure`` over seeds (the smaller K on a tie), and why."""
+def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
+    """Perplexity exp(-bound / n_words) of a token table under the model (lower is better).
+
+    bound: gensim's variational lower bound on the log-likelihood (in nats: gensim's own
+    log message raises 2 to it, which overstates nothing but is the wrong base) of the
+    units of ``tokens`` (None: the fitted units, in-sample), topic shares inferred with the
+    model's seed; n_words: their tokens that are in the model's vocabulary (others cannot
+    be scored and are left out, as gensim does). Held-out units give the usual measure.
+    """
+    if tokens is None:
+        bow = model.bow
+    else:
+        units = tokens.sort_values(["doc_id", "unit_id"], kind="stable")
+        bow = [b for b in (model.dictionary.doc2bow(list(t)) for t in units["tokens"]) if b]
+    n_words = sum(c for doc in bow for _, c in doc)
+    if n_words == 0:
+        raise AnalysisError("none of the tokens is in the model's vocabulary: nothing to score; pass units from the same corpus.")
+    model.lda.random_state = np.random.RandomState(model.params["seed"])
+    return float(np.exp(-model.lda.bound(bow) / n_words))
+
+
+def k_summary(selection: pd.DataFrame, measure: str = "c_v") -> pd.DataFrame:
+    """Per K: ``k, mean, sd, se, n_seeds`` of ``measure`` over seeds (se = sd / sqrt(n_seeds);
+    sd and se are 0 with one seed), sorted by k."""
     if measure not in selection.columns:
         raise choice_error("measure", measure, [c for c in selection.columns if c in COHERENCE])
-    summary = selection.groupby("k")[measure].agg(["mean", "std", "count"]).reset_index()
+    summary = selection.groupby("k")[measure].agg(mean="mean", sd="std", n_seeds="count").reset_index()
+    summary["sd"] = summary["sd"].fillna(0.0)
+    summary["se"] = summary["sd"] / np.sqrt(summary["n_seeds"])
+    return summary[["k", "mean", "sd", "se", "n_seeds"]]
+
+
+def recommend_k(selection: pd.DataFrame, measure: str = "c_v") -> tuple[int, str]:
+    """The smallest K whose mean ``measure`` over seeds is within one standard error of the
+    best mean (the one-standard-error rule), and why.
+
+    The best K is the one with the highest mean (the smaller on a tie); its standard error is
+    the seeds' standard deviation / sqrt(number of seeds). Coherence differences smaller than
+    the spread between seeds are not evidence for more topics, so the simplest model that
+    is as good within that spread is chosen. The reason states the rule, the best K, and
+    the mean ± sd over seeds of every K.
+    """
+    summary = k_summary(selection, measure)
     best = summary.sort_values(["mean", "k"], ascending=[False, True], kind="stable").iloc[0]
-    runner = summary[summary.k != best.k].sort_values("mean", ascending=False)
-    reason = (f"K={int(best.k)} has the highest mean {measure} ({best['mean']:.3f} ± {0 if np.isnan(best['std']) else best['std']:.3f} "
-              f"over {int(best['count'])} seeds)")
-    if len(runner):
-        reason += f"; next best K={int(runner.iloc[0].k)} ({runner.iloc[0]['mean']:.3f})"
-    return int(best.k), reason
+    threshold = best["mean"] - best["se"]
+    chosen = summary[summary["mean"] >= threshold].sort_values("k").iloc[0]
+    n_seeds = int(best["n_seeds"])
+    spread = "; ".join(f"K={int(r.k)} {r.mean:.3f} ± {r.sd:.3f}" for r in summary.itertuples())
+    rule = (f"smallest K within one standard error of the best mean {measure} "
+            f"(K={int(best.k)}: {best['mean']:.3f}, SE {best['se']:.3f} over {n_seeds} seed{'s' * (n_seeds != 1)})")
+    if n_seeds < 2:
+        rule += "; one seed gives no standard error, so this is the best K"
+    reason = f"K={int(chosen.k)} is the {rule}; mean ± sd over seeds: {spread}"
+    return int(chosen.k), reason
 
 
 # ---------------------------------------------------------------- stability

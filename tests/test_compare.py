@@ -154,9 +154,92 @@ def test_keyness_command_as_in_the_issue(tmp_path):
     ["frequencies", "--by", "district,year"], ["tfidf-terms", "--top", "5"], ["similarity", "--square", "cosine"],
     ["trends", "--terms", "红色管家,党建", "--by", "district"], ["log-odds", "--group-a", "sip", "--group-b", "wuzhong"],
     ["slogan-counts", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
-    ["keyness", "--correction", "fdr_bh"],
+    ["keyness", "--correction", "fdr_bh"], ["kwic", "--term", "党建", "--match", "substring"],
 ])
 def test_every_comparison_command_runs(args):
     result = CliRunner().invoke(main, ["-q", args[0], "--corpus", str(SAMPLE), *args[1:]])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) > 2
+
+
+# ---------------------------------------------------------------- issue 14: corrected p, class-based TF-IDF, clipping
+
+def planted_groups(seed: int = 0) -> pd.DataFrame:
+    """Three groups of 30 units over a shared vocabulary, each with planted terms of its own:
+    ``own_<g>`` in nearly every unit of group g (many paragraphs, one group) and nowhere else."""
+    rng = np.random.default_rng(seed)
+    common = [f"w{k:02d}" for k in range(40)]
+    rows = []
+    for g in "abc":
+        for u in range(30):
+            words = list(rng.choice(common, size=20)) + [f"own_{g}"] * int(rng.integers(1, 3))
+            rows.append({"doc_id": f"{g}{u // 10}", "unit_id": f"{g}{u // 10}#p{u}", "district": g, "tokens": words})
+    frame = pd.DataFrame(rows)
+    frame["n_tokens"] = frame.tokens.map(len)
+    return frame
+
+
+def test_class_based_tfidf_ranks_each_groups_planted_terms_first():
+    tokens = planted_groups()
+    table = analysis.tfidf_terms(tokens, "district", top=3)
+    for g in "abc":
+        assert table[table.group == g].term.iloc[0] == f"own_{g}"
+    # The formula, computed independently: tf (per group) x log(1 + mean tokens per group / total count).
+    own_a = tokens[tokens.district == "a"].tokens.sum().count("own_a")
+    n_a = tokens[tokens.district == "a"].n_tokens.sum()
+    mean_tokens = tokens.groupby("district").n_tokens.sum().mean()
+    row = table[(table.group == "a") & (table.term == "own_a")].iloc[0]
+    assert row.tfidf == pytest.approx(own_a / n_a * np.log(1 + mean_tokens / own_a), rel=1e-12)
+
+
+def test_a_term_in_every_paragraph_of_a_large_group_stays_distinctive():
+    # Group a has 80 paragraphs, each with its programme name once; b and c have 5 each. A
+    # shared word occurs in every other paragraph of every group, as often in a as the name.
+    rows = []
+    for g, n in (("a", 80), ("b", 5), ("c", 5)):
+        for u in range(n):
+            words = ["filler"] * 8 + (["shared", "shared"] if u % 2 == 0 else []) + (["own_a"] if g == "a" else [])
+            rows.append({"doc_id": f"{g}{u}", "unit_id": f"{g}{u}#p1", "district": g, "tokens": words})
+    tokens = pd.DataFrame(rows).assign(n_tokens=lambda f: f.tokens.map(len))
+    ranks = analysis.tfidf_terms(tokens, "district", top=3).query("group == 'a'").set_index("term")["rank"]
+    assert ranks["own_a"] < ranks["shared"]
+    # The unit-based IDF (scikit-learn's, over paragraphs) ranks them the other way round.
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    vec = CountVectorizer(analyzer=lambda t: t)
+    idf = dict(zip(vec.fit(tokens.tokens).get_feature_names_out(), TfidfTransformer().fit(vec.transform(tokens.tokens)).idf_))
+    in_a = tokens[tokens.district == "a"].tokens.sum()
+    assert in_a.count("own_a") * idf["own_a"] < in_a.count("shared") * idf["shared"]
+
+
+def test_keyness_adjusts_p_by_benjamini_hochberg_by_default():
+    tokens = planted_groups()
+    table = analysis.keyness(tokens, "district", target="a")
+    assert (table.correction == "fdr_bh").all()
+    assert table.p_adj.to_numpy() == pytest.approx(stats.false_discovery_control(table.p.to_numpy(), method="bh"))
+    raw = analysis.keyness(tokens, "district", target="a", correction="none")
+    assert (raw.p_adj == raw.p).all() and (raw.correction == "none").all()
+    both = analysis.keyness_all(tokens, "district")
+    for target, part in both.groupby("target"):  # one family of tests per target
+        assert part.p_adj.to_numpy() == pytest.approx(stats.false_discovery_control(part.p.to_numpy(), method="bh"))
+    result = CliRunner().invoke(main, ["-q", "keyness", "--corpus", str(SAMPLE), "--target", "wuzhong"])
+    assert result.exit_code == 0 and "fdr_bh" in result.stdout
+
+
+def test_similarity_is_clipped_to_the_unit_interval():
+    table = analysis.similarity(planted_groups(), "district")
+    assert table.cosine.between(0, 1).all() and (table[table.group_a == table.group_b].cosine <= 1).all()
+
+
+def test_log_odds_follows_monroe_et_al_with_a_scaled_prior():
+    # Monroe, Colaresi & Quinn (2008) eq. 16-22, by hand, prior alpha_w = 0.5 x the term's count in the table.
+    table = analysis.log_odds(HAND, "district", group_a="a", group_b="c", prior_scale=0.5).set_index("term")
+    ya, yc, total = 2, 1, 3  # 社区: 2 in a, 1 in c, 3 in the table (a 2, b 0, c 1)
+    alpha, alpha0, na, nc = 0.5 * total, 0.5 * 13, 7, 2
+    omega_a = (ya + alpha) / (na + alpha0 - ya - alpha)  # eq. 16: posterior odds of the term in a
+    omega_c = (yc + alpha) / (nc + alpha0 - yc - alpha)
+    delta = np.log(omega_a) - np.log(omega_c)
+    variance = 1 / (ya + alpha) + 1 / (yc + alpha)  # eq. 20
+    assert table.loc["社区", "log_odds"] == pytest.approx(delta, abs=1e-12)
+    assert table.loc["社区", "variance"] == pytest.approx(variance, abs=1e-12)
+    assert table.loc["社区", "z"] == pytest.approx(delta / np.sqrt(variance), abs=1e-12)  # eq. 22
+    assert table.loc["居民", "z"] < 0 < table.loc["党建", "z"]  # 居民 only in c; 党建 3 in a, 0 in c

@@ -116,3 +116,29 @@ def test_user_strings_are_drawn_literally(tmp_path, suffix):
         for term in LITERAL_TERMS:
             assert drawn.get(term) is False, (name, term)  # present, exactly as written, not mathtext
         assert not any(drawn.values())
+
+
+def test_keyness_figure_says_how_p_was_adjusted(paragraph_tokens):
+    sip = paragraph_tokens[paragraph_tokens.district == "sip"]
+    bh = _texts(figures.plot_keyness(analysis.keyness_all(sip, "year")))
+    raw = _texts(figures.plot_keyness(analysis.keyness_all(sip, "year", correction="none")))
+    assert "Benjamini-Hochberg" in bh and "not corrected" in raw
+    assert "2018* (n=1)" in bh and "* one document only" in bh and "p_adj ≥ 0.05" in bh
+    zh = _texts(figures.plot_keyness(analysis.keyness_all(sip, "year"), lang="zh"))
+    assert "Benjamini-Hochberg 校正" in zh
+
+
+def test_every_symbol_is_explained(results):
+    for name in ("prevalence", "slogans", "similarity", "logodds", "distinctive", "trends"):
+        func, data, kwargs = results[name]
+        text = _texts(func(data, **kwargs))
+        assert "one document only" in text, name
+    prevalence = _texts(results["prevalence"][0](results["prevalence"][1], **results["prevalence"][2]))
+    assert "wuzhong* (n=" in prevalence and "documents resampled" in prevalence
+
+
+def test_similarity_is_shown_clipped_and_rounded():
+    table = pd.DataFrame({"group_a": ["a", "a", "b", "b"], "group_b": ["a", "b", "a", "b"],
+                          "cosine": [1.0000000002, 0.123456, 0.123456, 1.0], "n_docs_a": [2, 2, 1, 1]})
+    text = [t.get_text() for t in figures.plot_similarity(table).findobj(matplotlib.text.Text)]
+    assert text.count("1.00") == 2 and text.count("0.12") == 2 and "b*" in text and "a" in text

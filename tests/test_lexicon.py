@@ -80,7 +80,7 @@ def test_audit_counts_every_entry_and_finds_no_split(cleaned, lexicon):
     assert len(audit) == len(lexicon.entries) * len(cleaned)
     assert audit.n_split.sum() == 0
     row = audit.set_index(["term", "doc_id"]).loc[("三个哪里", "sip-2022-suzhouribao")]
-    assert (row.n_occurrences, row.n_alias) == (2, 1)
+    assert (row.n_occurrences, row.n_alias) == (1, 1)  # the sentences and 的“三个哪里” after them: one mention
     by = analysis.audit_lexicon(cleaned, by="district").set_index(["term", "district"])
     assert by.loc[("党建共同体", "wuzhong"), "n_docs"] == 1
     assert by.loc[("红色管家", "sip"), "n_docs"] == 3

@@ -38,7 +38,7 @@ def test_every_output_is_listed_with_its_hash(regenerated):
     assert {"topics.html", "tables/keyness_by_district_2022.csv", "tables/topic_prevalence_district.csv"} <= set(files)
     assert files == {k: v for k, v in tree_hashes(regenerated).items() if k != "manifest.json"}
     assert manifest["corpus_hash"] == analysis.load_corpus(SAMPLE, progress=False).hash
-    assert manifest["topics"]["reason"].startswith(f"K={manifest['topics']['recommended_k']} has the highest mean c_v")
+    assert manifest["topics"]["reason"].startswith(f"K={manifest['topics']['recommended_k']} is the smallest K within one standard error")
     assert manifest["config"]["topics"]["seeds"] == [0, 1, 2] and manifest["versions"]["gensim"]
     assert manifest["machine"]["blas"] and "dispatched" in manifest["machine"]["numpy_simd"]
     assert manifest["precision"]["digits"]["p"] == 3 and manifest["precision"]["default_digits"] == 6

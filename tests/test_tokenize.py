@@ -56,7 +56,7 @@ def test_san_ge_na_li_counted_in_every_article_using_any_form(paragraph_tokens, 
     users = {d for d, text in sample_corpus if "三个哪里" in text or long_form.search(text)}
     counted = {d for d in sample_corpus.doc_ids if count_tokens(paragraph_tokens, "三个哪里", d)}
     assert users == counted == {"sip-2022-suzhouribao", "sip-2025-renminwang"}
-    assert count_tokens(paragraph_tokens, "三个哪里", "sip-2022-suzhouribao") == 2  # long form, then the name
+    assert count_tokens(paragraph_tokens, "三个哪里", "sip-2022-suzhouribao") == 1  # long form + 的“三个哪里”: one mention
     assert count_tokens(paragraph_tokens, "三个哪里", "sip-2025-renminwang") == 1   # long form only
     assert not any("哪里" in t for tokens in paragraph_tokens.tokens for t in tokens if t != "三个哪里")
 
@@ -97,6 +97,23 @@ def test_each_kind_of_entry_stays_whole(term, text):
 def test_long_form_becomes_the_term_whatever_its_punctuation(text):
     tokens = analysis.Segmenter(SPECIAL).tokens(text)
     assert tokens.count("三个哪里") == 1 and "哪里" not in tokens
+
+
+LONG = "“园区建设到哪里，党的工作就开展到哪里”“中心聚焦到哪里，党组织作用就发挥到哪里”"
+
+
+@pytest.mark.parametrize("text,count", [
+    (f"围绕{LONG}的“三个哪里”党建工作思路", 1),       # long form, 的, the name in quotes: one mention
+    (f"围绕{LONG}“三个哪里”党建工作思路", 1),         # the name right after
+    (f"围绕{LONG}的三个哪里思路", 1),                 # without quotation marks
+    (f"围绕{LONG}的思路。坚持“三个哪里”不动摇", 2),    # the name later, not in apposition: two mentions
+    (f"“三个哪里”即{LONG}", 2),                       # name first, then the sentences: counted as written
+])
+def test_a_long_form_with_its_name_in_apposition_counts_once(text, count):
+    seg = analysis.Segmenter(SPECIAL)
+    tokens = seg.tokens(text)
+    assert tokens.count("三个哪里") == count and not any("哪里" in t for t in tokens if t != "三个哪里")
+    assert sum(1 for *_, is_term in seg.spans(text) if is_term) == count
 
 
 def test_a_formula_is_not_found_inside_a_longer_number():

@@ -90,8 +90,9 @@ def test_select_k_recommends_with_a_reason_and_workers_change_nothing(paragraph_
     pd.testing.assert_frame_equal(one, two)
     assert list(one.columns) == ["k", "seed", "c_v", "c_npmi", "perplexity"] and len(one) == 4
     k, reason = topics.recommend_k(one)
-    means = one.groupby("k").c_v.mean()
-    assert k == means.idxmax() and reason.startswith(f"K={k} has the highest mean c_v")
+    assert reason.startswith(f"K={k} is the smallest K within one standard error of the best mean c_v")
+    assert one.perplexity.to_numpy() == pytest.approx(
+        [topics.perplexity(topics.fit_lda(paragraph_tokens, k=r.k, seed=r.seed, progress=False, **FAST)) for r in one.itertuples()])
     with pytest.raises(analysis.AnalysisError, match="k=1 is not valid"):
         topics.select_k(paragraph_tokens, ks=[1, 2], progress=False)
 
@@ -136,8 +137,8 @@ def test_prevalence_recovers_planted_shares(n_units, tolerance):
 
 
 def test_intervals_shrink_as_units_grow():
-    widths = []
-    for n in (40, 320):
+    widths = []  # documents of 10 units each, resampled: 8 -> 64 documents per group, sqrt(8) = 2.8x narrower
+    for n in (80, 640):
         tokens, _ = planted_tokens(n, seed=1)
         model = topics.fit_lda(tokens, k=3, seed=0, progress=False, no_above=1.0, passes=20, iterations=100)
         table = topics.prevalence(model, "district", n_boot=400, seed=0)
@@ -147,12 +148,99 @@ def test_intervals_shrink_as_units_grow():
 
 def test_prevalence_on_the_sample_reports_small_groups(model):
     table = topics.prevalence(model, "district", n_boot=200)
-    assert list(table.columns) == ["district", "group", "topic", "share", "ci_low", "ci_high", "n_units", "n_docs", "note"]
+    assert list(table.columns) == ["district", "group", "topic", "share", "ci_low", "ci_high", "n_units", "n_docs",
+                                   "n_tokens", "note"]
     assert np.allclose(table.groupby("district").share.sum(), 1)
     assert table[table.district == "wuzhong"].note.iloc[0].startswith("only 1 document")
     assert (table[table.district == "sip"].note == "").all()
     by_year = topics.prevalence(model, ["district", "year"], n_boot=50)
     assert set(by_year.group) == {"sip/2018", "sip/2022", "sip/2025", "wuzhong/2022", "xiangcheng/2022"}
+
+
+def selection_table(means: dict[int, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"k": k, "seed": s, "c_v": v} for k, values in means.items() for s, v in enumerate(values)])
+
+
+def test_recommend_k_takes_the_smallest_k_within_one_standard_error():
+    # K=5 has the best mean (0.52), SE = sd/sqrt(3) = 0.02/sqrt(3) = 0.0115; K=3 (0.515) is within it, K=2 (0.45) is not.
+    table = selection_table({2: [0.44, 0.45, 0.46], 3: [0.50, 0.515, 0.53], 5: [0.50, 0.52, 0.54], 6: [0.49, 0.50, 0.51]})
+    k, reason = topics.recommend_k(table)
+    assert k == 3
+    assert "K=5: 0.520, SE 0.012 over 3 seeds" in reason and "K=2 0.450 ± 0.010" in reason
+    summary = topics.k_summary(table).set_index("k")
+    assert summary.loc[5, "se"] == pytest.approx(np.std([0.50, 0.52, 0.54], ddof=1) / np.sqrt(3))
+    # Outside one SE the best K stands; with one seed there is no SE and the best mean wins.
+    assert topics.recommend_k(selection_table({2: [0.40, 0.41, 0.42], 5: [0.50, 0.52, 0.54]}))[0] == 5
+    k, reason = topics.recommend_k(selection_table({2: [0.5], 3: [0.6], 4: [0.59]}))
+    assert k == 3 and "one seed gives no standard error" in reason
+
+
+def test_perplexity_is_exp_of_minus_the_bound_per_held_out_word():
+    tokens, _ = planted_tokens(80, seed=2)
+    held_out = tokens.iloc[::5]
+    model = topics.fit_lda(tokens.drop(held_out.index), k=3, seed=0, progress=False, no_above=1.0, **FAST)
+    vocabulary = set(model.dictionary.token2id)
+    n_words = sum(1 for unit in held_out.tokens for t in unit if t in vocabulary)  # counted by hand
+    bow = [model.dictionary.doc2bow(list(t)) for t in held_out.sort_values(["doc_id", "unit_id"]).tokens]
+    model.lda.random_state = np.random.RandomState(0)
+    bound = model.lda.bound(bow)
+    value = topics.perplexity(model, held_out)
+    assert value == pytest.approx(np.exp(-bound / n_words), rel=1e-9)
+    # Three topics of 30 words each, units mixing them: a perplexity between 30 and 90 words, not 2^x of it.
+    assert 30 < value < 90
+    assert topics.perplexity(model) < value * 1.2  # in-sample is not worse than held-out by much here
+
+
+def clustered_gamma(n_docs: int, units_per_doc: int, seed: int = 0):
+    """Gamma parameters where units of a document share its topic mix: documents differ, units agree."""
+    rng = np.random.default_rng(seed)
+    doc_mix = rng.dirichlet([1.0, 1.0, 1.0], size=n_docs)
+    gamma = np.repeat(doc_mix, units_per_doc, axis=0) * 200 + 0.01
+    docs = np.repeat(np.arange(n_docs), units_per_doc)
+    return gamma, docs
+
+
+def test_prevalence_bootstraps_documents_not_paragraphs():
+    gamma, docs = clustered_gamma(20, 30)
+    weights, groups = np.ones(len(docs)), np.zeros(len(docs), dtype=int).astype(str)
+    cluster = topics.prevalence_intervals(gamma, weights, groups, docs, n_boot=2000, draws=0)
+    naive = topics.prevalence_intervals(gamma, weights, groups, np.arange(len(docs)), n_boot=2000, draws=0)
+    # Resampling 600 near-identical paragraphs of 20 documents as if independent: intervals sqrt(30) too narrow.
+    ratio = ((cluster.ci_high - cluster.ci_low) / (naive.ci_high - naive.ci_low)).mean()
+    assert 3.5 < ratio < 8
+    # The cluster interval matches the textbook standard error of a mean of 20 document shares.
+    theta = gamma / gamma.sum(axis=1, keepdims=True)
+    per_doc = pd.DataFrame(theta).groupby(docs).mean()
+    se = per_doc.std(ddof=1) / np.sqrt(20)
+    assert ((cluster.ci_high - cluster.ci_low).to_numpy() / (2 * 1.96 * se.to_numpy())) == pytest.approx(1, abs=0.2)
+
+
+def test_prevalence_weights_units_by_length_and_propagates_topic_uncertainty():
+    # Two units of one document: a long one all topic 1, a short one all topic 2.
+    gamma = np.array([[90.0, 0.01], [0.01, 10.0]])
+    table = topics.prevalence_intervals(gamma, np.array([90.0, 10.0]), np.array(["g", "g"]), np.array(["d", "d"]), draws=0)
+    assert table.share.to_numpy() == pytest.approx([0.9, 0.1], abs=1e-3)
+    # One document: no between-document variation; with fixed theta the interval has no width.
+    assert (table.ci_high - table.ci_low).max() < 1e-12
+    # Vague posteriors (small gamma) widen it; sharp ones hardly.
+    one_doc = dict(weights=np.ones(2), groups=np.array(["g", "g"]), clusters=np.array(["d", "d"]), draws=25)
+    vague = topics.prevalence_intervals(np.array([[0.9, 0.1], [0.1, 0.9]]), **one_doc)
+    sharp = topics.prevalence_intervals(np.array([[900, 100], [100, 900.0]]), **one_doc)
+    assert (sharp.ci_high - sharp.ci_low).mean() < 0.05 < 0.3 < (vague.ci_high - vague.ci_low).mean()
+    # Reproducible with the seed, different with another.
+    again = topics.prevalence_intervals(np.array([[0.9, 0.1], [0.1, 0.9]]), **one_doc)
+    pd.testing.assert_frame_equal(vague, again)
+
+
+def test_prevalence_on_a_one_document_group_says_what_its_interval_means(model):
+    table = topics.prevalence(model, "district", n_boot=200, uncertainty="none")
+    wuzhong = table[table.district == "wuzhong"]
+    assert (wuzhong.ci_high - wuzhong.ci_low).max() < 1e-12 and wuzhong.note.iloc[0].endswith("not between documents")
+    with_draws = topics.prevalence(model, "district", n_boot=200)
+    assert (with_draws[with_draws.district == "wuzhong"].eval("ci_high - ci_low") > 0).all()
+    assert table.attrs["resampling"] == "documents" and with_draws.attrs["uncertainty"] == "dirichlet"
+    with pytest.raises(analysis.AnalysisError, match="weight='paragraphs' is not valid"):
+        topics.prevalence(model, "district", weight="paragraphs")
 
 
 # ---------------------------------------------------------------- LDAvis
