@@ -262,7 +262,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
     sizes = write.table("document_sizes", compare.document_sizes(tokens))
     write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, lang=lang))
     if lexicon is not None:
-        from .lexicon import audit_lexicon
+        from .discover import audit_lexicon
 
         write.table("lexicon_audit", audit_lexicon(cleaned, lexicon=lexicon, by=["district", "year"]))
         slogans = write.table("slogans", compare.slogan_counts(tokens, lexicon, ["district", "year"]))
