@@ -147,16 +147,18 @@ def suggest_terms(
                 and gram[0] not in stop and gram[-1] not in stop and _names_something(gram, tagger.word_tag_tab)):
             add("".join(gram), "ngram")
 
-    stats = _Statistics(paragraphs)
+    stats = _Statistics(paragraphs, lex)
     rows = []
     for term, cand in candidates.items():
-        if form_key(term) in known or _inside_lexicon(term, lex):
+        if form_key(term) in known:
             continue
         pieces = tokenizer.lcut(term, HMM=False)
         # An ordinary dictionary word in quotation marks (管家, 骑手) is never split: no entry needed.
         if len(pieces) < 2 and term in tokenizer.FREQ:
             continue
         occurrences = stats.find(term)
+        if occurrences and all(stats.inside_entry(i, start, len(term)) for i, start in occurrences):
+            continue  # only ever part of a lexicon match (a long form's sentence): already whole
         if len(occurrences) < min_count:
             continue
         rows.append(_row(term, cand, pieces, occurrences, stats, corpus, by))
@@ -224,20 +226,13 @@ def _runs(spans: list[tuple]) -> list[list[str]]:
     return runs
 
 
-def _inside_lexicon(term: str, lex: Lexicon) -> bool:
-    """Whether the candidate is only part of a longer lexicon form (a fragment of one
-    sentence of a long form, say): matching the form already keeps it whole."""
-    if lex.pattern is None:
-        return False
-    key = form_key(term)
-    return any(key in k and key != k for k in lex.canonical) and not lex.pattern.search(term)
-
-
 class _Statistics:
     """Occurrences of strings in the paragraphs, with their neighbours."""
 
-    def __init__(self, paragraphs: list[tuple[str, str]]):
+    def __init__(self, paragraphs: list[tuple[str, str]], lexicon: Lexicon):
         self.paragraphs = paragraphs
+        pattern = lexicon.pattern
+        self.entries = [[m.span() for m in pattern.finditer(p)] if pattern else [] for _, p in paragraphs]
         self.text = "\n".join(p for _, p in paragraphs)
         self.size = len(self.text)
         self._counts: dict[str, int] = {}
@@ -246,6 +241,10 @@ class _Statistics:
         if s not in self._counts:
             self._counts[s] = self.text.count(s)
         return self._counts[s]
+
+    def inside_entry(self, i: int, start: int, length: int) -> bool:
+        """Whether text at ``start`` of paragraph ``i`` lies inside a lexicon match."""
+        return any(s <= start and start + length <= e for s, e in self.entries[i])
 
     def find(self, term: str) -> list[tuple[int, int]]:
         """(paragraph index, start) of every non-overlapping occurrence."""
