@@ -20,7 +20,8 @@ from .clean import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerplate
 from .compare import document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
 from .errors import AnalysisError, CorpusError, LexiconError, Problem
-from .lexicon import Entry, Lexicon, audit_lexicon, load_lexicon, packaged_stopwords, parse_lexicon, suggest_terms
+from .discover import apply_review, audit_lexicon, read_review, suggest_terms
+from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
 from .pipeline import check, load_config, regenerate
 from .plan import Plan, make_plan
@@ -34,9 +35,9 @@ from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, pe
 
 __all__ = [
     "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
-    "Problem", "Segmenter", "TokenOptions", "__version__", "audit_lexicon", "clean",
-    "load_boilerplate", "load_corpus", "losses", "load_lexicon", "normalize_text", "packaged_stopwords",
-    "parse_lexicon", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
+    "Problem", "Segmenter", "TokenOptions", "__version__", "apply_review", "audit_lexicon", "clean",
+    "load_boilerplate", "load_corpus", "losses", "load_lexicon", "load_rejections", "normalize_text", "packaged_stopwords",
+    "parse_lexicon", "read_review", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
     "units", "validate_corpus", "write_cleaned", "write_tokens",
     "collocations", "frequencies", "keyness", "keyness_all", "kwic", "log_odds", "similarity",
     "slogan_counts", "tfidf_terms", "to_square", "trends",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -22,7 +23,8 @@ from .cache import KINDS, CacheWarning, cache_info, clear_cache
 from .clean import clean, cleaning_options, losses, summarize_losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError
-from .lexicon import audit_lexicon, find_lexicon, load_lexicon, suggest_terms
+from .discover import apply_review, audit_lexicon, suggest_terms
+from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, check_extension, write_table
 from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
@@ -169,16 +171,25 @@ def _friendly(func):
     return wrapper
 
 
-def _terminate(signum, frame):
-    """SIGTERM ends the run like an exception, so ``finally`` clauses remove temporary files."""
-    raise SystemExit(128 + signum)
-
-
 def _catch_sigterm(ctx: click.Context) -> None:
-    """Handle SIGTERM for this run (main thread only; the previous handler returns afterwards)."""
+    """Handle SIGTERM for this run (main thread only; the previous handler returns afterwards):
+    it ends the run like an exception, so ``finally`` clauses remove temporary files.
+
+    Worker processes forked from this one inherit the handler. multiprocessing's Pool stops
+    its workers with SIGTERM; a worker that then shut down through Python (instead of dying
+    at once) could hold the pool's shared queue lock and leave its sibling waiting forever.
+    So in any other process the handler exits at once, as the default would.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    owner = os.getpid()
+
+    def terminate(signum, frame):
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
@@ -327,24 +338,64 @@ def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopword
 
 @main.group("lexicon")
 def lexicon_group():
-    """Suggest lexicon entries and audit the lexicon."""
+    """Suggest lexicon entries, apply a review of them, audit the lexicon."""
 
 
 @lexicon_group.command("suggest")
 @_corpus_options
 @_lexicon_option
+@click.option("--rejected", default="auto", show_default=True,
+              help="Rejections not to propose again; 'auto' uses lexicon.rejected.yaml beside the lexicon, 'none' uses none.")
 @click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed.")
-@click.option("--min-count", default=2, show_default=True)
-@click.option("--top", default=50, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.option("--min-count", default=1, show_default=True, help="Fewest occurrences (an n-gram needs 2 in any case).")
+@click.option("--top", default=50, show_default=True, help="How many candidates; 0 for all.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the review table (.csv/.parquet) instead of printing.")
 @click.pass_context
 @_friendly
-def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
-    """Candidate slogans from quoted spans and frequent n-grams, ranked."""
+def suggest_cmd(ctx, corpus_path, lexicon, rejected, by, min_count, top, out, **options):
+    """Candidate entries (quoted spans, numbered formulas, n-grams), best first: a review table."""
     _nonblank(by, "--by", "district")
-    _check_up_front(out, corpus_path, lexicon)
+    rejected_file = None if rejected == "none" else rejected
+    _check_up_front(out, corpus_path, lexicon, None if rejected_file in (None, "auto") else Path(rejected_file))
     corpus = _load(ctx, corpus_path, options)
-    _show_or_write(suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), by=by.strip(), min_count=min_count, top=top), out)
+    frame = suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), rejected=rejected_file, by=by.strip(),
+                          min_count=min_count, top=top or None)
+    if out is None:
+        frame = frame[["term", "category", "sources", "count", "n_docs", "score", "groups", "jieba_tokens", "example_1"]]
+    _show_or_write(frame, out)
+    if out is not None:
+        click.echo(f"mark each row's decision accept or reject (and check its category), then: analysis lexicon apply {out}", err=True)
+
+
+@lexicon_group.command("apply")
+@click.argument("review", type=click.Path(path_type=Path))
+@click.option("--corpus", "corpus_path", type=click.Path(path_type=Path), default=None,
+              help="Corpus folder whose lexicon.yaml is extended (unless --lexicon names the file).")
+@click.option("--lexicon", "lexicon_file", type=click.Path(path_type=Path), default=None, help="The lexicon YAML to extend.")
+@click.option("--rejected", "rejected_file", type=click.Path(path_type=Path), default=None,
+              help="Where rejections are remembered [lexicon.rejected.yaml beside the lexicon].")
+@_friendly
+def apply_cmd(review, corpus_path, lexicon_file, rejected_file):
+    """Write a review's accepted terms into the lexicon and remember its rejected ones.
+
+    This is the one command that writes into a corpus folder: the lexicon is the
+    researcher's own configuration, and entries are only appended, comments kept.
+    """
+    if lexicon_file is None:
+        if corpus_path is None:
+            raise AnalysisError("name the lexicon to extend: --lexicon FILE, or --corpus FOLDER for its lexicon.yaml.")
+        lexicon_file = find_lexicon(corpus_path)
+        if lexicon_file is None:
+            raise AnalysisError(f"{corpus_path}: no lexicon.yaml in the corpus folder; create one (see corpus/lexicon.yaml) or pass --lexicon FILE.")
+    result = apply_review(review, lexicon=lexicon_file, rejected=rejected_file)
+    rejected_to = rejected_file or rejected_path(lexicon_file)
+    for rec in result.itertuples():
+        if rec.action == "added":
+            click.echo(f"added {rec.term} ({rec.category}) to {lexicon_file}")
+        elif rec.action == "rejected":
+            click.echo(f"rejected {rec.term}" + (f" ({rec.reason})" if rec.reason else "") + f", remembered in {rejected_to}")
+    added, rejected_n = (result.action == "added").sum(), (result.action == "rejected").sum()
+    click.echo(f"{added} added, {rejected_n} rejected, {len(result) - added - rejected_n} already rejected", err=True)
 
 
 @lexicon_group.command("audit")
@@ -355,7 +406,7 @@ def suggest_cmd(ctx, corpus_path, lexicon, by, min_count, top, out, **options):
 @click.pass_context
 @_friendly
 def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
-    """Occurrences of every lexicon entry and how many were split (should be 0)."""
+    """Occurrences of every lexicon entry (overlaps counted once) and how many were split (should be 0)."""
     _check_up_front(out, corpus_path, lexicon)
     corpus = _load(ctx, corpus_path, options)
     frame = audit_lexicon(corpus, lexicon=_lexicon_arg(lexicon), by=_split(by))

@@ -1,8 +1,11 @@
-"""The domain lexicon and stopwords: load, validate, hash, match; suggest and audit entries.
+"""The domain lexicon and stopwords: read, validate, hash, match and write lexicon files.
 
 A lexicon is a YAML file (``lexicon.yaml`` in the corpus folder by default) with
 ``entries`` (term, category, aliases, note) and corpus-specific ``stopwords``; see the
-sample ``corpus/lexicon.yaml`` for the format.
+sample ``corpus/lexicon.yaml`` for the format. Beside it, ``lexicon.rejected.yaml`` lists
+candidates a researcher reviewed and rejected (term and reason), so discovery does not
+propose them again. This module never segments text: discovery and the audit, which need
+the segmenter, live in ``analysis.discover``.
 """
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .clean import clean, iter_units, normalize_text
-from .errors import AnalysisError, LexiconError
+from .clean import normalize_text
+from .errors import LexiconError
+from .files import write_text_atomic
 
 LEXICON_FILE = "lexicon.yaml"
+REJECTED_SUFFIX = ".rejected.yaml"
 ENTRY_KEYS = {"term", "category", "aliases", "note", "pos"}
 # Punctuation and spaces inside a term or alias match any run of these in the text, or none.
 GAP_CHARS = " \t\u3000,.;:!?，。；：！？、“”‘’\"'「」『』()（）[]【】《》<>·・-—…~"
@@ -126,6 +131,12 @@ def _entry_regexes(entry: Entry) -> list[tuple[int, str]]:
 
 def _key(form: str) -> str:
     return _SPLIT_GAP.sub("", form).lower()
+
+
+def form_key(form: str) -> str:
+    """A form without its gap characters, in lower case: two forms with the same key match
+    the same text (so ``“两新”组织`` and ``两新组织`` are one form)."""
+    return _key(normalize_text(form))
 
 
 def form_pattern(form: str) -> str:
@@ -277,129 +288,143 @@ def find_lexicon(corpus_source: str | Path) -> Path | None:
     return candidate if candidate and candidate.is_file() else None
 
 
-# ---------------------------------------------------------------- suggest and audit
+# ---------------------------------------------------------------- rejections
 
-_QUOTED = re.compile(r"“([^“”]+)”|\"([^\"]+)\"|「([^「」]+)」|『([^『』]+)』")
-_RUN = re.compile(r"[0-9A-Za-z\u3400-\u9fff+·]+")
-
-
-def _jieba_pieces(segmenter, text: str) -> list[str]:
-    return [w for _, _, w, _, _ in segmenter.spans(text) if w.strip()]
+def rejected_path(lexicon_path: str | Path) -> Path:
+    """Where the rejections of a lexicon are kept: ``lexicon.yaml`` -> ``lexicon.rejected.yaml``."""
+    path = Path(lexicon_path)
+    return path.with_name(path.name.removesuffix(path.suffix) + REJECTED_SUFFIX)
 
 
-def suggest_terms(
-    corpus,
-    *,
-    lexicon: str | Path | Lexicon | None = "auto",
-    by: str = "district",
-    min_count: int = 2,
-    max_length: int = 12,
-    ngram_range: tuple[int, int] = (4, 7),
-    top: int = 100,
-) -> pd.DataFrame:
-    """Candidate slogans: quoted spans and frequent character n-grams, within paragraphs.
+def load_rejections(path: str | Path) -> dict[str, str]:
+    """Read a rejections file (``rejected:`` a list of ``term`` and ``reason``).
 
-    Quoted spans (“…”, "…", 「…」, 『…』) of 2..max_length characters without sentence
-    punctuation; n-grams of ``ngram_range`` characters seen ``min_count`` times or more,
-    kept only when plain jieba splits them, they do not start or end with a stopword, and
-    no longer n-gram with the same count contains them.
-
-    Returns ``candidate, source (quoted|ngram), count, n_docs, doc_ids, groups,
-    in_lexicon, jieba_splits, jieba_tokens``, sorted by count, then n_docs, then candidate.
+    Returns ``{term: reason}`` (empty if the file does not exist). Raises LexiconError
+    naming the file and line for malformed YAML, an entry without a term or an unknown key.
     """
-    from .tokenize import Segmenter, resolve_lexicon  # tokenize imports this module
-
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=False)
-    corpus.check_columns([by])
-    lex = resolve_lexicon(corpus, lexicon)
-    group_of = dict(zip(corpus.metadata["doc_id"], corpus.metadata[by].astype(str)))
-    plain = Segmenter(None)
-    stop = packaged_stopwords()
-    found: dict[tuple[str, str], list[str]] = {}
-    for doc_id, _, _, _, para in iter_units(corpus, "paragraph"):
-        for match in _QUOTED.finditer(para):
-            span = next(g for g in match.groups() if g is not None).strip()
-            if 2 <= len(span) <= max_length and not re.search("[。!?;]", span):
-                found.setdefault((span, "quoted"), []).append(doc_id)
-        for run in _RUN.findall(para):
-            for n in range(ngram_range[0], ngram_range[1] + 1):
-                for k in range(len(run) - n + 1):
-                    found.setdefault((run[k:k + n], "ngram"), []).append(doc_id)
-    rows = []
-    extension = _longest_extension({gram: len(docs) for (gram, source), docs in found.items() if source == "ngram"})
-    for (candidate, source), docs in found.items():
-        if len(docs) < min_count:
-            continue
-        if source == "ngram" and extension.get(candidate, 0) >= len(docs):
-            continue  # a longer n-gram says the same
-        pieces = _jieba_pieces(plain, candidate)
-        if source == "ngram" and (len(pieces) < 2 or pieces[0] in stop or pieces[-1] in stop):
-            continue
-        doc_ids = sorted(set(docs))
-        rows.append({"candidate": candidate, "source": source, "count": len(docs), "n_docs": len(doc_ids),
-                     "doc_ids": " ".join(doc_ids), "groups": " ".join(sorted({group_of[d] for d in doc_ids})),
-                     "in_lexicon": bool(lex and _key(normalize_text(candidate)) in lex.canonical),
-                     "jieba_splits": len(pieces) > 1, "jieba_tokens": "/".join(pieces)})
-    columns = ["candidate", "source", "count", "n_docs", "doc_ids", "groups", "in_lexicon", "jieba_splits", "jieba_tokens"]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame = frame.sort_values(["count", "n_docs", "candidate", "source"], ascending=[False, False, True, True], kind="stable")
-    return frame.head(top).reset_index(drop=True)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError:
+        raise LexiconError(f"{path}: not UTF-8; save the rejections file as UTF-8.") from None
+    return parse_rejections(text, str(path))
 
 
-def _longest_extension(counts: dict[str, int]) -> dict[str, int]:
-    """For each n-gram, the highest count of an (n+1)-gram that begins or ends with it."""
-    best: dict[str, int] = {}
-    for gram, count in counts.items():
-        for part in (gram[:-1], gram[1:]):
-            if best.get(part, 0) < count:
-                best[part] = count
-    return best
-
-
-def audit_lexicon(
-    corpus,
-    *,
-    lexicon: str | Path | Lexicon | None = "auto",
-    by: str | list[str] | None = None,
-    backend: str = "jieba",
-    hmm: bool = True,
-) -> pd.DataFrame:
-    """How often each lexicon entry occurs, and proof that no occurrence was split.
-
-    Every match of an entry's forms in the cleaned paragraphs is checked against the token
-    spans the tokeniser produces: ``n_split`` counts matches not covered by one token
-    (it should be zero). Returns one row per entry and document (``term, category, doc_id,
-    n_occurrences, n_alias, n_split``) or, with ``by``, per entry and group, with
-    ``n_docs`` (documents where the entry occurs). Entries that never occur have zeros.
-    """
-    from .tokenize import Segmenter, TokenOptions, resolve_lexicon  # tokenize imports this module
-
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=False)
-    lex = resolve_lexicon(corpus, lexicon)
-    if lex is None or not lex.entries:
-        raise AnalysisError("no lexicon to audit: add lexicon.yaml to the corpus folder or pass lexicon=PATH (--lexicon).")
-    groups = [by] if isinstance(by, str) else list(by or [])
-    corpus.check_columns(groups)
-    segmenter = Segmenter(lex, options=TokenOptions(backend=backend, hmm=hmm))
-    patterns = [(e, lex.entry_pattern(e)) for e in lex.entries]
-    counts = {(e.term, d): [0, 0, 0] for e in lex.entries for d in corpus.doc_ids}
-    for doc_id, _, _, _, para in iter_units(corpus, "paragraph"):
-        spans = [(s, t) for s, t, *_ in segmenter.spans(para)]
-        for entry, pattern in patterns:
-            for match in pattern.finditer(para):
-                cell = counts[(entry.term, doc_id)]
-                cell[0] += 1
-                cell[1] += _key(match.group()) != _key(entry.term)
-                cell[2] += not any(s <= match.start() and match.end() <= t for s, t in spans)
-    rows = [{"term": term, "category": lex.categories[term], "doc_id": doc_id,
-             "n_occurrences": c[0], "n_alias": c[1], "n_split": c[2]} for (term, doc_id), c in counts.items()]
-    frame = pd.DataFrame(rows)
-    if not groups:
-        return frame
-    frame = frame.merge(corpus.metadata[["doc_id", *groups]], on="doc_id")
-    frame["present"] = frame["n_occurrences"] > 0
-    out = frame.groupby(["term", "category", *groups], sort=False, as_index=False).agg(
-        n_occurrences=("n_occurrences", "sum"), n_alias=("n_alias", "sum"), n_split=("n_split", "sum"), n_docs=("present", "sum"))
+def parse_rejections(text: str, where: str = "rejections") -> dict[str, str]:
+    """Parse rejections YAML text (see ``load_rejections``)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"{where} line {mark.line + 1}" if mark else where
+        raise LexiconError(f"{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax.") from None
+    if root is None:
+        return {}
+    top = {k.value: v for k, v in root.value} if isinstance(root, yaml.MappingNode) else None
+    if top is None or set(top) - {"rejected"}:
+        raise LexiconError(f"{where} line 1: a rejections file is a mapping with one key, 'rejected', a list of term and reason.")
+    node = top.get("rejected")
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.SequenceNode):
+        raise LexiconError(f"{where} line {node.start_mark.line + 1}: 'rejected' must be a list of '- term: ...' with a reason.")
+    out: dict[str, str] = {}
+    for item in node.value:
+        line = item.start_mark.line + 1
+        data = _construct(item, where) if isinstance(item, yaml.MappingNode) else None
+        if not isinstance(data, dict) or set(data) - {"term", "reason"} or not _key(normalize_text(_text(data.get("term")))):
+            raise LexiconError(f"{where} line {line}: a rejection is '- term: ...' with an optional 'reason: ...'; fix the entry.")
+        out[normalize_text(_text(data["term"]))] = _text(data.get("reason"))
     return out
+
+
+# ---------------------------------------------------------------- writing
+
+def _scalar(value: str) -> str:
+    """``value`` as a YAML scalar: plain when YAML reads it back as the same string, else
+    double-quoted (a JSON string is a valid YAML double-quoted scalar)."""
+    try:
+        plain_ok = "\n" not in value and yaml.safe_load(f"k: {value}") == {"k": value}
+    except yaml.YAMLError:
+        plain_ok = False
+    return value if plain_ok and value == value.strip() and "#" not in value else json.dumps(value, ensure_ascii=False)
+
+
+def _last_line(node) -> int:
+    """The 0-based line where the last value inside ``node`` ends (a block collection's own
+    end mark lies at the next token, past blank lines and comments)."""
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
+        return node.end_mark.line - (node.end_mark.column == 0)
+    children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return max((_last_line(c) for c in children), default=node.start_mark.line)
+
+
+def _append_items(text: str, key: str, items: list[dict[str, str]], where: str) -> str:
+    """``text`` with ``items`` appended to the top-level block list ``key``, in the file's own
+    indentation, every other line (comments included) untouched. A missing list is added at
+    the end; a list written in flow style (``key: [...]``) is refused."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
+    node = None
+    if isinstance(root, yaml.MappingNode):
+        node = next((v for k, v in root.value if k.value == key), None)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null")):
+        if node is not None:  # "key:" with nothing after it
+            lines[node.start_mark.line] = lines[node.start_mark.line][:node.start_mark.column].rstrip() + "\n"
+            at, indent = node.start_mark.line + 1, 2
+        else:
+            lines.append(f"{key}:\n")
+            at, indent = len(lines), 2
+    elif isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        indent = node.value[0].start_mark.column - 2  # the column of "- "
+        at = _last_line(node.value[-1]) + 1  # after the last item's last value, before any comment
+    else:
+        raise LexiconError(f"{where} line {node.start_mark.line + 1}: '{key}' is written in flow style ([...]); "
+                           f"write it as a block list ('- term: ...' lines) so entries can be added.")
+    pad = " " * max(indent, 0)
+    block = []
+    for item in items:
+        keys = list(item)
+        block.append(f"{pad}- {keys[0]}: {_scalar(item[keys[0]])}\n")
+        block.extend(f"{pad}  {k}: {_scalar(item[k])}\n" for k in keys[1:] if item[k])
+    return "".join(lines[:at] + block + lines[at:])
+
+
+def add_entries(path: str | Path, entries: list[Entry]) -> Lexicon:
+    """Append ``entries`` (term, category, note; aliases as a list) to the lexicon file at
+    ``path``, keeping its content and comments; written atomically. The result is validated
+    before it is written (a term that is already a form is refused). Returns the new Lexicon."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
+    items = []
+    for e in entries:
+        item = {"term": e.term, "category": e.category}
+        if e.note:
+            item["note"] = e.note
+        items.append(item)
+    new = _append_items(text, "entries", items, str(path)) if items else text
+    lexicon = parse_lexicon(new, str(path))
+    write_text_atomic(path, new)
+    return lexicon
+
+
+def add_rejections(path: str | Path, rejected: dict[str, str]) -> dict[str, str]:
+    """Append ``{term: reason}`` to the rejections file at ``path`` (created with a header
+    comment if missing), keeping what is there; terms already rejected are skipped.
+    Returns every rejection the file now holds."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8-sig") if path.exists() else (
+        "# Candidate lexicon entries reviewed and rejected: `analysis lexicon suggest` does not\n"
+        "# propose them again. Written by `analysis lexicon apply`; edit by hand as you like.\n")
+    known = parse_rejections(text, str(path))
+    items = [{"term": t, "reason": r} for t, r in rejected.items() if t not in known]
+    if not items:
+        return known
+    new = _append_items(text, "rejected", items, str(path))
+    result = parse_rejections(new, str(path))
+    write_text_atomic(path, new)
+    return result

@@ -326,7 +326,7 @@ def _overview(c: _Context) -> None:
 
 
 def _slogans(c: _Context) -> None:
-    from .lexicon import audit_lexicon
+    from .discover import audit_lexicon
 
     by = [col for col in (c.plan.by, c.plan.time) if col]
     c.write.table("lexicon_audit", audit_lexicon(c.cleaned, lexicon=c.lexicon, by=by or None))

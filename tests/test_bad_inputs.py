@@ -273,3 +273,36 @@ def test_sweep_temporary_removes_old_leftovers_only(tmp_path):
     assert sweep_temporary(tmp_path, older_than=None) == [young]
     assert all(p.exists() for p in keep)
     assert sweep_temporary(tmp_path / "missing") == []
+
+
+FORKED = """
+import os, signal, sys, time
+import click
+from analysis import cli
+
+ctx = click.Context(cli.main)
+ctx.obj = {}
+cli._catch_sigterm(ctx)
+pid = os.fork()
+if pid == 0:  # as a multiprocessing worker: Python shutdown would run this
+    import atexit
+    atexit.register(lambda: open(sys.argv[1], "w").write("shut down through Python"))
+    time.sleep(30)
+    os._exit(0)
+time.sleep(0.5)
+os.kill(pid, signal.SIGTERM)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_worker_dies_at_once_on_sigterm(tmp_path):
+    """multiprocessing.Pool stops workers with SIGTERM; a worker that shut down through Python
+    could hold the pool's queue lock and hang its sibling (seen as a hung 'figures' run)."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "marker"
+    result = subprocess.run([sys.executable, "-c", FORKED, str(marker)], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "143", result.stderr
+    assert not marker.exists()

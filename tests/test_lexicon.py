@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import analysis
+import analysis.discover
 from analysis.cli import main
 from analysis.lexicon import parse_lexicon
 from conftest import SAMPLE
@@ -51,18 +52,16 @@ def test_bad_lexicon_on_the_command_line(tmp_path):
     assert not (tmp_path / "t.jsonl").exists()
 
 
-def test_suggestions_find_quoted_slogans_and_flag_splits(cleaned):
-    table = analysis.suggest_terms(cleaned, top=500)
-    assert list(table.columns) == ["candidate", "source", "count", "n_docs", "doc_ids", "groups", "in_lexicon", "jieba_splits", "jieba_tokens"]
-    quoted = table[table.source == "quoted"].set_index("candidate")
-    # 东吴先锋 is quoted five times in the wuzhong article; jieba cuts it in two.
-    assert quoted.loc["东吴先锋", "count"] == 5 and quoted.loc["东吴先锋", "groups"] == "wuzhong"
-    assert quoted.loc["东吴先锋", "jieba_tokens"] == "东吴/先锋" and quoted.loc["东吴先锋", "in_lexicon"]
-    # A quoted coinage not yet in the lexicon is suggested, with its split shown.
-    assert "吴中温度" not in analysis.load_lexicon(SAMPLE / "lexicon.yaml").terms
-    ngrams = table[table.source == "ngram"]
-    assert (ngrams.jieba_splits).all()
-    assert table["count"].is_monotonic_decreasing
+def test_suggestions_find_quoted_coinages_not_yet_in_the_lexicon(cleaned):
+    table = analysis.suggest_terms(cleaned, top=None)
+    assert list(table.columns) == analysis.discover.SUGGEST_COLUMNS
+    # Entries and aliases of the lexicon are not proposed again (东吴先锋 is quoted five times).
+    lexicon = analysis.load_lexicon(SAMPLE / "lexicon.yaml")
+    assert not set(table.term) & {f for e in lexicon.entries for f in e.forms}
+    # Sorted by score, then term; every row has an example sentence holding the term.
+    assert table["score"].is_monotonic_decreasing
+    assert all(t in e for t, e in zip(table.term, table.example_1))
+    assert (table.decision == "").all()
 
 
 def test_suggestions_never_cross_a_paragraph(tmp_path):
@@ -70,7 +69,7 @@ def test_suggestions_never_cross_a_paragraph(tmp_path):
     pd.DataFrame({"doc_id": ["a"], "district": ["x"], "text": ["他说“红色\n管家”很好。“红色管家”与“红色管家”。"]}).to_csv(tmp_path / "c.csv", index=False)
     corpus = analysis.load_corpus(tmp_path / "c.csv", progress=False)
     table = analysis.suggest_terms(corpus, lexicon=None, min_count=1)
-    quoted = set(table[table.source == "quoted"].candidate)
+    quoted = set(table[table.sources.str.contains("quoted")].term)
     assert "红色管家" in quoted and not any("\n" in c or "很好" in c for c in quoted)
 
 
@@ -93,7 +92,7 @@ def test_audit_detects_a_split_when_an_entry_is_not_protected(cleaned, lexicon, 
         def __init__(self, lex=None, stopwords=(), options=analysis.TokenOptions()):
             super().__init__(None, stopwords, options)
 
-    monkeypatch.setattr(sys.modules["analysis.tokenize"], "Segmenter", Unprotected)
+    monkeypatch.setattr(sys.modules["analysis.discover"], "Segmenter", Unprotected)
     audit = analysis.audit_lexicon(cleaned, lexicon=lexicon)
     assert audit.set_index(["term", "doc_id"]).loc[("党建共同体", "wuzhong-2022-suzhouribao"), "n_split"] == 11
 

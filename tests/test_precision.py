@@ -118,7 +118,11 @@ def test_pages_compare_their_data():
     assert verify.compare_pages(page, page.replace("0.123", "0.124"))[0] == "equal_at_precision"
     assert verify.compare_pages(page, page.replace("-4.931", "-4.929"))[0] == "equal_at_precision"
     assert verify.compare_pages(page, page.replace("-4.931", "-4.941"))[0] == "differs"
-    assert verify.compare_pages(page, page.replace('"a"', '"b"'))[0] == "differs"
+    assert verify.compare_pages(page, page.replace('"a"', '"b"').replace("-4.931", "-5.2"))[0] == "differs"
+    tied = ('<script>var ldavis_data = {"tinfo": {"Category": ["Default", "Default"], "Term": ["a", "b"], "Freq": [5.0, 3.0], '
+            '"Total": [5.0, 3.0]}};\n</script>')
+    assert verify.compare_pages(tied, tied.replace('"b"]', '"c"]'))[0] == "equal_at_precision"  # c tied with b
+    assert verify.compare_pages(tied, tied.replace('["a", "b"], "Freq": [5.0, 3.0]', '["a", "c"], "Freq": [5.0, 2.0]'))[0] == "differs"
     assert verify.compare_pages(page, page.replace("<html>", "<html lang=zh>"))[0] == "differs"
 
 

@@ -1,0 +1,92 @@
+"""A made-up corpus of district reports with planted coinages, for testing discovery.
+
+The generator is deterministic (a seeded ``random.Random``). Paragraphs are built from
+report-style sentence templates filled with ordinary policy vocabulary (including the stock
+phrases real reports repeat: 高质量发展, 基层治理, 党建引领 …) and, in some sentences, one
+planted coinage, written with or without quotation marks.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pandas as pd
+
+#: coinage -> how it is written: "quoted", "plain" or "both"
+PLANTED = {
+    "两在两同": "both",
+    "1+5+N": "both",
+    "金鸡湖·邻里汇": "quoted",
+    "湖畔·初心坊": "plain",
+    "三个必到": "plain",
+    "红雁驿站": "plain",
+    "先锋议事厅": "quoted",
+    "246工作法": "plain",
+    "一核三化": "plain",
+    "链上党建": "both",
+    "3+2+X": "plain",
+    "银发先锋": "plain",
+}
+
+# Ordinary vocabulary is compositional: its parts also occur apart (街道党委, 街道干部, 社区党委 …).
+UNITS = ["街道", "社区", "机关", "园区", "村", "企业", "学校", "医院", "区级", "驻区单位"]
+ROLES = ["党工委", "党委", "党支部", "党组织", "干部", "党员", "志愿者", "服务中心", "工作人员"]
+VERBS = ["深入推进", "持续深化", "全面落实", "扎实开展", "积极探索", "不断完善", "大力实施", "认真贯彻", "统筹推进", "着力打造"]
+OBJECTS = ["高质量发展", "基层治理", "党建引领", "乡村振兴", "营商环境", "民生实事", "城市更新", "数字化转型", "社会治理现代化",
+           "干部队伍建设", "人才工作", "安全生产", "生态环境保护", "文明城市创建", "公共服务", "产业升级", "作风建设", "服务群众",
+           "组织体系建设", "基层党建工作", "共同富裕", "科技创新", "党建品牌", "新就业群体", "两新组织党建", "志愿服务"]
+GOALS = ["取得明显成效", "群众满意度不断提升", "形成一批可复制的经验", "为全区发展提供坚强保障", "推动各项工作落地见效",
+         "不断增强群众获得感", "有效激发基层活力", "实现整体工作提质增效", "营造良好氛围", "夯实基层基础"]
+NUMBERS = ["12", "36", "58", "120", "2.3万", "近百", "400余", "18"]
+PLACES = ["东湖街道", "西城社区", "南岸村", "高新区", "湖滨新区"]
+
+TEMPLATES = [
+    "{s}{v}{o}，{g}。",
+    "今年以来，{p}{v}{o}，累计服务群众{n}人次，{g}。",
+    "围绕{o}，{s}{v}{o2}，{g}。",
+    "{p}坚持{o}，{v}{o2}，{g}。",
+    "{s}把{o}作为重点，{v}{o2}，{g}。",
+    "{s}{v}{o}和{o2}，{g}。",
+]
+COINED = [
+    "{s}以{c}为抓手，{v}{o}，{g}。",
+    "{p}推出{c}，{v}{o}，{g}。",
+    "依托{c}，{s}{v}{o}，累计开展活动{n}场，{g}。",
+    "{c}在{p}落地，{s}{v}{o}，{g}。",
+    "{s}通过{c}{v}{o}，{g}。",
+    "{p}的{c}，{v}{o}，{g}。",
+]
+
+
+def planted_frame(seed: int = 0, n_docs: int = 24, paragraphs: int = 14) -> pd.DataFrame:
+    """``doc_id, district, year, text``: ``n_docs`` reports of ``paragraphs`` paragraphs."""
+    rng = random.Random(seed)
+    rows = []
+    # Coinages belong to the district that launched them (two of the twelve are shared).
+    owners = {c: {k % 4, (k + 1) % 4} if k % 6 == 0 else {k % 4} for k, c in enumerate(PLANTED)}
+    for d in range(n_docs):
+        coinages = [c for c in PLANTED if d % 4 in owners[c]]
+        paras = []
+        for _ in range(paragraphs):
+            sentences = []
+            for _ in range(rng.randint(2, 4)):
+                fill = {"s": rng.choice(UNITS) + rng.choice(ROLES), "v": rng.choice(VERBS), "o": rng.choice(OBJECTS),
+                        "o2": rng.choice(OBJECTS), "g": rng.choice(GOALS), "n": rng.choice(NUMBERS), "p": rng.choice(PLACES)}
+                if rng.random() < 0.3:
+                    coinage = rng.choice(coinages)
+                    style = PLANTED[coinage]
+                    quoted = style == "quoted" or (style == "both" and rng.random() < 0.5)
+                    fill["c"] = f"“{coinage}”" if quoted else coinage
+                    sentences.append(rng.choice(COINED).format(**fill))
+                else:
+                    sentences.append(rng.choice(TEMPLATES).format(**fill))
+            paras.append("".join(sentences))
+        rows.append({"doc_id": f"r{d:02d}", "district": f"d{d % 4}", "year": 2020 + d % 6, "text": "\n".join(paras)})
+    return pd.DataFrame(rows)
+
+
+def write_planted(folder: Path, seed: int = 0) -> Path:
+    """Write the planted corpus as ``folder/planted.csv`` and return its path."""
+    path = Path(folder) / "planted.csv"
+    planted_frame(seed).to_csv(path, index=False)
+    return path
