@@ -17,9 +17,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from .cache import CacheWarning, cache_info, clear_cache
 from .clean import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
-from .compare import document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, tfidf_terms, to_square, trends
+from .compare import (document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, term_presence,
+                      tfidf_terms, to_square, trends)
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
-from .errors import AnalysisError, CorpusError, LexiconError, Problem
+from .errors import AnalysisError, CorpusError, LexiconError, Problem, TermWarning
 from .discover import apply_review, audit_lexicon, read_review, suggest_terms
 from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
@@ -35,12 +36,12 @@ from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, pe
 
 __all__ = [
     "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
-    "Problem", "Segmenter", "TokenOptions", "__version__", "apply_review", "audit_lexicon", "clean",
+    "Problem", "Segmenter", "TermWarning", "TokenOptions", "__version__", "apply_review", "audit_lexicon", "clean",
     "load_boilerplate", "load_corpus", "losses", "load_lexicon", "load_rejections", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "read_review", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
     "units", "validate_corpus", "write_cleaned", "write_tokens",
     "collocations", "frequencies", "keyness", "keyness_all", "kwic", "log_odds", "similarity",
-    "slogan_counts", "tfidf_terms", "to_square", "trends",
+    "slogan_counts", "term_presence", "tfidf_terms", "to_square", "trends",
     "TopicModel", "doc_topics", "fit_lda", "k_summary", "ldavis_html", "perplexity", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
     "cache_info", "clear_cache", "Plan", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",

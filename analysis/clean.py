@@ -314,8 +314,8 @@ class CleaningLossError(AnalysisError):
     def __init__(self, losses: pd.DataFrame, max_loss: float):
         self.losses = losses
         lines = [
-            f"{row.doc_id}: cleaning would remove {row.share_removed:.0%} of its characters "
-            f"({row.n_chars_removed} of {row.n_chars_removed + row.n_chars_kept}; limit {max_loss:.0%}), "
+            f"{row.doc_id}: cleaning would remove {_percent(row.share_removed)} of its characters "
+            f"({row.n_chars_removed} of {row.n_chars_removed + row.n_chars_kept}; limit {_percent(max_loss)}), "
             f"most by rule '{row.main_rule}' from line {row.first_line}: {_shorten(row.first_text)!r}; "
             f"see 'analysis clean --explain {row.doc_id}', {_REMEDIES.get(row.main_rule, _REMEDIES['rule'])} "
             "if it removes discourse, or allow the loss ([cleaning] max_loss in corpus.toml, --max-loss)."
@@ -329,6 +329,11 @@ _REMEDIES = {
     "dedupe": "keep repeated paragraphs (--no-dedupe, [cleaning] dedupe = false)",
     "rejoin": "keep the paragraphs as printed (--no-rejoin, [cleaning] rejoin = false)",
 }
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with the digits it needs: 81%, 0.66%, 0.1%."""
+    return f"{100 * share:.2g}%" if share < 0.1 else f"{share:.0%}"
 
 
 def _shorten(text: str, width: int = 40) -> str:

@@ -22,10 +22,10 @@ from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
 from .clean import clean, cleaning_options, losses, summarize_losses, units
 from .corpus import load_corpus
-from .errors import AnalysisError
+from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
-from .files import TABLE_FORMATS, check_extension, write_table
+from .files import TABLE_FORMATS, atomic_folder, check_extension, write_table
 from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
@@ -214,19 +214,21 @@ def main(ctx: click.Context, quiet: bool, debug: bool) -> None:
     """Topic modelling and comparative discourse analysis of Chinese policy texts."""
     ctx.obj = {"progress": not quiet, "debug": debug, "cache": True}
     _catch_sigterm(ctx)
-    # Cache problems (an entry rebuilt, an unwritable folder) are one line on stderr, not
-    # Python's two-line warning with a source line; restored when the command ends.
+    # Cache problems (an entry rebuilt, an unwritable folder) and terms the counts cannot see
+    # are one line on stderr, not Python's two-line warning with a source line; restored when
+    # the command ends.
     ctx.with_resource(warnings.catch_warnings())
-    warnings.simplefilter("always", CacheWarning)  # each is raised once, for one entry or one folder
+    for category in (CacheWarning, TermWarning):
+        warnings.simplefilter("always", category)  # each is raised once, for one entry, folder or term
     show = warnings.showwarning
 
-    def show_cache_warning(message, category, *args, **kwargs):
-        if issubclass(category, CacheWarning):
+    def show_one_line(message, category, *args, **kwargs):
+        if issubclass(category, (CacheWarning, TermWarning)):
             click.echo(f"warning: {message}", err=True)
         else:
             show(message, category, *args, **kwargs)
 
-    warnings.showwarning = show_cache_warning
+    warnings.showwarning = show_one_line
 
 
 def _no_cache_option(func):
@@ -250,6 +252,15 @@ def validate_cmd(ctx, corpus_path, **options):
     lexicon = find_lexicon(corpus.source)
     entries = f", lexicon {lexicon.name} with {len(load_lexicon(lexicon).entries)} entries" if lexicon else ""
     click.echo(f"ok: {len(corpus)} documents, corpus hash {corpus.hash[:12]}{entries}")
+    for column in corpus.metadata.columns:  # what --by, --where and --time can name
+        if column in ("doc_id", "file", "encoding", "n_chars"):
+            continue
+        values = corpus.metadata[column].astype(str)
+        if values.str.len().max() > 30:  # titles, notes: too long to list
+            click.echo(f"  {column}: {values.nunique()} value(s) (text)")
+            continue
+        shown = ", ".join(sorted(values.unique())[:6]) + (", …" if values.nunique() > 6 else "")
+        click.echo(f"  {column}: {values.nunique()} value(s): {shown}")
 
 
 @main.command("clean")
@@ -292,7 +303,9 @@ def _lexicon_arg(value: str):
 
 def _show_or_write(frame, out: Path | None) -> None:
     """Write a table to --out (.csv/.parquet), or print it readably (the first 200 rows)."""
-    if out is None:
+    if out is None and frame.empty:
+        click.echo("(no rows)")
+    elif out is None:
         with pd.option_context("display.width", 200, "display.max_colwidth", 40):
             click.echo(frame.head(SHOW_ROWS).to_string(index=False))
         if len(frame) > SHOW_ROWS:
@@ -523,7 +536,8 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 @_analysis_options
 @click.option("--group-a", required=True)
 @click.option("--group-b", required=True)
-@click.option("--prior-scale", default=1.0, show_default=True, help="Weight of the corpus-wide prior.")
+@click.option("--prior-scale", default=compare.PRIOR_SCALE, show_default=True,
+              help="Weight of the prior relative to the two groups' tokens (alpha_0 = scale x (n_a + n_b)); its shape is the corpus's term shares.")
 @click.pass_context
 @_friendly
 def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prior_scale, **options):
@@ -661,21 +675,41 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @click.pass_context
 @_friendly
 def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, k, seed, by, n_boot, weight, uncertainty, out, **options):
-    """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page."""
+    """Fit LDA; write the model, topic terms, passages, prevalence and an offline LDAvis page.
+
+    The folder is written whole at the end (a failure leaves the previous one); it may only
+    replace a folder that holds nothing but what this command writes."""
     columns = _named(by, "--by", "district")
     _check_up_front(out, corpus_path, lexicon, folder=True)
+    _refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    compare.group_labels(tokens, columns)  # a wrong --by is refused before the fit, not after
     model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
-    model.save(out / "model")
-    write_table(topics.topic_terms(model, 15, method="relevance"), out / "topic_terms.csv")
-    texts = units(clean(corpus, progress=False), unit)
-    write_table(topics.representative_passages(model, texts, n=5), out / "passages.csv")
-    write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
-                out / "prevalence.csv")
-    topics.ldavis_html(model, out / "topics.html")
+    with atomic_folder(out) as stage:
+        model.save(stage / "model")
+        write_table(topics.topic_terms(model, 15, method="relevance"), stage / "topic_terms.csv")
+        texts = units(clean(corpus, progress=False), unit)
+        write_table(topics.representative_passages(model, texts, n=5), stage / "passages.csv")
+        write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
+                    stage / "prevalence.csv")
+        topics.ldavis_html(model, stage / "topics.html")
     for label in topics.topic_labels(model, 5).values():
         click.echo(label)
     click.echo(f"wrote the model, topic_terms.csv, passages.csv, prevalence.csv and topics.html to {out}", err=True)
+
+
+#: What ``topics fit`` writes into its --out folder.
+TOPIC_FILES = frozenset({"model", "topic_terms.csv", "passages.csv", "prevalence.csv", "topics.html"})
+
+
+def _refuse_foreign_folder(out: Path, ours: frozenset[str], command: str) -> None:
+    """Refuse an --out folder holding anything but what ``command`` writes: it is replaced whole."""
+    if out.exists() and not out.is_dir():
+        raise AnalysisError(f"--out {str(out)!r} is a file; name a folder.")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.is_dir() else []
+    if foreign:
+        raise AnalysisError(f"--out {str(out)!r} holds {foreign[0]!r} ({len(foreign)} file(s) '{command}' did not write); "
+                            "it replaces its folder as a whole: choose a new or empty folder.")
 
 
 @topics_group.command("stability")

@@ -10,15 +10,16 @@ results do not depend on the order of documents) and summed per group; TF-IDF is
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .errors import AnalysisError, choice_error, column_error
+from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
@@ -48,6 +49,8 @@ class GroupCounts:
     n_tokens: np.ndarray
     units: sparse.csr_matrix
     unit_group: np.ndarray
+    #: dtypes of ordered grouping columns (derived eras), kept in the tables built from here
+    ordered: dict = field(default_factory=dict)
 
     def index(self, label: str) -> int:
         """Position of a group label; raise naming the valid labels."""
@@ -58,6 +61,8 @@ class GroupCounts:
     def group_frame(self) -> pd.DataFrame:
         """One row per group: the grouping columns, ``group``, ``n_docs``, ``n_tokens``, ``note``."""
         frame = pd.DataFrame(self.keys, columns=self.by)
+        for column, dtype in self.ordered.items():
+            frame[column] = frame[column].astype(dtype)
         frame["group"] = self.labels
         frame["n_docs"] = self.n_docs
         frame["n_tokens"] = self.n_tokens
@@ -121,8 +126,9 @@ def count_groups(tokens: pd.DataFrame, by: str | Sequence[str]) -> GroupCounts:
     n_docs = np.bincount(doc_group, minlength=len(labels))
     first = tokens.groupby(row_labels, sort=True)[columns].first()
     keys = [tuple(first.loc[label]) for label in labels]
+    ordered = {c: tokens[c].dtype for c in columns if isinstance(tokens[c].dtype, pd.CategoricalDtype) and tokens[c].dtype.ordered}
     return GroupCounts(labels=labels, by=columns, keys=keys, terms=terms, counts=counts, doc_freq=doc_freq,
-                       n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group)
+                       n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group, ordered=ordered)
 
 
 def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:
@@ -144,12 +150,21 @@ def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
                 min_count: int = 1) -> pd.DataFrame:
     """Term counts per group, raw and per 10,000 tokens, with document frequency.
 
-    terms: only these terms (kept even when they never occur, with zeros). min_count: drop
-    terms seen fewer times in all groups together (ignored when ``terms`` is given).
+    terms: only these terms (one string is one term), kept even when they never occur, with
+    zeros; a term that is never a token warns (``TermWarning``: split by the segmenter, or
+    nowhere in the text). min_count: drop terms seen fewer times in all groups together
+    (ignored when ``terms`` is given).
 
     Returns ``<by columns>, group, n_docs, n_tokens, term, count, per_10k, doc_freq, note``,
     sorted by group, then count (descending), then term.
     """
+    if terms is not None:
+        terms = as_terms(terms)
+        warn_unseen(tokens, terms)
+    return _frequencies(tokens, by, terms, min_count)
+
+
+def _frequencies(tokens: pd.DataFrame, by, terms: list[str] | None, min_count: int = 1) -> pd.DataFrame:
     gc = count_groups(tokens, by)
     if terms is not None:
         wanted = list(dict.fromkeys(terms))
@@ -173,6 +188,56 @@ def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
     return out.sort_values(["group", "count", "term"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
 
 
+def term_presence(tokens: pd.DataFrame, terms: Iterable[str]) -> pd.DataFrame:
+    """How each term occurs in a token table: ``term, n_token`` (as a whole token) and, for
+    terms that are never a token, ``n_pieces`` (occurrences in the units' text as rebuilt
+    from their tokens: split across tokens, or inside a longer one) with ``example`` (the
+    tokens it was found in, e.g. ``新质 + 生产力``)."""
+    terms = as_terms(terms)
+    counts = pd.Series(0, index=terms, dtype="int64")
+    wanted = set(terms)
+    for token_list in tokens["tokens"]:
+        for token in wanted.intersection(token_list):
+            counts[token] += sum(1 for t in token_list if t == token)
+    rows = []
+    for term in terms:
+        n_pieces, example = 0, ""
+        if counts[term] == 0:
+            for token_list in tokens["tokens"]:
+                joined = "".join(token_list)
+                found = joined.count(term)
+                if found and not example:
+                    example = _pieces(list(token_list), joined.index(term), len(term))
+                n_pieces += found
+        rows.append((term, int(counts[term]), n_pieces, example))
+    return pd.DataFrame(rows, columns=["term", "n_token", "n_pieces", "example"])
+
+
+def _pieces(token_list: list[str], start: int, length: int) -> str:
+    """The tokens that cover characters ``start`` to ``start + length`` of their joined text."""
+    covering, pos = [], 0
+    for token in token_list:
+        if pos < start + length and pos + len(token) > start:
+            covering.append(token)
+        pos += len(token)
+    return " + ".join(covering)
+
+
+def warn_unseen(tokens: pd.DataFrame, terms: Iterable[str]) -> None:
+    """One ``TermWarning`` per term that is never a token of ``tokens``, saying why its count
+    is zero and what to do."""
+    presence = term_presence(tokens, terms)
+    for row in presence[presence["n_token"] == 0].itertuples():
+        if row.n_pieces:
+            how = "split by the segmenter" if " + " in row.example else "only inside a longer token"
+            warnings.warn(f"term {row.term!r} is never a token ({how}: {row.example}; {row.n_pieces} time(s) in the "
+                          "text), so it counts 0; add it to the lexicon (lexicon.yaml) to count it whole.",
+                          TermWarning, stacklevel=3)
+        else:
+            warnings.warn(f"term {row.term!r} occurs nowhere in the token table, so it counts 0; check its "
+                          "spelling, the documents selected and the stopwords.", TermWarning, stacklevel=3)
+
+
 def _per_10k(count: np.ndarray, total: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, count * PER / np.maximum(total, 1), 0.0)
@@ -186,7 +251,7 @@ def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] = "dist
     Returns the columns of ``frequencies`` plus ``category``, sorted by group and term.
     """
     entries = [e for e in lexicon.entries if categories is None or e.category in set(categories)]
-    frame = frequencies(tokens, by, terms=[e.term for e in entries])
+    frame = _frequencies(tokens, by, [e.term for e in entries])  # an unused entry is a finding, not a mistake
     frame.insert(frame.columns.get_loc("term") + 1, "category", frame["term"].map(lexicon.categories))
     return frame.sort_values(["group", "term"], kind="stable").reset_index(drop=True)
 
@@ -215,6 +280,24 @@ def _tfidf_matrix(gc: GroupCounts) -> np.ndarray:
     return tf * _class_idf(gc)[None, :]
 
 
+def top_with_ties(order: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` of ``order`` (indices sorted best first) and every later one tied with
+    the ``n``-th on ``scores``, so that a cut never separates equal scores; with their ranks,
+    tied ones sharing the best rank (1, 2, 2, 4). Returns (indices, ranks)."""
+    if n < 1 or len(order) == 0:
+        return order[:0], np.array([], dtype=np.int64)
+    kept = order[:n]
+    if len(order) > n:
+        last = scores[order[n - 1]]
+        extra = order[n:][scores[order[n:]] == last]
+        kept = np.concatenate([kept, extra[: np.argmax(scores[extra] != last)] if (scores[extra] != last).any() else extra])
+    values = scores[kept]
+    ranks = np.ones(len(kept), dtype=np.int64)
+    for k in range(1, len(kept)):
+        ranks[k] = ranks[k - 1] if values[k] == values[k - 1] else k + 1
+    return kept, ranks
+
+
 def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, top: int = 20,
                 min_count: int = 2) -> pd.DataFrame:
     """Distinctive terms per group by class-based TF-IDF (c-TF-IDF, as BERTopic).
@@ -223,7 +306,8 @@ def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
     A the mean number of tokens per group and f_t the term's count in all groups together
     (``_class_idf``). Each group is one "class document": TF pools all its units, so long
     and short documents weigh by their tokens. Terms seen fewer than ``min_count`` times in
-    the group are left out (one-off words are not distinctive of a group).
+    the group are left out (one-off words are not distinctive of a group). Terms tied with
+    the ``top``-th are kept too, and tied terms share a rank (``top_with_ties``).
 
     Returns ``<by columns>, group, n_docs, n_tokens, rank, term, tfidf, count, per_10k, note``.
     """
@@ -232,8 +316,9 @@ def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
     rows = []
     for g in range(len(gc.labels)):
         eligible = np.flatnonzero(gc.counts[g] >= min_count)
-        order = eligible[np.lexsort((gc.terms[eligible], -scores[g, eligible]))][:top]
-        rows += [(g, rank, gc.terms[t], scores[g, t], gc.counts[g, t]) for rank, t in enumerate(order, 1)]
+        order = eligible[np.lexsort((gc.terms[eligible], -scores[g, eligible]))]
+        kept, ranks = top_with_ties(order, scores[g], top)
+        rows += [(g, int(rank), gc.terms[t], scores[g, t], gc.counts[g, t]) for rank, t in zip(ranks, kept)]
     g = np.array([r[0] for r in rows], dtype=np.int64)
     body = pd.DataFrame(rows, columns=["_g", "rank", "term", "tfidf", "count"]).drop(columns="_g")
     body["per_10k"] = _per_10k(body["count"].to_numpy(), gc.n_tokens[g]) if len(g) else []
@@ -349,40 +434,67 @@ def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, c
     return pd.concat([_keyness(gc, label, None, correction, min_count) for label in gc.labels], ignore_index=True)
 
 
-def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, group_a: str, group_b: str,
-             prior_scale: float = 1.0, min_count: int = 1) -> pd.DataFrame:
-    """Fightin' Words: log-odds ratio with an informative Dirichlet prior (Monroe et al. 2008).
+#: The prior's weight relative to the data compared (alpha_0 = PRIOR_SCALE x (n_a + n_b)).
+PRIOR_SCALE = 0.1
 
-    The prior is the term's count over the whole table times ``prior_scale`` (alpha_w),
-    so every term seen anywhere has a positive prior and zero counts give finite values.
+
+def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, group_a, group_b,
+             background: pd.DataFrame | None = None, prior_scale: float = PRIOR_SCALE, min_count: int = 1) -> pd.DataFrame:
+    """Fightin' Words: log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and
+    Quinn 2008, eq. 16-22).
+
+    The prior is alpha_w = alpha_0 x pi_w: pi_w is the term's share of ``background`` (a
+    token table, e.g. the whole corpus when comparing two years of one district; default:
+    ``tokens``), alpha_0 = ``prior_scale`` x (n_a + n_b), the prior's weight relative to the
+    data compared (default 0.1: a tenth). A prior of the background's raw counts (alpha_0 =
+    its size), as some implementations use, outweighs two groups that are a small part of
+    the corpus, so that no term can reach |z| = 1.96. Every term seen in the background has a
+    positive prior, so zero counts give finite values.
     delta_w = log[(y_aw + alpha_w) / (n_a + alpha_0 - y_aw - alpha_w)] minus the same for b;
     var = 1 / (y_aw + alpha_w) + 1 / (y_bw + alpha_w); z = delta / sqrt(var).
 
     Returns ``term, z, log_odds, variance, n_a, n_b, per_10k_a, per_10k_b, group_a,
     group_b, n_docs_a, n_docs_b, n_tokens_a, n_tokens_b, note``, sorted by z (descending), then term.
     """
-    if prior_scale <= 0:
-        raise AnalysisError(f"prior_scale={prior_scale!r} is not valid; use a positive number, e.g. 1.0.")
+    if isinstance(prior_scale, bool) or not isinstance(prior_scale, (int, float)) or prior_scale <= 0:
+        raise AnalysisError(f"prior_scale={prior_scale!r} is not valid; use a positive number, e.g. {PRIOR_SCALE}.")
     gc = count_groups(tokens, by)
+    group_a, group_b = str(group_a), str(group_b)
     i, j = gc.index(group_a), gc.index(group_b)
     if i == j:
         raise AnalysisError(f"group_a and group_b are both {group_a!r}; choose two different groups.")
-    alpha = gc.counts.sum(axis=0).astype(float) * prior_scale
     ya, yb = gc.counts[i].astype(float), gc.counts[j].astype(float)
-    keep = (ya + yb) >= max(min_count, 1)
-    alpha0 = alpha.sum()
     na, nb = ya.sum(), yb.sum()
-    delta = (np.log((ya + alpha) / (na + alpha0 - ya - alpha)) - np.log((yb + alpha) / (nb + alpha0 - yb - alpha)))
-    variance = 1 / (ya + alpha) + 1 / (yb + alpha)
-    z = delta / np.sqrt(variance)
+    share = _background_share(gc, tokens if background is None else background)
+    alpha0 = prior_scale * (na + nb)
+    alpha = alpha0 * share
+    keep = ((ya + yb) >= max(min_count, 1)) & (alpha > 0)
+    unseen = int((((ya + yb) >= max(min_count, 1)) & (alpha == 0)).sum())
+    if unseen:
+        warnings.warn(f"{unseen} term(s) of {group_a!r} and {group_b!r} are not in the background, so they have no prior "
+                      "and are left out; use a background that contains both groups (e.g. the whole corpus).",
+                      TermWarning, stacklevel=2)
+    with np.errstate(divide="ignore", invalid="ignore"):  # terms without a prior are left out below
+        delta = (np.log((ya + alpha) / (na + alpha0 - ya - alpha)) - np.log((yb + alpha) / (nb + alpha0 - yb - alpha)))
+        variance = 1 / (ya + alpha) + 1 / (yb + alpha)
+        z = delta / np.sqrt(variance)
     frame = pd.DataFrame({
         "term": gc.terms, "z": z, "log_odds": delta, "variance": variance,
         "n_a": ya.astype(np.int64), "n_b": yb.astype(np.int64), "per_10k_a": ya * PER / na, "per_10k_b": yb * PER / nb,
         "group_a": group_a, "group_b": group_b, "n_docs_a": int(gc.n_docs[i]), "n_docs_b": int(gc.n_docs[j]),
         "n_tokens_a": int(na), "n_tokens_b": int(nb), "note": _pair_note(group_a, int(gc.n_docs[i]), group_b, int(gc.n_docs[j])),
     })[keep]
-    frame.attrs = {"by": gc.by, "group_a": group_a, "group_b": group_b, "prior_scale": prior_scale}
+    frame.attrs = {"by": gc.by, "group_a": group_a, "group_b": group_b, "prior_scale": prior_scale, "alpha_0": float(alpha0),
+                   "background": "given" if background is not None else "the table compared"}
     return frame.sort_values(["z", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _background_share(gc: GroupCounts, background: pd.DataFrame) -> np.ndarray:
+    """pi_w: each term of ``gc`` as a share of all tokens of ``background`` (0 if unseen there)."""
+    counts = pd.Series([t for ts in background["tokens"] for t in ts], dtype=object).value_counts()
+    if counts.empty:
+        raise AnalysisError("the background token table is empty; pass the corpus's token table.")
+    return counts.reindex(gc.terms, fill_value=0).to_numpy(dtype=float) / float(counts.sum())
 
 
 # ---------------------------------------------------------------- similarity
@@ -430,11 +542,14 @@ def to_square(frame: pd.DataFrame, value: str = "cosine") -> pd.DataFrame:
 def trends(tokens: pd.DataFrame, terms: Iterable[str], *, over: str = "year", by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Relative frequency of chosen terms over an ordered column (years by default), per group.
 
-    Every (group, value of ``over``, term) that exists in the data is listed, with zeros.
+    Every (group, value of ``over``, term) that exists in the data is listed, with zeros; a
+    term that is never a token warns (``TermWarning``). One string is one term.
     Returns ``<by columns>, <over>, term, count, n_tokens, per_10k, n_docs, note``, sorted
     by group, ``over``, then term.
     """
     columns = ([by] if isinstance(by, str) else list(by or [])) + [over]
-    frame = frequencies(tokens, columns, terms=list(terms))
+    terms = as_terms(terms)
+    warn_unseen(tokens, terms)
+    frame = _frequencies(tokens, columns, terms)
     out = frame[[*columns, "term", "count", "n_tokens", "per_10k", "n_docs", "note"]]
     return out.sort_values([*columns, "term"], kind="stable").reset_index(drop=True)

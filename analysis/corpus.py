@@ -132,11 +132,12 @@ def load_corpus(path: str | Path, *, where: str | None = None, derive: Mapping[s
     corpus, problems = _load(path, options, progress)
     if problems:
         raise CorpusError(problems)
-    tables = _config_tables(path) if path.is_dir() else {}
+    folder = path if path.is_dir() else path.parent
+    tables = _config_tables(folder)
     derive = {**tables.get("derive", {}), **(derive or {})}
     where = where if where is not None else tables.get("select", {}).get("where")
     settings = {"cleaning_file": tables.get("cleaning", {}), "cleaning": dict(cleaning or {}), "where": where,
-                "derive": derive, "folder": str(path)}
+                "derive": derive, "folder": str(folder)}
     return _choose(corpus, settings)
 
 
@@ -157,7 +158,7 @@ def _choose(corpus: Corpus, settings: dict) -> Corpus:
     chosen = select_rows(meta, settings["where"])
     if chosen.empty:
         raise AnalysisError(f"where {settings['where']!r} selects none of the {len(meta)} documents; check the values "
-                            "(e.g. analysis validate prints the corpus's columns).")
+                            "('analysis validate' lists each column's values).")
     chosen.attrs = {}
     excluded = sorted(set(meta["doc_id"]) - set(chosen["doc_id"]))
     texts = {d: corpus.texts[d] for d in chosen["doc_id"]}
@@ -185,7 +186,10 @@ def _load(path: Path, options: dict, progress: bool) -> tuple[Corpus | None, lis
         named_in = "the metadata option" if options.get("metadata") is not None else str(path / CONFIG_FILE)
         return _load_folder(path, opts, progress, named_in)
     if path.suffix.lower() in TABLE_SUFFIXES:
-        return _load_table(path, _options(None, options), progress)
+        opts = _options(path.parent, options)  # a corpus.toml beside the file applies to it
+        if isinstance(opts, Problem):
+            return None, [opts]
+        return _load_table(path, opts, progress)
     return None, [Problem(str(path), "is neither a folder nor a .csv/.jsonl file", "give a corpus folder or a .csv/.jsonl file")]
 
 
@@ -324,6 +328,10 @@ def _rename(rows: list[dict], opts: CorpusOptions, path: Path, required: tuple[s
                 f"add it, or name the column that holds it with the {_option_for(c)} option")
         for c in missing
     ]
+    # a rename from a column that does not exist would silently do nothing, and fail much later
+    problems += [Problem(str(path), f"rename names the column {source!r}, which is not in the table (columns found: "
+                                    f"{', '.join(columns) or 'none'})", "correct the column's name in rename (--rename)")
+                 for source in opts.rename if columns and source not in columns]
     return renamed, problems
 
 

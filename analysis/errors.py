@@ -40,6 +40,28 @@ class LexiconError(AnalysisError):
     """A lexicon or stopword file is malformed."""
 
 
+class TermWarning(UserWarning):
+    """A term asked for that the counts cannot see: never a token (the segmenter splits it,
+    or it only occurs inside longer tokens), or nowhere at all. Its zeros stay in the table;
+    the warning says which kind of zero it is and what to do."""
+
+
+def as_terms(terms, name: str = "terms") -> list[str]:
+    """``terms`` as a list of distinct non-empty strings: one string is one term, not its
+    characters. Raises AnalysisError for an empty list or a non-string term."""
+    if isinstance(terms, str):
+        terms = [terms]
+    try:
+        items = list(dict.fromkeys(terms))
+    except TypeError:
+        raise AnalysisError(f"{name}={terms!r} is not a list of terms; give e.g. [\"党建\", \"三个哪里\"].") from None
+    bad = [t for t in items if not isinstance(t, str) or not t.strip()]
+    if bad or not items:
+        raise AnalysisError(f"{name} holds {bad[0]!r}, not a term; give non-empty strings, e.g. [\"党建\"]." if bad
+                            else f"{name} is empty; name at least one term.")
+    return items
+
+
 def choice_error(name: str, value: object, valid: Iterable[object]) -> AnalysisError:
     """An error for an option whose value is not one of ``valid``."""
     options = ", ".join(repr(v) for v in valid)

@@ -295,6 +295,9 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
         "selection": {"where": corpus.settings.get("where"), "derive": corpus.settings.get("derive"),
                       "n_documents": len(corpus), "n_excluded": len(corpus.excluded), "n_skipped_files": len(corpus.skipped)},
         "config": cfg, "plan": plan.record(), "topics": context.topics,
+        "methods": {"keyness_correction": "fdr_bh (Benjamini-Hochberg, per target)",
+                    "log_odds_prior": f"alpha_0 = {compare.PRIOR_SCALE} x (n_a + n_b), shares of the whole corpus",
+                    "tfidf": "class-based (c-TF-IDF)", "top_n_ties": "kept together, sharing a rank"},
         "precision": {"default_digits": DEFAULT_DIGITS, "digits": DIGITS, "integers": "exact"},
         "versions": package_versions(), "machine": machine_info(),
         "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(write.written)},
@@ -352,7 +355,7 @@ def _follow(c: _Context) -> None:
     c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, n=n, lang=c.lang))
     first, last = (str(v) for v in plan.contrast)
     odds = c.write.table(f"logodds_{name}_{slug(last)}_{slug(first)}",
-                         compare.log_odds(followed, plan.time, group_a=last, group_b=first))
+                         compare.log_odds(followed, plan.time, group_a=last, group_b=first, background=c.tokens))
     c.write.figure(f"fig06_logodds_{name}_{slug(last)}_{slug(first)}", figures.plot_log_odds(odds, lang=c.lang))
     terms = plan.trend_terms or _frequent_terms(followed, c.lexicon, 5)
     plan.trend_terms = terms
@@ -424,7 +427,7 @@ def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame | None, 
     (or, without a keyness table, the most frequent terms)."""
     chosen: list[str] = []
     if lexicon is not None:
-        counts = compare.frequencies(tokens, "doc_id", terms=sorted(lexicon.terms)).groupby("term")["count"].sum()
+        counts = compare.slogan_counts(tokens, lexicon, "doc_id").groupby("term")["count"].sum()
         chosen = list(counts[counts > 0].sort_values(ascending=False, kind="stable").index[: n // 2])
     ranked = (keyness.sort_values(["g2", "term"], ascending=[False, True])["term"] if keyness is not None
               else _frequent_terms(tokens, None, n))

@@ -5,6 +5,7 @@ These are the way back from a number to the sentences behind it.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
@@ -16,7 +17,7 @@ from scipy import stats
 from .clean import iter_units
 from .compare import g2_statistic, group_labels, small_sample_note
 from .corpus import Corpus
-from .errors import AnalysisError, choice_error
+from .errors import AnalysisError, TermWarning, choice_error
 from .lexicon import Lexicon
 from .tokenize import Segmenter
 
@@ -66,7 +67,21 @@ def kwic(corpus: Corpus, term: str, *, window: int = 20, lexicon: Lexicon | None
             rows.append({"doc_id": doc_id, **{c: meta.at[doc_id, c] for c in extra}, "para": para,
                          "left": text[max(0, start - window):start], "keyword": text[start:end],
                          "right": text[end:end + window]})
+    if not rows:
+        _warn_no_hits(corpus, term, lexicon, match)
     return pd.DataFrame(rows, columns=["doc_id", *extra, "para", "left", "keyword", "right"])
+
+
+def _warn_no_hits(corpus: Corpus, term: str, lexicon: Lexicon | None, match: Match) -> None:
+    """Say why ``kwic`` found nothing: never a whole token, or nowhere in the text."""
+    anywhere = sum(len(_occurrences(text, term, lexicon, "substring")) for _, _, _, _, text in iter_units(corpus, "paragraph"))
+    if match == "token" and anywhere:
+        warnings.warn(f"term {term!r} is never a whole token, but occurs {anywhere} time(s) in the text inside or across "
+                      "other tokens; search with match='substring' (--match substring), or add it to the lexicon.",
+                      TermWarning, stacklevel=3)
+    else:
+        warnings.warn(f"term {term!r} occurs nowhere in the text; check its spelling and the documents selected.",
+                      TermWarning, stacklevel=3)
 
 
 def _occurrences(text: str, term: str, lexicon: Lexicon | None, match: Match) -> list[tuple[int, int]]:

@@ -16,7 +16,9 @@ carries one cannot run code. A value is matched whatever its type: ``year == '20
 
     {"era": {"column": "year", "ranges": {"reform": [1978, 2011], "new era": [2012, 2030]}}}
 
-Ranges are closed intervals; a value in no range, or in two, is an error naming it.
+Ranges are closed intervals; a value in no range, or in two, is an error naming it. The new
+column is ordered as the ranges are given (an ordered categorical), so tables over it run
+from the first era to the last, not in the order of the labels' characters.
 """
 from __future__ import annotations
 
@@ -143,5 +145,6 @@ def derive_columns(metadata: pd.DataFrame, derive: Mapping[str, Mapping] | None)
             row = out.loc[missing.idxmax()]
             raise AnalysisError(f"{where}: document {row['doc_id']!r} has {source} = {row[source]}, in no range; "
                                 f"extend the ranges to cover it ({int(missing.sum())} document(s) are outside).")
-        out[name] = labels.astype(str)
+        # ordered as the ranges are given, so eras sort 1921-1948 before 1949-1977, not by name
+        out[name] = pd.Categorical(labels.astype(str), categories=[str(label) for label in spec["ranges"]], ordered=True)
     return out

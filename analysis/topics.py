@@ -27,7 +27,7 @@ from gensim.models.callbacks import Metric
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
-from .compare import group_labels, small_sample_note
+from .compare import group_labels, small_sample_note, top_with_ties
 from .errors import AnalysisError, choice_error
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
@@ -325,8 +325,8 @@ def topic_terms(model: TopicModel, n: int = 10, *, method: TermMethod = "probabi
         score = 1 / (frex_weight / excl_rank + (1 - frex_weight) / freq_rank)
     rows = []
     for topic in range(phi.shape[0]):
-        order = np.lexsort((terms, -score[topic]))[:n]
-        rows += [(topic + 1, rank, terms[t], float(score[topic, t]), float(phi[topic, t])) for rank, t in enumerate(order, 1)]
+        order, ranks = top_with_ties(np.lexsort((terms, -score[topic])), score[topic], n)
+        rows += [(topic + 1, int(rank), terms[t], float(score[topic, t]), float(phi[topic, t])) for rank, t in zip(ranks, order)]
     return pd.DataFrame(rows, columns=["topic", "rank", "term", "weight", "probability"])
 
 

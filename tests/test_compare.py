@@ -63,10 +63,12 @@ def test_multiple_testing_corrections():
 
 def test_log_odds_matches_the_formula():
     table = analysis.log_odds(HAND, "district", group_a="a", group_b="b").set_index("term")
-    # (count in a, count in b, count in all three districts = the prior alpha_w)
+    # (count in a, count in b, count in all three districts: the background, 13 tokens)
     counts = {"党建": (3, 1, 4), "创新": (1, 2, 3), "社区": (2, 0, 3), "治理": (1, 0, 1), "产业": (0, 1, 1), "居民": (0, 0, 1)}
-    alpha0, na, nb = 13, 7, 4
-    for term, (ya, yb, alpha) in counts.items():
+    na, nb = 7, 4
+    alpha0 = 0.1 * (na + nb)  # the default prior weighs a tenth of the data compared
+    for term, (ya, yb, in_all) in counts.items():
+        alpha = alpha0 * in_all / 13
         if ya + yb == 0:
             assert term not in table.index
             continue
@@ -231,15 +233,71 @@ def test_similarity_is_clipped_to_the_unit_interval():
 
 
 def test_log_odds_follows_monroe_et_al_with_a_scaled_prior():
-    # Monroe, Colaresi & Quinn (2008) eq. 16-22, by hand, prior alpha_w = 0.5 x the term's count in the table.
-    table = analysis.log_odds(HAND, "district", group_a="a", group_b="c", prior_scale=0.5).set_index("term")
-    ya, yc, total = 2, 1, 3  # 社区: 2 in a, 1 in c, 3 in the table (a 2, b 0, c 1)
-    alpha, alpha0, na, nc = 0.5 * total, 0.5 * 13, 7, 2
+    # Monroe, Colaresi & Quinn (2008) eq. 16-22, by hand: alpha_w = alpha_0 x pi_w, pi from a
+    # background (here district b alone), alpha_0 = 0.5 x (n_a + n_c).
+    background = HAND[HAND.district == "b"]
+    with pytest.warns(analysis.TermWarning, match="3 term\\(s\\) of 'a' and 'c' are not in the background"):
+        table = analysis.log_odds(HAND, "district", group_a="a", group_b="c", prior_scale=0.5, background=background)
+    table = table.set_index("term")
+    ya, yc = 2, 1  # 社区: 2 in a, 1 in c; the background (b: 党建 1, 创新 2, 产业 1) has no 社区
+    assert "社区" not in table.index  # unseen in the background: no prior, no finite z; left out
+    ya, yc, in_b = 1, 0, 2  # 创新: 1 in a, 0 in c, 2 of b's 4 tokens
+    na, nc = 7, 2
+    alpha0 = 0.5 * (na + nc)
+    alpha = alpha0 * in_b / 4
     omega_a = (ya + alpha) / (na + alpha0 - ya - alpha)  # eq. 16: posterior odds of the term in a
     omega_c = (yc + alpha) / (nc + alpha0 - yc - alpha)
     delta = np.log(omega_a) - np.log(omega_c)
     variance = 1 / (ya + alpha) + 1 / (yc + alpha)  # eq. 20
-    assert table.loc["社区", "log_odds"] == pytest.approx(delta, abs=1e-12)
-    assert table.loc["社区", "variance"] == pytest.approx(variance, abs=1e-12)
-    assert table.loc["社区", "z"] == pytest.approx(delta / np.sqrt(variance), abs=1e-12)  # eq. 22
-    assert table.loc["居民", "z"] < 0 < table.loc["党建", "z"]  # 居民 only in c; 党建 3 in a, 0 in c
+    assert table.loc["创新", "log_odds"] == pytest.approx(delta, abs=1e-12)
+    assert table.loc["创新", "variance"] == pytest.approx(variance, abs=1e-12)
+    assert table.loc["创新", "z"] == pytest.approx(delta / np.sqrt(variance), abs=1e-12)  # eq. 22
+    assert table.loc["党建", "z"] > 0  # 党建: 3 in a, 0 in c
+
+
+def _term_warnings(record) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, analysis.TermWarning)]
+
+
+def test_a_split_term_warns_instead_of_a_silent_zero(paragraph_tokens, cleaned):
+    """trends(…, ["党建引领"]) used to give zeros while kwic found the phrase in the text."""
+    sip = paragraph_tokens[paragraph_tokens.district == "sip"]
+    with pytest.warns(analysis.TermWarning, match=r"'党建引领' is never a token \(split by the segmenter: 党建 \+ 引领; \d+ time"):
+        table = analysis.trends(sip, "党建引领")  # one string is one term, not four characters
+    assert list(table.term.unique()) == ["党建引领"] and (table["count"] == 0).all() and len(table) == 3
+    substring = analysis.kwic(cleaned, "党建引领", match="substring")
+    assert len(substring[substring.district == "sip"]) > 0
+    with pytest.warns(analysis.TermWarning, match="is never a whole token, but occurs"):
+        assert analysis.kwic(cleaned, "党建引领").empty
+    with pytest.warns(analysis.TermWarning, match="'不存在的词' occurs nowhere in the token table"):
+        analysis.frequencies(paragraph_tokens, "district", terms=["党建", "不存在的词"])
+    with pytest.warns(analysis.TermWarning, match="'不存在的词' occurs nowhere in the text"):
+        analysis.kwic(cleaned, "不存在的词")
+
+
+def test_counting_lexicon_entries_does_not_warn_about_unused_ones(paragraph_tokens, lexicon):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        counts = analysis.slogan_counts(paragraph_tokens, lexicon, "district")
+        analysis.trends(paragraph_tokens, ["党建", "三个哪里"], over="year")
+    assert (counts["count"] == 0).any() and _term_warnings(record) == []
+
+
+def test_terms_must_be_terms(paragraph_tokens):
+    for bad, message in (([], "terms is empty"), ([""], "terms holds ''"), (5, "is not a list of terms")):
+        with pytest.raises(analysis.AnalysisError, match=message):
+            analysis.trends(paragraph_tokens, bad)
+
+
+def test_ties_at_a_top_n_cut_are_kept_together():
+    tokens = pd.DataFrame({"doc_id": ["x1", "y1"], "unit_id": ["x1#p1", "y1#p1"], "district": ["x", "y"],
+                           "tokens": [["甲", "甲", "乙", "丙", "丁", "丁"], ["戊", "戊", "己"]]})
+    tokens["n_tokens"] = tokens.tokens.map(len)
+    top = analysis.tfidf_terms(tokens, "district", top=2, min_count=1)
+    x = top[top.group == "x"]
+    # 甲 and 丁 tie for rank 1 (2 each, only in x); 乙 and 丙 would be cut apart: they tie at 3
+    assert list(zip(x["rank"], x["term"])) == [(1, "丁"), (1, "甲")]
+    x3 = analysis.tfidf_terms(tokens, "district", top=3, min_count=1).query("group == 'x'")
+    assert list(zip(x3["rank"], x3["term"])) == [(1, "丁"), (1, "甲"), (3, "丙"), (3, "乙")]

@@ -167,3 +167,65 @@ def test_clean_explain_and_the_loss_guard_on_the_command_line(reports, tmp_path)
     assert losses.set_index("doc_id").loc["r0", "main_rule"] == "eats_culture"
     missing = CliRunner().invoke(main, [*base, "--explain", "nope"])
     assert missing.exit_code == 1 and "--explain 'nope' is not a document of the corpus" in missing.stderr
+
+
+def test_a_rename_of_a_missing_column_is_refused(reports):
+    (reports / "corpus.toml").write_text('[corpus]\nmetadata = "meta.csv"\nid_column = "id"\nfile_column = "path"\n'
+                                         'unlisted = "skip"\nrename = { regoin = "district", yr = "year" }\n', encoding="utf-8")
+    with pytest.raises(analysis.CorpusError, match="rename names the column 'regoin', which is not in the table"):
+        analysis.load_corpus(reports, progress=False)
+
+
+def test_a_corpus_toml_beside_a_single_file_corpus_applies(tmp_path):
+    pd.DataFrame({"key": ["a", "b"], "content": TRADITIONAL, "yr": [2020, 2021]}).to_json(
+        tmp_path / "century.jsonl", orient="records", lines=True, force_ascii=False)
+    (tmp_path / "corpus.toml").write_text('[corpus]\nid_column = "key"\ntext_column = "content"\nrename = { yr = "year" }\n\n'
+                                          '[cleaning]\nsimplify = true\n', encoding="utf-8")
+    corpus = analysis.load_corpus(tmp_path / "century.jsonl", progress=False)
+    assert corpus.doc_ids == ["a", "b"] and list(corpus.metadata.year) == [2020, 2021]
+    assert analysis.clean(corpus, progress=False).text("a").startswith("苏州工业园区")
+
+
+def test_eras_keep_the_order_of_their_ranges(tmp_path):
+    rows = [{"doc_id": f"d{y}", "year": y, "text": "党的建设和经济建设同步推进。"} for y in (1930, 1960, 1990, 2020)]
+    pd.DataFrame(rows).to_csv(tmp_path / "c.csv", index=False)
+    eras = {"era": {"column": "year", "ranges": {"革命": [1921, 1948], "建设": [1949, 1977], "改革": [1978, 2011], "新时代": [2012, 2030]}}}
+    tokens = analysis.tokenize(analysis.load_corpus(tmp_path / "c.csv", derive=eras, progress=False), lexicon=None, progress=False)
+    assert list(analysis.trends(tokens, ["建设"], over="era")["era"]) == ["革命", "建设", "改革", "新时代"]  # not by code point
+
+
+def test_source_lines_and_bylines_with_spaces_are_credits(tmp_path):
+    paras = ["来源:北京日报", "记者 王小明 李华", "来源于群众、服务于群众,是党的群众路线的根本要求。",
+             "记者从市委组织部获悉,全市新建党群服务中心一百二十个。"] + SIMPLE * 10
+    pd.DataFrame({"doc_id": ["a"], "text": ["\n".join(p + f"({k})" if k > 3 else p for k, p in enumerate(paras))]}).to_csv(
+        tmp_path / "c.csv", index=False)
+    cleaned = analysis.clean(analysis.load_corpus(tmp_path / "c.csv", progress=False), progress=False)
+    assert list(cleaned.removed.rule) == ["source_line", "byline_reporter"]
+    assert cleaned.text("a").split("\n")[:2] == [p for p in paras[2:4]]
+
+
+def test_the_loss_message_keeps_small_shares_readable(reports, tmp_path):
+    from analysis.clean import _percent
+
+    assert (_percent(0.0066), _percent(0.001), _percent(0.81)) == ("0.66%", "0.1%", "81%")
+    rules = tmp_path / "r.yaml"
+    rules.write_text("- name: one_region\n  kind: x\n  pattern: '^吴中区'\n", encoding="utf-8")
+    with pytest.raises(analysis.CleaningLossError, match=r"would remove \d+% .*; limit 0\.1%\)"):
+        analysis.clean(analysis.load_corpus(reports, unlisted="skip", progress=False), max_loss=0.001, add_rules=rules)
+
+
+def test_topics_fit_checks_by_first_and_writes_its_folder_whole(reports, tmp_path):
+    out = tmp_path / "topics"
+    base = ["-q", "topics", "fit", "--corpus", str(reports), "--skip-unlisted", "--k", "2", "--passes", "2", "--lexicon", "none"]
+    bad = CliRunner().invoke(main, [*base, "--by", "regoin", "--out", str(out)])
+    assert bad.exit_code == 1 and "column 'regoin' is not in the token table" in bad.stderr and not out.exists()
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = CliRunner().invoke(main, [*base, "--by", "district", "--out", str(out)])
+    assert refused.exit_code == 1 and "holds 'notes.txt'" in refused.stderr and (out / "notes.txt").exists()
+    (out / "notes.txt").unlink()
+    ok = CliRunner().invoke(main, [*base, "--by", "district", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(["model", "topic_terms.csv", "passages.csv", "prevalence.csv", "topics.html"])
+    again = CliRunner().invoke(main, [*base, "--by", "district", "--out", str(out)])  # its own folder may be replaced
+    assert again.exit_code == 0, again.output
