@@ -25,7 +25,7 @@ from .corpus import load_corpus
 from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
-from .files import TABLE_FORMATS, atomic_folder, check_extension, write_table
+from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
@@ -203,6 +203,8 @@ def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = N
     lexicon_file = _lexicon_arg(lexicon) if lexicon not in (None, "auto") else None
     remembered = (click.get_current_context().find_root().obj or {}).get("inputs", [])
     refuse_overwrite(out, corpus_path, lexicon_file, *inputs, *remembered, folder=folder)
+    if out is not None:  # what a killed earlier run left: in our own folder, or beside our file
+        sweep_temporary(out) if folder else sweep_temporary(Path(out).parent, name=Path(out).name)
 
 
 @click.group()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import glob
 import hashlib
 import os
 import re
@@ -177,19 +178,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def sweep_temporary(folder: Path, *, older_than: float | None = 60.0) -> list[Path]:
+def sweep_temporary(folder: Path, *, older_than: float | None = 60.0, name: str | None = None) -> list[Path]:
     """Remove temporary files that ``atomic_path`` left under ``folder`` (recursively) when a
     run was killed; return the paths removed.
 
     older_than: seconds since the file was last modified; a younger one may belong to a run
     still writing, so it is kept. None removes all of them (when the caller owns the folder).
+    name: only the leftovers of the output file ``name``, directly in ``folder`` (for an
+    output in a folder the caller does not own).
     """
     folder = Path(folder)
     if not folder.is_dir():
         return []
     now = time.time()
     removed = []
-    for path in sorted(folder.rglob(f".*{TEMP_SUFFIX}")):
+    found = folder.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}") if name else folder.rglob(f".*{TEMP_SUFFIX}")
+    for path in sorted(found):
         try:
             if not path.is_file() or path.is_symlink():
                 continue

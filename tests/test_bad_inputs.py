@@ -24,7 +24,7 @@ from analysis.cli import main
 from analysis.errors import AnalysisError
 from analysis.files import TEMP_SUFFIX, DecodeError, atomic_path, decode_bytes, sweep_temporary
 
-from conftest import tree_hashes
+from conftest import SAMPLE, tree_hashes
 
 TEXTS = {"a": "党建引领基层治理。\n三个哪里，红色管家。\n", "b": "党建共同体与书记项目。\n红色管家服务社区。\n",
          "c": "两新组织开展党建工作。\n三个哪里贯穿始终。\n"}
@@ -306,3 +306,18 @@ def test_a_forked_worker_dies_at_once_on_sigterm(tmp_path):
     result = subprocess.run([sys.executable, "-c", FORKED, str(marker)], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "143", result.stderr
     assert not marker.exists()
+
+
+def test_leftovers_of_a_killed_run_are_swept_by_the_next(tmp_path):
+    import os
+    import time
+
+    out = tmp_path / "freq.csv"
+    old = tmp_path / f".freq.csv.abc123{TEMP_SUFFIX}"
+    other = tmp_path / f".mine.csv.abc123{TEMP_SUFFIX}"  # another output's: not ours to remove
+    for path in (old, other):
+        path.write_text("half", encoding="utf-8")
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    result = CliRunner().invoke(main, ["-q", "frequencies", "--corpus", str(SAMPLE), "--by", "district", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not old.exists() and other.exists()
