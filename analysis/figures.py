@@ -629,7 +629,7 @@ def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None =
             others = [g for g in groups if g not in shown]
             groups = [g for g in groups if g in shown]
         row = min(max(0.45, 0.09 * len(groups)), (MAX_INCHES - 2.0) / max(len(topics_), 1))
-        fig, ax = _new(DOUBLE, row * len(topics_) + 1.0 + 0.12 * np.ceil(min(len(groups) + bool(others), MAX_LEGEND) / 3))
+        fig, ax = _new(DOUBLE, row * len(topics_) + 1.0 + 0.12 * max(0, np.ceil((len(groups) + bool(others)) / 3) - 2))  # legend rows
         slots = len(groups) + bool(others)  # the grey groups get the bottom slot of each row
         offsets = np.linspace(0.3, -0.3, slots) if slots > 1 else [0.0]  # first group on top
         any_single = False
@@ -648,7 +648,7 @@ def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None =
             y = len(topics_) - 1 - rest["topic"].map({t: i for i, t in enumerate(topics_)}) + offsets[-1]
             ax.plot(rest["share"], y, linestyle="none", marker="o", markersize=2, color=OTHER, alpha=0.8, zorder=0,
                     label=_text(lang, "others", n=len(others)))
-        ax.set_yticks(np.arange(len(topics_))[::-1], [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 30) for t in topics_])
+        ax.set_yticks(np.arange(len(topics_))[::-1], [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 40) for t in topics_])
         ax.set_xlabel(_text(lang, "share"))
         ax.set_xlim(left=0)
         handles, names = ax.get_legend_handles_labels()
