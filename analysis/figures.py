@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import pickle
+import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -31,9 +32,30 @@ FONT_FILE = "NotoSansCJKsc-Regular.otf"
 FONT_NAME = "Noto Sans CJK SC"
 SINGLE = 3.5  # journal column width, inches
 DOUBLE = 7.0  # two columns
-#: Groups (or group-time cells) beyond which a similarity heatmap cannot be read.
+#: Group-time cells beyond which the pipeline's similarity heatmap compares groups only.
 MAX_HEATMAP = 40
+#: Resolution of saved figures (``savefig.dpi``); the caps below are at this resolution.
+DPI = 200
+#: No side of a saved figure is longer than this (at ``DPI``): sizes grow with the number of
+#: groups up to here, then cells, fonts or the number of labels shrink instead.
+MAX_PIXELS = 4000
+MAX_INCHES = MAX_PIXELS / DPI
+#: Legend entries at most: beyond, the largest groups are coloured and the rest drawn grey.
+MAX_LEGEND = 12
+#: Panels (one per group) at most: beyond, the largest groups, and the figure says so.
+MAX_PANELS = 12
+#: Heatmap rows or columns up to which each cell is annotated with its value.
+MAX_ANNOTATED = 15
+#: Documents drawn one bar each in the corpus overview: beyond, a histogram and group totals.
+MAX_BARS = 40
+#: Label width (in Latin characters; a Chinese character counts two) beyond which a group or
+#: term label is shortened with an ellipsis.
+MAX_LABEL = 20
 COLORS = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d96a3", "#6a4c93", "#2e4057"]
+#: Twelve distinguishable colours (``COLORS`` first), one per legend entry; ``OTHER`` for the rest.
+#: (``COLORS`` without its grey, which ``OTHER`` would be confused with.)
+PALETTE = [c for c in COLORS if c != "#8d96a3"] + ["#e07a5f", "#b5838d", "#7f5539", "#8ecae6", "#a7c957"]
+OTHER = "#c2c2c2"
 
 TEXT = {
     "en": {"tokens": "tokens", "document": "document", "per_10k": "per 10,000 tokens", "tfidf": "TF-IDF",
@@ -52,6 +74,13 @@ TEXT = {
            "keyness_title": "Key terms by G² ({correction})", "logodds_note": "n: documents behind each group",
            "trend_note": "hollow points: one document only",
            "coherence_note": "recommended: the smallest K within one standard error (dotted line) of the best mean {measure}",
+           "shown_of": "{shown} of {total} groups shown, the largest by tokens; all in {table}",
+           "others": "{n} other groups", "all_in": "the table behind this figure",
+           "others_note": "grey: {n} other groups (points only, no intervals); coloured: the {shown} largest by tokens",
+           "trend_others": "grey: {n} other groups; coloured: the {shown} largest by tokens",
+           "clustered": "ordered by average-linkage clustering on 1 − {value} (optimal leaf order); dot: each group's most similar other group",
+           "every_kth": "every {k}th label shown", "n_documents": "documents", "by_group": "tokens per {by} ({n} documents)",
+           "histogram": "{n} documents", "docs_short": "docs",
            "correction": {"none": "p not corrected for multiple tests", "bonferroni": "p Bonferroni-adjusted",
                           "holm": "p Holm-adjusted", "fdr_bh": "p Benjamini-Hochberg-adjusted"}},
     "zh": {"tokens": "词数", "document": "文档", "per_10k": "每万词频次", "tfidf": "TF-IDF", "g2": "对数似然 G²",
@@ -68,6 +97,13 @@ TEXT = {
            "keyness_title": "G² 关键词（{correction}）", "logodds_note": "n：各组文档数",
            "trend_note": "空心点：仅一篇文档",
            "coherence_note": "推荐值：平均 {measure} 与最佳值相差不超过一个标准误（虚线）的最小 K",
+           "shown_of": "显示 {total} 组中词数最多的 {shown} 组；全部见 {table}",
+           "others": "其余 {n} 组", "all_in": "本图所依据的表格",
+           "others_note": "灰色：其余 {n} 组（仅点，无区间）；彩色：词数最多的 {shown} 组",
+           "trend_others": "灰色：其余 {n} 组；彩色：词数最多的 {shown} 组",
+           "clustered": "按 1 − {value} 的平均连接聚类排序（最优叶序）；圆点：各组最相似的另一组",
+           "every_kth": "每 {k} 个标签显示一个", "n_documents": "文档数", "by_group": "各{by}词数（{n} 篇文档）",
+           "histogram": "{n} 篇文档", "docs_short": "篇",
            "correction": {"none": "p 值未经多重检验校正", "bonferroni": "p 值经 Bonferroni 校正",
                           "holm": "p 值经 Holm 校正", "fdr_bh": "p 值经 Benjamini-Hochberg 校正"}},
 }
@@ -114,7 +150,7 @@ def style() -> dict:
         "font.family": [register_font(), "DejaVu Sans"],
         "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
         "legend.fontsize": 7.5, "axes.unicode_minus": False, "axes.spines.top": False, "axes.spines.right": False,
-        "figure.dpi": 100, "savefig.dpi": 200, "svg.hashsalt": "analysis", "svg.fonttype": "path",
+        "figure.dpi": 100, "savefig.dpi": DPI, "svg.hashsalt": "analysis", "svg.fonttype": "path",
         "figure.constrained_layout.use": True,
     }
 
@@ -154,10 +190,63 @@ def _literals(values) -> list[str]:
     return [_literal(v) for v in values]
 
 
+def _width(text: str) -> int:
+    """Display width of ``text``: a Chinese (wide) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _short(value, limit: int = MAX_LABEL) -> str:
+    """``value`` as text no wider than ``limit`` (see ``_width``), cut with an ellipsis."""
+    text = str(value)
+    if _width(text) <= limit:
+        return text
+    while _width(text) > limit - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _label(value, limit: int = MAX_LABEL) -> str:
+    """A user string (group, term) for an axis, title or legend: shortened, drawn literally."""
+    return _literal(_short(value, limit))
+
+
+def _labels(values, limit: int = MAX_LABEL) -> list[str]:
+    return [_label(v, limit) for v in values]
+
+
+def _fit_ticks(ax, axis: str, labels: list[str], cell: float, *, rotation: float = 0, ha: str = "center",
+               largest: float = 7.5, smallest: float = 4.5) -> int:
+    """Tick labels at positions 0..n-1 at a font size that fits cells ``cell`` inches apart;
+    when even ``smallest`` points would not fit, every k-th label. Returns k."""
+    size = min(largest, cell * 72 / 1.5)  # a line of Noto Sans CJK is about 1.45 em high
+    step = 1
+    if size < smallest:
+        step, size = int(np.ceil(smallest / size)), smallest
+    positions = list(range(0, len(labels), step))
+    shown = [labels[k] for k in positions]
+    if axis == "x":
+        ax.set_xticks(positions, shown, rotation=rotation, ha=ha, fontsize=size, rotation_mode="anchor" if rotation % 90 else "default")
+    else:
+        ax.set_yticks(positions, shown, fontsize=size)
+    return step
+
+
+def _largest(sizes: pd.Series, k: int) -> list:
+    """The ``k`` entries of ``sizes`` (group -> tokens) with the most tokens, ties by label."""
+    order = sizes.rename("size").rename_axis("key").reset_index()
+    order["label"] = order["key"].astype(str)
+    order = order.sort_values(["size", "label"], ascending=[False, True], kind="stable")
+    return list(order["key"].head(k))
+
+
+def _shown_note(lang: Lang, shown: int, total: int, table: str | None) -> str:
+    return _text(lang, "shown_of", shown=shown, total=total, table=table or TEXT[lang]["all_in"])
+
+
 def _new(width: float, height: float, **subplots):
     """A Figure outside pyplot: no global state, no backend needed, freed when dropped;
-    notebooks still show it when it is the cell's result."""
-    fig = Figure(figsize=(width, height))
+    notebooks still show it when it is the cell's result. Neither side over ``MAX_INCHES``."""
+    fig = Figure(figsize=(min(width, MAX_INCHES), min(height, MAX_INCHES)))
     axes = fig.subplots(**subplots) if subplots else fig.subplots()
     return fig, axes
 
@@ -183,14 +272,20 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
 
 # ---------------------------------------------------------------- the figures
 
+
 def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district", time: str | None = "year",
-                         lang: Lang = "en") -> Figure:
+                         lang: Lang = "en", table: str | None = None) -> Figure:
     """Tokens per document, coloured by group ``by``, labelled with group and ``time``
     (either may be None: then the document id labels the bar).
+
+    Beyond ``MAX_BARS`` documents: a histogram of tokens per document and, with ``by``, the
+    tokens of each group (its ``MAX_BARS`` largest; the figure names ``table``, where all are).
 
     documents: ``compare.document_sizes`` (``doc_id, <metadata>, n_units, n_tokens``).
     """
     with _styled():
+        if len(documents) > MAX_BARS:
+            return _overview_many(documents, by, lang, table)
         keys = [c for c in (by, time) if c]
         data = documents.sort_values([*keys, "doc_id"])
         fig, ax = _new(SINGLE, 0.35 * len(data) + 0.9)
@@ -199,7 +294,7 @@ def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district"
         y = np.arange(len(data))[::-1]
         ax.barh(y, data["n_tokens"], color=[colour[d] for d in groups])
         labels = data[keys].astype(str).agg(" ".join, axis=1) if keys else data["doc_id"]
-        ax.set_yticks(y, [_literal(label) for label in labels])
+        ax.set_yticks(y, _labels(labels))
         for yy, n, units in zip(y, data["n_tokens"], data["n_units"]):
             ax.text(n, yy, f" {n:,} ({units} units)", va="center", fontsize=7)
         ax.set_xlabel(_text(lang, "tokens"))
@@ -208,28 +303,74 @@ def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district"
     return fig
 
 
+def _overview_many(documents: pd.DataFrame, by: str | None, lang: Lang, table: str | None) -> Figure:
+    """The corpus overview for many documents: histogram, and tokens per group."""
+    tokens = documents["n_tokens"].to_numpy()
+    if not by:
+        fig, ax = _new(SINGLE, 2.6)
+        hist = ax
+    else:
+        sizes = documents.groupby(by)["n_tokens"].sum()
+        docs = documents.groupby(by)["doc_id"].size()
+        shown = _largest(sizes, MAX_BARS)
+        fig, (hist, bars) = _new(DOUBLE, max(2.6, 0.16 * len(shown) + 1.4), ncols=2, width_ratios=[1, 1.3])
+        y = np.arange(len(shown))[::-1]
+        bars.barh(y, [sizes[g] for g in shown], color=COLORS[0])
+        _fit_ticks(bars, "y", _labels(shown), 0.16)
+        for yy, group in zip(y, shown):
+            bars.text(sizes[group], yy, f" {int(docs[group])} {TEXT[lang]['docs_short']}", va="center", fontsize=5.5)
+        bars.set_ylim(-0.6, len(shown) - 0.4)
+        bars.set_xlim(0, max(sizes.max(), 1) * 1.3)
+        bars.set_xlabel(_text(lang, "tokens"))
+        bars.set_title(_text(lang, "by_group", by=by, n=len(documents)))
+        if len(shown) < len(sizes):
+            _footnote(fig, _shown_note(lang, len(shown), len(sizes), table))
+    hist.hist(tokens, bins=min(30, max(5, int(np.sqrt(len(tokens))))), color=COLORS[0], edgecolor="white", linewidth=0.4)
+    hist.set_xlabel(_text(lang, "tokens"))
+    hist.set_ylabel(_text(lang, "n_documents"))
+    hist.set_title(_text(lang, "histogram", n=len(documents)))
+    fig.suptitle(_text(lang, "overview"), fontsize=9)
+    return fig
+
+
 def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: Lang = "en", max_rows: int = 30) -> Figure:
     """Slogan x group heatmap of ``compare.slogan_counts`` (per 10,000 tokens by default).
 
     The ``max_rows`` entries with the highest total are shown (entries never seen are
-    left out); cells are annotated.
+    left out); cells are annotated up to ``MAX_ANNOTATED`` groups. With more groups the
+    heatmap turns (groups as rows, with horizontal labels), grows up to ``MAX_PIXELS``, and
+    then the labels shrink (or every k-th is shown, as the footnote says).
     """
     with _styled():
         table = counts.pivot_table(index="term", columns="group", values=value, aggfunc="sum", fill_value=0)
         table = table[table.sum(axis=1) > 0]
         order = table.sum(axis=1).reset_index(name="total").sort_values(["total", "term"], ascending=[False, True])
         table = table.loc[order["term"].head(max_rows)]
-        fig, ax = _new(DOUBLE, 0.22 * len(table) + 1.4)
-        image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Reds")
         docs = dict(zip(counts["group"], counts["n_docs"])) if "n_docs" in counts.columns else {}
-        ax.set_xticks(range(table.shape[1]), _literals(f"{g}*" if docs.get(g) == 1 else g for g in table.columns), rotation=0)
-        if any(docs.get(g) == 1 for g in table.columns):
-            _footnote(fig, _text(lang, "single"))
-        ax.set_yticks(range(table.shape[0]), _literals(table.index))
-        top = table.to_numpy().max() or 1
-        for (i, j), v in np.ndenumerate(table.to_numpy()):
-            if v > 0:
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5, color="white" if v > top * 0.6 else "black")
+        names = _labels(f"{g}*" if docs.get(g) == 1 else g for g in table.columns)
+        terms = _labels(table.index)
+        notes = [_text(lang, "single")] if any(docs.get(g) == 1 for g in table.columns) else []
+        if table.shape[1] <= MAX_ANNOTATED:
+            fig, ax = _new(DOUBLE, 0.22 * len(table) + 1.4)
+            image = ax.imshow(table.to_numpy(), aspect="auto", cmap="Reds")
+            rotated = max(map(_width, names), default=0) * 7.5 * 0.55 / 72 > 5.0 / max(table.shape[1], 1)  # label wider than its cell
+            ax.set_xticks(range(table.shape[1]), names, rotation=45 if rotated else 0, ha="right" if rotated else "center")
+            ax.set_yticks(range(table.shape[0]), terms)
+            top = table.to_numpy().max() or 1
+            for (i, j), v in np.ndenumerate(table.to_numpy()):
+                if v > 0:
+                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6.5, color="white" if v > top * 0.6 else "black")
+        else:  # many groups: groups down the side, where their labels have room
+            n = table.shape[1]
+            cell = min(0.16, (MAX_INCHES - 2.6) / n)
+            fig, ax = _new(DOUBLE, cell * n + 2.6)
+            image = ax.imshow(table.to_numpy().T, aspect="auto", cmap="Reds", interpolation="nearest")
+            _fit_ticks(ax, "x", terms, 4.6 / max(len(terms), 1), rotation=90)
+            step = _fit_ticks(ax, "y", names, cell)
+            if step > 1:
+                notes.append(_text(lang, "every_kth", k=step))
+        if notes:
+            _footnote(fig, "; ".join(notes))
         ax.spines[:].set_visible(False)
         fig.colorbar(image, ax=ax, label=_text(lang, "per_10k"), shrink=0.6)
         ax.set_title(_text(lang, "slogans"))
@@ -239,7 +380,7 @@ def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: L
 def _panels(n: int, width: float = DOUBLE, row_height: float = 2.4, max_cols: int = 3):
     cols = min(n, max_cols)
     rows = int(np.ceil(n / cols))
-    fig, axes = _new(width, row_height * rows, nrows=rows, ncols=cols, squeeze=False)
+    fig, axes = _new(width, min(row_height * rows, MAX_INCHES), nrows=rows, ncols=cols, squeeze=False)
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -249,23 +390,32 @@ def _panels(n: int, width: float = DOUBLE, row_height: float = 2.4, max_cols: in
 def _title_with_note(group: str, notes: pd.Series, n_docs: int | None = None) -> str:
     """The group's name, starred when it rests on one document (see the figure's footnote),
     with its number of documents when known."""
-    name = f"{group}*" if notes.astype(bool).any() else group
+    name = f"{_short(group)}*" if notes.astype(bool).any() else _short(group)
     return _literal(name if n_docs is None else f"{name} (n={int(n_docs)} doc{'s' * (int(n_docs) != 1)})")
 
 
-def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Figure:
-    """One panel per group: its top TF-IDF terms (``compare.tfidf_terms``)."""
+def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
+    """One panel per group: its top TF-IDF terms (``compare.tfidf_terms``). Beyond
+    ``MAX_PANELS`` groups, the largest by tokens; the figure says how many are left out and
+    names ``table`` (the CSV that has them all)."""
     with _styled():
         groups = sorted(tfidf["group"].unique())
+        notes = []
+        if len(groups) > MAX_PANELS:
+            sizes = tfidf.groupby("group")["n_tokens"].first() if "n_tokens" in tfidf else tfidf.groupby("group").size()
+            groups = sorted(_largest(sizes, MAX_PANELS))
+            notes.append(_shown_note(lang, len(groups), tfidf["group"].nunique(), table))
         fig, axes = _panels(len(groups))
         for k, (ax, group) in enumerate(zip(axes, groups)):
             part = tfidf[tfidf["group"] == group].nsmallest(n, "rank")
-            ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=COLORS[k % len(COLORS)])
-            ax.set_yticks(np.arange(len(part))[::-1], _literals(part["term"]))
+            ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=PALETTE[k % len(PALETTE)])
+            ax.set_yticks(np.arange(len(part))[::-1], _labels(part["term"], 16))
             ax.set_title(_title_with_note(group, part["note"], part["n_docs"].iloc[0] if len(part) and "n_docs" in part else None))
             ax.set_xlabel(_text(lang, "tfidf"))
-        if tfidf["note"].astype(bool).any():
-            _footnote(fig, _text(lang, "single"))
+        if tfidf[tfidf["group"].isin(groups)]["note"].astype(bool).any():
+            notes.insert(0, _text(lang, "single"))
+        if notes:
+            _footnote(fig, "; ".join(notes))
         fig.suptitle(_text(lang, "distinctive"), fontsize=9)
     return fig
 
@@ -273,37 +423,46 @@ def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en
 def _diverging(ax, terms, values, positive_colour: str, negative_colour: str) -> None:
     y = np.arange(len(terms))[::-1]
     ax.barh(y, values, color=[positive_colour if v > 0 else negative_colour for v in values])
-    ax.set_yticks(y, _literals(terms))
+    ax.set_yticks(y, _labels(terms, 16))
     ax.axvline(0, color="#444", linewidth=0.6)
 
 
-def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en") -> Figure:
+def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
     """Key terms of each target (``compare.keyness`` or ``keyness_all``): one panel per
     target, its ``n`` strongest positive terms by signed G2. The title says how the
     p-values were adjusted (the table's ``correction`` column; "not corrected" when the
-    table has none); bars of terms with adjusted p >= 0.05 are drawn pale."""
+    table has none); bars of terms with adjusted p >= 0.05 are drawn pale. Beyond
+    ``MAX_PANELS`` targets, the largest by tokens; the figure says how many are left out and
+    names ``table`` (the CSV that has them all)."""
     with _styled():
         targets = list(dict.fromkeys(keyness["target"]))
+        notes = ["n: documents; pale: p_adj ≥ 0.05" if lang == "en" else "n：文档数；浅色：校正后 p ≥ 0.05"]
+        if len(targets) > MAX_PANELS:
+            sizes = (keyness.groupby("target", sort=False)["n_tokens_target"].first() if "n_tokens_target" in keyness
+                     else keyness.groupby("target", sort=False).size())
+            chosen = set(_largest(sizes, MAX_PANELS))
+            targets = [t for t in targets if t in chosen]
+            notes.append(_shown_note(lang, len(targets), keyness["target"].nunique(), table))
         fig, axes = _panels(len(targets))
         for k, (ax, target) in enumerate(zip(axes, targets)):
             part = keyness[(keyness["target"] == target) & (keyness["g2"] > 0)].head(n)
-            _diverging(ax, part["term"], part["g2"], COLORS[k % len(COLORS)], COLORS[1])
+            _diverging(ax, part["term"], part["g2"], PALETTE[k % len(PALETTE)], COLORS[1])
             if "p_adj" in part.columns:
                 for bar, p_adj in zip(ax.patches, part["p_adj"]):
                     if p_adj >= 0.05:
                         bar.set_alpha(0.35)
             reference = part["reference"].iloc[0] if len(part) else "rest"
+            target_, reference_ = _short(target), _short(reference)
             if len(part):
                 n_t, n_r = int(part["n_docs_target"].iloc[0]), int(part["n_docs_reference"].iloc[0])
-                title = f"{target}{'*' * (n_t == 1)} (n={n_t})\nvs {reference}{'*' * (n_r == 1)} (n={n_r})"
+                title = f"{target_}{'*' * (n_t == 1)} (n={n_t})\nvs {reference_}{'*' * (n_r == 1)} (n={n_r})"
             else:
-                title = f"{target}\nvs {reference}"
+                title = f"{target_}\nvs {reference_}"
             ax.set_title(_literal(title))
             ax.set_xlabel(_text(lang, "g2"))
         corrections = sorted(set(keyness["correction"])) if "correction" in keyness.columns else ["none"]
         fig.suptitle(_text(lang, "keyness_title", correction=" / ".join(_correction_text(lang, c) for c in corrections)), fontsize=9)
-        notes = ["n: documents; pale: p_adj ≥ 0.05" if lang == "en" else "n：文档数；浅色：校正后 p ≥ 0.05"]
-        if keyness["note"].astype(bool).any():
+        if keyness[keyness["target"].isin(targets)]["note"].astype(bool).any():
             notes.insert(0, _text(lang, "single"))
         _footnote(fig, "; ".join(notes))
     return fig
@@ -321,7 +480,7 @@ def plot_log_odds(log_odds: pd.DataFrame, *, n: int = 12, lang: Lang = "en") -> 
         for ax, group, docs in ((axes[0], a, "n_docs_a"), (axes[1], b, "n_docs_b")):
             count = int(log_odds[docs].iloc[0]) if docs in log_odds.columns else None
             star = "*" if count == 1 else ""
-            ax.set_title(_text(lang, "more_in", group=f"{group}{star}") + (f" (n={count})" if count is not None else ""))
+            ax.set_title(_text(lang, "more_in", group=f"{_short(group)}{star}") + (f" (n={count})" if count is not None else ""))
             ax.set_xlabel(_text(lang, "z"))
         fig.suptitle(_text(lang, "logodds", a=a, b=b), fontsize=9)
         notes = [_text(lang, "logodds_note")]
@@ -331,29 +490,81 @@ def plot_log_odds(log_odds: pd.DataFrame, *, n: int = 12, lang: Lang = "en") -> 
     return fig
 
 
-def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: Lang = "en") -> Figure:
-    """Group x group heatmap of ``compare.similarity`` (cosine or jaccard), annotated."""
+def _cluster_order(values: np.ndarray) -> np.ndarray:
+    """Row order of a similarity matrix (labels already sorted): average linkage on
+    1 - similarity with optimal leaf ordering. Deterministic: scipy's linkage is, for a
+    given input order, and the input is in label order, so ties go by label."""
+    from scipy.cluster import hierarchy
+    from scipy.spatial.distance import squareform
+
+    n = len(values)
+    if n < 3:
+        return np.arange(n)
+    distance = 1.0 - (values + values.T) / 2
+    np.fill_diagonal(distance, 0.0)
+    condensed = squareform(np.clip(distance, 0.0, None), checks=False)
+    tree = hierarchy.optimal_leaf_ordering(hierarchy.linkage(condensed, method="average"), condensed)
+    return hierarchy.leaves_list(tree)
+
+
+def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: Lang = "en",
+                    order: Literal["auto", "cluster", "label"] = "auto") -> Figure:
+    """Group x group heatmap of ``compare.similarity`` (cosine or jaccard).
+
+    Up to ``MAX_ANNOTATED`` groups each cell shows its value, in label order (``order="auto"``).
+    Beyond, rows and columns are ordered by clustering (``_cluster_order``), the cells shrink
+    so the figure stays within ``MAX_PIXELS``, the colour scale starts at the lowest value
+    between two different groups, and a dot marks each group's most similar other group;
+    the footnote says so.
+    """
     from .compare import to_square
 
+    if order not in ("auto", "cluster", "label"):
+        raise choice_error("order", order, ("auto", "cluster", "label"))
     with _styled():
         square = to_square(similarity, value)
         values = square.to_numpy(dtype=float)
         if value in ("cosine", "jaccard"):
             values = np.clip(values, 0.0, 1.0)  # both lie in [0, 1]; rounding must not show 1.00000001
+        n = len(square)
+        many = n > MAX_ANNOTATED
+        if order == "cluster" or (order == "auto" and many):
+            rows = _cluster_order(np.nan_to_num(values))
+        else:
+            rows = np.arange(n)
+        values = values[np.ix_(rows, rows)]
         single = {}
         if "n_docs_a" in similarity.columns:
             single = dict(zip(similarity["group_a"], similarity["n_docs_a"]))
-        names = [f"{g}*" if single.get(g) == 1 else str(g) for g in square.index]
-        size = max(SINGLE, 0.55 * len(square) + 1.6)
-        fig, ax = _new(size, size * 0.85)
-        image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1)
-        ax.set_xticks(range(len(square)), _literals(names), rotation=45, ha="right")
-        ax.set_yticks(range(len(square)), _literals(names))
-        for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6.5, color="white" if v > 0.6 else "black")
+        names = _labels(f"{g}*" if single.get(g) == 1 else str(g) for g in square.index[rows])
+        notes = [_text(lang, "single")] if any(n_ == 1 for n_ in single.values()) else []
+        if not many:
+            size = max(SINGLE, 0.55 * n + 1.6)
+            fig, ax = _new(size, size * 0.85)
+            image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1)
+            ax.set_xticks(range(n), names, rotation=45, ha="right")
+            ax.set_yticks(range(n), names)
+            for (i, j), v in np.ndenumerate(values):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6.5, color="white" if v > 0.6 else "black")
+        else:
+            cell = min(0.16, (MAX_INCHES - 3.5) / n)
+            fig, ax = _new(cell * n + 3.5, cell * n + 3.0)
+            off = values[~np.eye(n, dtype=bool)]
+            low = np.floor(np.nanmin(off) * 20) / 20 if off.size and np.isfinite(off).any() else 0.0
+            image = ax.imshow(values, cmap="Blues", vmin=min(low, 0.95), vmax=1, interpolation="nearest")
+            step = _fit_ticks(ax, "x", names, cell, rotation=90)
+            _fit_ticks(ax, "y", names, cell)
+            masked = np.where(np.eye(n, dtype=bool), -np.inf, np.nan_to_num(values, nan=-np.inf))
+            nearest = masked.argmax(axis=1)
+            ax.scatter(nearest, np.arange(n), s=max(1.0, (cell * 72 * 0.35) ** 2), color="#d1495b", linewidths=0)
+            ax.set_xlim(-0.5, n - 0.5)
+            ax.set_ylim(n - 0.5, -0.5)
+            notes.append(_text(lang, "clustered", value=value))
+            if step > 1:
+                notes.append(_text(lang, "every_kth", k=step))
         ax.spines[:].set_visible(False)
-        if any(n == 1 for n in single.values()):
-            _footnote(fig, _text(lang, "single"))
+        if notes:
+            _footnote(fig, "; ".join(notes))
         fig.colorbar(image, ax=ax, label=_text(lang, value), shrink=0.7)
         ax.set_title(_text(lang, "similarity"))
     return fig
@@ -405,12 +616,22 @@ def plot_topic_terms(terms: pd.DataFrame, *, n: int = 8, lang: Lang = "en") -> F
 
 def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None = None, lang: Lang = "en") -> Figure:
     """Topic shares per group with bootstrap intervals (``topics.prevalence``): one row per
-    topic, one coloured point per group."""
+    topic, one coloured point per group. Beyond ``MAX_LEGEND`` groups, the ``MAX_LEGEND - 1``
+    largest by tokens (else units) are coloured with their intervals and the others drawn as
+    small grey points along the middle of each row; the legend and the note say so."""
     with _styled():
         groups = sorted(prevalence["group"].unique())
         topics_ = sorted(prevalence["topic"].unique())
-        fig, ax = _new(DOUBLE, 0.45 * len(topics_) + 1.0)
-        offsets = np.linspace(0.3, -0.3, len(groups)) if len(groups) > 1 else [0.0]  # first group on top
+        others: list = []
+        if len(groups) > MAX_LEGEND:
+            size = "n_tokens" if "n_tokens" in prevalence.columns else "n_units"
+            shown = set(_largest(prevalence.groupby("group")[size].first(), MAX_LEGEND - 1))
+            others = [g for g in groups if g not in shown]
+            groups = [g for g in groups if g in shown]
+        row = min(max(0.45, 0.09 * len(groups)), (MAX_INCHES - 2.0) / max(len(topics_), 1))
+        fig, ax = _new(DOUBLE, row * len(topics_) + 1.0 + 0.12 * max(0, np.ceil((len(groups) + bool(others)) / 3) - 2))  # legend rows
+        slots = len(groups) + bool(others)  # the grey groups get the bottom slot of each row
+        offsets = np.linspace(0.3, -0.3, slots) if slots > 1 else [0.0]  # first group on top
         any_single = False
         for k, (group, offset) in enumerate(zip(groups, offsets)):
             part = prevalence[prevalence["group"] == group].set_index("topic").loc[topics_]
@@ -419,47 +640,85 @@ def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None =
             single = int(part["n_docs"].iloc[0]) == 1 if "n_docs" in part.columns else part["note"].astype(bool).any()
             n_docs = f", {int(part['n_docs'].iloc[0])}" if "n_docs" in part.columns else ""
             ax.errorbar(part["share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8,
-                        color=COLORS[k % len(COLORS)], label=_literal(f"{group}{'*' if single else ''} (n={int(part['n_units'].iloc[0])}{n_docs})"))
+                        color=PALETTE[k % len(PALETTE)],
+                        label=_literal(f"{_short(group)}{'*' if single else ''} (n={int(part['n_units'].iloc[0])}{n_docs})"))
             any_single = any_single or single
-        ax.set_yticks(np.arange(len(topics_))[::-1], [_literal((labels or {}).get(t, f"{_text(lang, 'topic')} {t}")) for t in topics_])
+        if others:
+            rest = prevalence[prevalence["group"].isin(others)]
+            y = len(topics_) - 1 - rest["topic"].map({t: i for i, t in enumerate(topics_)}) + offsets[-1]
+            ax.plot(rest["share"], y, linestyle="none", marker="o", markersize=2, color=OTHER, alpha=0.8, zorder=0,
+                    label=_text(lang, "others", n=len(others)))
+        ax.set_yticks(np.arange(len(topics_))[::-1], [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 40) for t in topics_])
         ax.set_xlabel(_text(lang, "share"))
         ax.set_xlim(left=0)
-        fig.legend(*ax.get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=min(len(groups), 3))
+        handles, names = ax.get_legend_handles_labels()
+        if others:  # coloured groups first, the grey entry last
+            handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+        fig.legend(handles, names, frameon=False, loc="outside lower center", ncols=min(len(handles), 3))
         by = "/".join(prevalence.columns[: list(prevalence.columns).index("group")])
         fig.suptitle(_text(lang, "prevalence", by=by), fontsize=9)
         notes = [_text(lang, "prevalence_note")] + ([_text(lang, "single_prevalence")] if any_single else [])
+        if others:
+            notes.append(_text(lang, "others_note", n=len(others), shown=len(groups)))
         ax.set_title("\n".join(notes), fontsize=6, loc="left", color="#444")
     return fig
 
 
-def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en") -> Figure:
+def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en", highlight=()) -> Figure:
     """Per-10k frequency over ``over`` (``compare.trends``): one panel per term, each with
-    its own scale (a frequent word would flatten rare slogans), one line per group."""
+    its own scale (a frequent word would flatten rare slogans), one line per group.
+
+    Beyond ``MAX_LEGEND`` groups, ``highlight`` (e.g. the followed group) and then the largest
+    groups by tokens are coloured, ``MAX_LEGEND - 1`` in all, and the others drawn as thin grey
+    lines; the legend and a note say so."""
     with _styled():
         group_cols = list(trends.columns[: list(trends.columns).index(over)])
         labels = trends[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols else pd.Series("", index=trends.index)
         terms = list(dict.fromkeys(trends["term"]))
+        coloured = sorted(labels.unique())
+        others: list = []
+        if len(coloured) > MAX_LEGEND:
+            first = [h for h in dict.fromkeys(str(h) for h in highlight) if h in set(coloured)][: MAX_LEGEND - 1]
+            sizes = trends.assign(_label=labels).drop_duplicates(["_label", over]).groupby("_label")["n_tokens"].sum()
+            chosen = first + [g for g in _largest(sizes.drop(first), MAX_LEGEND - 1 - len(first))]
+            others = [g for g in coloured if g not in chosen]
+            coloured = sorted(chosen)
+        values = sorted(trends[over].unique())
         fig, axes = _panels(len(terms), row_height=1.9, max_cols=3)
         any_single = False
         for ax, term in zip(axes, terms):
-            for k, label in enumerate(sorted(labels.unique())):
-                line = trends[(trends["term"] == term) & (labels == label)].sort_values(over)
-                colour = COLORS[k % len(COLORS)]
-                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=colour, label=_literal(label) or None)
+            rows = trends[trends["term"] == term]
+            for k, label in enumerate(others):
+                line = rows[labels[rows.index] == label].sort_values(over)
+                ax.plot(line[over], line["per_10k"], color=OTHER, linewidth=0.6, zorder=1,
+                        label=_text(lang, "others", n=len(others)) if k == 0 else None)
+            for k, label in enumerate(coloured):
+                line = rows[labels[rows.index] == label].sort_values(over)
+                colour = PALETTE[k % len(PALETTE)]
+                ax.plot(line[over], line["per_10k"], marker="o", markersize=3, color=colour, label=_label(label) or None, zorder=2)
                 if "n_docs" in line.columns:
                     one = line[line["n_docs"] == 1]
                     ax.plot(one[over], one["per_10k"], linestyle="none", marker="o", markersize=3.5, color=colour,
                             markerfacecolor="white", zorder=3)
                     any_single = any_single or len(one) > 0
-            ax.set_title(_literal(term))
-            ax.set_xticks(sorted(trends[over].unique()))
+            ax.set_title(_label(term))
+            if len(values) <= 8 or not pd.api.types.is_numeric_dtype(trends[over]):
+                ax.set_xticks(values[:: int(np.ceil(len(values) / 8))])
+            else:
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=6, integer=True))
             ax.set_ylim(bottom=0)
             ax.set_ylabel(_text(lang, "per_10k"))
         if group_cols:
-            fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, loc="outside lower center", ncols=5)
+            handles, names = axes[0].get_legend_handles_labels()
+            if others:  # coloured groups first, the grey "other groups" entry last
+                handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+            fig.legend(handles, names, frameon=False, loc="outside lower center", ncols=5)
         fig.suptitle(_text(lang, "trends"), fontsize=9)
-        if any_single:
-            axes[-1].annotate(_text(lang, "trend_note"), xy=(1.0, -0.28), xycoords="axes fraction", ha="right", va="top", fontsize=6.5)
+        notes = [_text(lang, "trend_note")] if any_single else []
+        if others:
+            notes.append(_text(lang, "trend_others", n=len(others), shown=len(coloured)))
+        if notes:
+            axes[-1].annotate("\n".join(notes), xy=(1.0, -0.28), xycoords="axes fraction", ha="right", va="top", fontsize=6.5)
     return fig
 
 

@@ -325,7 +325,8 @@ class _Context:
 
 def _overview(c: _Context) -> None:
     sizes = c.write.table("document_sizes", compare.document_sizes(c.tokens))
-    c.write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, by=c.plan.by, time=c.plan.time, lang=c.lang))
+    c.write.figure("fig01_corpus_overview", figures.plot_corpus_overview(sizes, by=c.plan.by, time=c.plan.time, lang=c.lang,
+                                                                         table="tables/document_sizes.csv"))
 
 
 def _slogans(c: _Context) -> None:
@@ -342,9 +343,10 @@ def _slice(c: _Context) -> None:
     part = c.tokens if plan.time is None else c.tokens[c.tokens[plan.time] == plan.slice]
     name = f"{slug(plan.by)}_{slug(plan.slice)}" if plan.time else slug(plan.by)
     tfidf = c.write.table(f"tfidf_by_{name}", compare.tfidf_terms(part, plan.by, top=n))
-    c.write.figure(f"fig03_distinctive_terms_by_{name}", figures.plot_distinctive_terms(tfidf, n=n, lang=c.lang))
+    c.write.figure(f"fig03_distinctive_terms_by_{name}", figures.plot_distinctive_terms(tfidf, n=n, lang=c.lang,
+                                                                                          table=f"tables/tfidf_by_{name}.csv"))
     c.keyness = c.write.table(f"keyness_by_{name}", compare.keyness_all(part, plan.by))
-    c.write.figure(f"fig04_keyness_by_{name}", figures.plot_keyness(c.keyness, n=n, lang=c.lang))
+    c.write.figure(f"fig04_keyness_by_{name}", figures.plot_keyness(c.keyness, n=n, lang=c.lang, table=f"tables/keyness_by_{name}.csv"))
 
 
 def _follow(c: _Context) -> None:
@@ -352,7 +354,8 @@ def _follow(c: _Context) -> None:
     followed = c.tokens[c.tokens[plan.by] == plan.follow]
     name = slug(plan.follow)
     key_time = c.write.table(f"keyness_{name}_by_{slug(plan.time)}", compare.keyness_all(followed, plan.time))
-    c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, n=n, lang=c.lang))
+    c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, n=n, lang=c.lang,
+                                                                                     table=f"tables/keyness_{name}_by_{slug(plan.time)}.csv"))
     first, last = (str(v) for v in plan.contrast)
     odds = c.write.table(f"logodds_{name}_{slug(last)}_{slug(first)}",
                          compare.log_odds(followed, plan.time, group_a=last, group_b=first, background=c.tokens))

@@ -142,3 +142,102 @@ def test_similarity_is_shown_clipped_and_rounded():
                           "cosine": [1.0000000002, 0.123456, 0.123456, 1.0], "n_docs_a": [2, 2, 1, 1]})
     text = [t.get_text() for t in figures.plot_similarity(table).findobj(matplotlib.text.Text)]
     assert text.count("1.00") == 2 and text.count("0.12") == 2 and "b*" in text and "a" in text
+
+
+# ---------------------------------------------------------------- many groups (issue 12)
+
+PLACES = "北京 天津 河北 山西 内蒙古自治区 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 广西壮族自治区 海南 重庆 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆维吾尔自治区伊犁哈萨克自治州".split()
+WORDS = "基层治理 乡村振兴 科技创新 营商环境 生态文明 民生保障 数字经济 文化事业 党建引领 共同富裕 网格化管理 社区服务 招商引资 城市更新".split()
+
+
+def _synthetic_tokens(n_groups: int, lexicon) -> pd.DataFrame:
+    """``n_groups`` places (some with long Chinese names), one to three documents each over two
+    years, in the shape of ``analysis.tokenize``'s table."""
+    slogans = sorted(lexicon.terms)[:6]
+    rows = []
+    for g in range(n_groups):
+        place = f"{PLACES[g % len(PLACES)]}{'' if g < len(PLACES) else g // len(PLACES) + 1}县"
+        for d in range(1 + g % 3):
+            year = (2018, 2022)[d % 2]
+            for u in range(3 + (g * 7 + d) % 5):
+                tokens = [WORDS[(g + u) % len(WORDS)], WORDS[(g * 3 + d) % len(WORDS)], f"特色{g}", slogans[(g + u) % len(slogans)],
+                          WORDS[u % len(WORDS)], f"措施{(g + u) % 11}"] * (1 + (g + u) % 3)
+                rows.append({"doc_id": f"d{g:03d}-{d}", "unit_id": f"d{g:03d}-{d}-{u}", "region": place, "year": year,
+                             "n_tokens": len(tokens), "tokens": tokens})
+    return pd.DataFrame(rows)
+
+
+def _synthetic_prevalence(tokens: pd.DataFrame, k: int = 6) -> pd.DataFrame:
+    groups = tokens.groupby("region").agg(n_units=("unit_id", "size"), n_docs=("doc_id", "nunique"), n_tokens=("n_tokens", "sum"))
+    rows = []
+    for i, (group, size) in enumerate(groups.iterrows()):
+        for t in range(k):
+            share = ((i * 7 + t * 3) % 10 + 1) / 40
+            rows.append({"region": group, "group": group, "topic": t, "share": share, "ci_low": share * 0.7, "ci_high": share * 1.3,
+                         **size.to_dict(), "note": ""})
+    return pd.DataFrame(rows)
+
+
+def _many_group_figures(n_groups: int, lexicon):
+    tokens = _synthetic_tokens(n_groups, lexicon)
+    groups = sorted(tokens["region"].unique())
+    terms = pd.DataFrame([{"topic": t, "rank": r + 1, "term": WORDS[(t + r) % len(WORDS)], "probability": 0.1 / (r + 1)}
+                          for t in range(6) for r in range(8)])
+    selection = pd.DataFrame([{"k": k, "seed": s, "c_v": 0.4 + 0.01 * k + 0.005 * s, "c_npmi": 0.01 * k} for k in (2, 3, 4) for s in (0, 1)])
+    edges = reading.cooccurrence(tokens, WORDS[:8] + sorted(lexicon.terms)[:6], min_count=1)
+    return {
+        "overview": (figures.plot_corpus_overview, analysis.document_sizes(tokens), {"by": "region"}),
+        "slogans": (figures.plot_slogan_heatmap, analysis.slogan_counts(tokens, lexicon, ["region", "year"]), {}),
+        "distinctive": (figures.plot_distinctive_terms, analysis.tfidf_terms(tokens, "region", top=10), {"table": "tables/tfidf.csv"}),
+        "keyness": (figures.plot_keyness, analysis.keyness_all(tokens, "region"), {"table": "tables/keyness.csv"}),
+        "logodds": (figures.plot_log_odds, analysis.log_odds(tokens, "region", group_a=groups[-1], group_b=groups[0]), {}),
+        "similarity": (figures.plot_similarity, analysis.similarity(tokens, "region"), {}),
+        "coherence": (figures.plot_coherence, selection, {"recommended": 3}),
+        "topics": (figures.plot_topic_terms, terms, {}),
+        "prevalence": (figures.plot_prevalence, _synthetic_prevalence(tokens), {}),
+        "trends": (figures.plot_trends, analysis.trends(tokens, WORDS[:4], by="region"), {"highlight": [groups[0]]}),
+        "network": (figures.plot_network, edges, {}),
+    }
+
+
+def _overlaps(boxes) -> list:
+    """Pairs of boxes (display coordinates) that overlap by more than half a pixel."""
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > 0.5 and min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5]
+
+
+def _tick_label_clashes(fig: Figure) -> list[str]:
+    """Overlapping tick labels of any axis, as matplotlib lays them out at the saved dpi."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.set_dpi(figures.DPI)
+    with figures._styled():
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    clashes = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            boxes = [t.get_window_extent(renderer) for t in ticks]
+            clashes += [f"{axis.__name__} of {ax.get_title()!r}: {a} / {b}" for a, b in _overlaps(boxes)]
+    return clashes
+
+
+@pytest.mark.parametrize("n_groups", [3, 31, 90])
+def test_figures_stay_readable_for_any_number_of_groups(n_groups, lexicon, tmp_path):
+    """Every figure for 3, 31 and 90 groups: no side over MAX_PIXELS at the default dpi, no two
+    tick labels overlapping, no legend of more than MAX_LEGEND entries, Chinese in the font."""
+    from PIL import Image
+
+    for name, (plot, frame, options) in _many_group_figures(n_groups, lexicon).items():
+        fig = plot(frame, **options)
+        path = figures.save_figure(fig, tmp_path / f"{name}_{n_groups}.png")
+        width, height = Image.open(path).size
+        assert width <= figures.MAX_PIXELS and height <= figures.MAX_PIXELS, (name, width, height)
+        assert not _tick_label_clashes(fig), (name, _tick_label_clashes(fig)[:3])
+        for legend in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+            if legend is not None:
+                assert len(legend.get_texts()) <= figures.MAX_LEGEND, (name, len(legend.get_texts()))
