@@ -367,7 +367,7 @@ def _follow(c: _Context) -> None:
 
 
 def _similarity(c: _Context) -> None:
-    by = [col for col in (c.plan.by, c.plan.time) if col]
+    by = [col for col in (c.plan.by, c.plan.time) if col and c.tokens[col].nunique() > 1]
     if len(by) == 2 and len(c.tokens.groupby(by).size()) > figures.MAX_HEATMAP:
         by = [c.plan.by]  # too many group-time cells to read: groups only
     similarity = c.write.table("similarity", compare.similarity(c.tokens, by))
