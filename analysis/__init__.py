@@ -25,12 +25,12 @@ from .discover import apply_review, audit_lexicon, read_review, suggest_terms
 from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
 from .pipeline import check, load_config, regenerate
-from .plan import Plan, make_plan
+from .plan import Plan, frequent_terms, make_plan
 from .reading import collocations, cooccurrence, kwic
 from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
-from .tokenize import Segmenter, TokenOptions, tokenize
+from .tokenize import Segmenter, TokenOptions, resolve_lexicon, tokenize
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
                      representative_passages, select_k, topic_labels, topic_stability, topic_terms)
 
@@ -44,7 +44,7 @@ __all__ = [
     "slogan_counts", "term_presence", "tfidf_terms", "to_square", "trends",
     "TopicModel", "doc_topics", "fit_lda", "k_summary", "ldavis_html", "perplexity", "prevalence", "recommend_k",
     "representative_passages", "select_k", "topic_labels", "topic_stability", "topic_terms",
-    "cache_info", "clear_cache", "Plan", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
+    "cache_info", "clear_cache", "Plan", "frequent_terms", "resolve_lexicon", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
 ]

@@ -29,6 +29,7 @@ from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
 from .outputs import refuse_overwrite
 from .plan import SECTIONS, Plan, make_plan, slug
+from .plan import frequent_terms as _frequent_terms
 from .precision import DEFAULT_DIGITS, DIGITS, published
 from .tokenize import resolve_lexicon, tokenize
 
@@ -287,6 +288,8 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
                        lang=fig_cfg["lang"], progress=progress, cache=cache)
     for section in plan.make:
         _SECTIONS[section](context)
+    write_text_atomic(out / "README.md", figure_index(plan, cfg, context.topics, write.written, out))
+    write.written.append(out / "README.md")
 
     manifest = {
         "corpus": corpus_path.as_posix(), "corpus_hash": corpus.hash, "cleaning_hash": cleaned.hash,
@@ -304,6 +307,64 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n")
     return write.written + [out / "manifest.json"]
+
+
+
+def figure_index(plan: Plan, cfg: dict, chosen: dict, written: list[Path], out: Path) -> str:
+    """``figures/README.md``: one line per figure with what made it and how to read it,
+    then the sections skipped and why. Built from the plan and the files written (no
+    measured numbers, so the same on every machine)."""
+    by, time, top = plan.by, plan.time, cfg["topics"]
+    in_slice = f"{time} = {plan.slice}" if time and plan.slice is not None else "all documents"
+    first, last = plan.contrast or ("", "")
+    model = (f"K = {chosen.get('k')} (recommended {chosen.get('recommended_k')}), seed {top['seed']}, "
+             f"{top['passes']} passes, unit {cfg['tokens']['unit']}") if chosen else ""
+    cells = " × ".join(c for c in (by, time) if c)
+    single = "a group of one document stands for that document, not for the group (* in the figures)"
+    guides = {
+        "fig01": (f"by {cells}", "tokens per document: how much text each comparison rests on; " + single),
+        "fig02": (f"by {cells}", "lexicon entries per 10,000 tokens of each group (darker: more frequent); counts, no test"),
+        "fig03": (f"by {by}, {in_slice}", "top class-based TF-IDF terms of each group: what it talks about most; "
+                                          "describes, does not test (keyness does)"),
+        "fig04": (f"by {by}, {in_slice}", "key terms (G²) of each group against the others: a longer bar is a more over-used term; "
+                                          "pale bars have Benjamini-Hochberg p_adj ≥ 0.05, not distinctive beyond chance; " + single),
+        "fig05": (f"{by} = {plan.follow}, by {time}", "key terms (G²) of each time against the group's other times; pale bars: "
+                                                     "p_adj ≥ 0.05; with one document per time, a time is one article"),
+        "fig06": (f"{by} = {plan.follow}, {time} {last} vs {first}",
+                  f"Fightin' Words (log-odds, informative Dirichlet prior): z > 0 is more typical of {last}, z < 0 of {first}; "
+                  "|z| < 1.96 is not distinctive at the 5% level (the prior shrinks strongly)"),
+        "fig07": (f"{by} = {plan.follow}, over {time}, terms {', '.join(plan.trend_terms)}",
+                  "terms per 10,000 tokens at each time; one point per time, no interval: a change between two articles is not a trend"),
+        "fig08": (f"by {cells}" + (f"; by {by} alone above {figures.MAX_HEATMAP} cells" if time else ""), "cosine similarity of the groups' TF-IDF vocabularies "
+                                                             "(1: the same term profile); descriptive, no test"),
+        "fig09": (f"K {', '.join(map(str, top['ks']))}, seeds {', '.join(map(str, top['seeds']))}, {top['passes']} passes",
+                  "c_v and c_npmi coherence against K, range over seeds: K is the smallest within one standard error "
+                  "of the best mean c_v; differences within the seed range are not evidence for more topics"),
+        "fig10": (model, "top 10 terms of each topic by probability (topic_terms_relevance.csv: by relevance, λ = 0.6)"),
+        "fig11": (f"{model}; by {by}; {top['n_boot']} resamples",
+                  "each group's topic shares of its tokens, 95% intervals resampling documents; for a one-document group (*) "
+                  "the interval shows only topic-share uncertainty"),
+        "fig12": (f"{model}; by {cells}; {top['n_boot']} resamples", "topic shares of each group and time, as fig11"),
+        "fig13": (f"{cfg['figures']['network_terms']} terms", "co-occurrence of the most frequent lexicon entries and "
+                                                             "strongest key terms in units (edges: together in ≥ 2 units); descriptive"),
+        "topics": (model, "interactive LDAvis page of the same model (offline): topic map and terms by relevance"),
+    }
+    lines = ["# Figures", "", "Generated by `analysis figures` (do not edit): each figure, the choices that made it, and how to read it.",
+             "Plan (`analysis.make_plan`): " + "; ".join(
+                 [f"grouping column `{by}`", f"time column `{time}`"]
+                 + ([f"slice {time} = {plan.slice}"] if time and plan.slice is not None else [])
+                 + ([f"followed group {plan.follow}, contrast {first} → {last}"] if plan.contrast else []))
+             + ". Tables behind the figures are in `tables/`; every file is listed in `manifest.json`.", ""]
+    for path in sorted(written):
+        name = path.relative_to(out).as_posix()
+        key = name.split("_")[0] if name.startswith("fig") else name.split(".")[0]
+        if "/" in name or key not in guides:
+            continue
+        made_by, guide = guides[key]
+        lines.append(f"- `{name}` ({made_by}): {guide}.")
+    if plan.skipped:
+        lines += ["", "Skipped:", ""] + [f"- {section}: {reason}" for section, reason in sorted(plan.skipped.items())]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -411,18 +472,6 @@ def _network(c: _Context) -> None:
 
 _SECTIONS = {"overview": _overview, "slogans": _slogans, "slice": _slice, "follow": _follow,
              "similarity": _similarity, "topics": _topics, "network": _network}
-
-
-def _frequent_terms(tokens: pd.DataFrame, lexicon, n: int) -> list[str]:
-    """The ``n`` most frequent lexicon entries in ``tokens``, else its most frequent terms."""
-    counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
-    if lexicon is not None:
-        entries = counts[counts.index.isin(lexicon.terms)]
-        if len(entries):
-            counts = entries
-    order = counts.reset_index()
-    order.columns = ["term", "count"]
-    return list(order.sort_values(["count", "term"], ascending=[False, True], kind="stable")["term"].head(n))
 
 
 def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame | None, n: int) -> list[str]:

@@ -53,6 +53,20 @@ class Plan:
             self.make.remove(section)
             self.skipped[section] = reason
 
+    @property
+    def columns(self) -> list[str]:
+        """The grouping and time columns the plan has (none, one or both), for ``by=``."""
+        return [column for column in (self.by, self.time) if column]
+
+    def slice_tokens(self, tokens: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``tokens`` in which groups are compared (``analysis figures``' slice
+        section): those of the time value ``slice``, or every row when there is no time column."""
+        return tokens if self.time is None else tokens[tokens[self.time] == self.slice]
+
+    def followed_tokens(self, tokens: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``tokens`` of the group followed over time (the follow section)."""
+        return tokens[tokens[self.by] == self.follow]
+
     def record(self) -> dict:
         """The plan as the manifest records it."""
         return {"by": self.by, "time": self.time, "slice": _plain(self.slice), "follow": _plain(self.follow),
@@ -68,6 +82,19 @@ def _plain(value):
 def slug(value) -> str:
     """``value`` as part of a file name: letters, digits and CJK kept, anything else ``-``."""
     return re.sub(r"[^\w\u3400-\u9fff]+", "-", str(value)).strip("-") or "x"
+
+
+def frequent_terms(tokens: pd.DataFrame, lexicon, n: int) -> list[str]:
+    """The ``n`` most frequent lexicon entries in ``tokens``, else its most frequent terms
+    (ties by term): the trend terms of ``trend_terms = "auto"``."""
+    counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
+    if lexicon is not None:
+        entries = counts[counts.index.isin(lexicon.terms)]
+        if len(entries):
+            counts = entries
+    order = counts.reset_index()
+    order.columns = ["term", "count"]
+    return list(order.sort_values(["count", "term"], ascending=[False, True], kind="stable")["term"].head(n))
 
 
 def _candidate_groups(metadata: pd.DataFrame) -> list[str]:

@@ -44,6 +44,15 @@ def test_every_output_is_listed_with_its_hash(regenerated):
     assert manifest["precision"]["digits"]["p"] == 3 and manifest["precision"]["default_digits"] == 6
 
 
+def test_the_index_lists_every_figure_with_its_choices(regenerated):
+    index = (regenerated / "README.md").read_text(encoding="utf-8")
+    figures_made = sorted(p.name for p in regenerated.glob("*.png")) + ["topics.html"]
+    lines = [line for line in index.splitlines() if line.startswith("- `")]
+    assert [line.split("`")[1] for line in lines] == sorted(figures_made)
+    assert "- `fig04_keyness_by_district_2022.png` (by district, year = 2022): " in index and "p_adj ≥ 0.05" in index
+    assert "- `fig06_logodds_sip_2025_2018.png` (district = sip, year 2025 vs 2018): " in index and "|z| < 1.96" in index
+
+
 def test_committed_figures_agree_with_a_fresh_regeneration():
     """The README's promise: a clone's figures/ passes the check on any machine."""
     report = analysis.check(SAMPLE, ROOT / "figures", config=CONFIG, progress=False)

@@ -81,6 +81,8 @@ def test_figures_for_one_year_of_31_provinces(provinces, tmp_path):
     assert "(groups: province, time: year)" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["plan"]["by"] == "province" and set(manifest["plan"]["skipped"]) >= {"slogans", "follow"}
+    index = (out / "README.md").read_text(encoding="utf-8")
+    assert "- follow: only one value (2024) in column 'year'" in index and "fig04_keyness_by_province_2024.png` (by province, year = 2024)" in index
     made = {p.name for p in out.glob("*.png")}
     assert {"fig03_distinctive_terms_by_province_2024.png", "fig04_keyness_by_province_2024.png",
             "fig11_topic_prevalence_province.png"} <= made and not any("fig12" in n or "fig05" in n for n in made)
