@@ -332,7 +332,7 @@ def figure_index(plan: Plan, cfg: dict, chosen: dict, written: list[Path], out: 
                                                      "p_adj ≥ 0.05; with one document per time, a time is one article"),
         "fig06": (f"{by} = {plan.follow}, {time} {last} vs {first}",
                   f"Fightin' Words (log-odds, informative Dirichlet prior): z > 0 is more typical of {last}, z < 0 of {first}; "
-                  "|z| < 1.96 is not distinctive at the 5% level (the prior shrinks strongly)"),
+                  "|z| < 1.96 is not distinctive at the 5% level (with thousands of terms, some pass by chance)"),
         "fig07": (f"{by} = {plan.follow}, over {time}, terms {', '.join(plan.trend_terms)}",
                   "terms per 10,000 tokens at each time; one point per time, no interval: a change between two articles is not a trend"),
         "fig08": (f"by {cells}" + (f"; by {by} alone above {figures.MAX_HEATMAP} cells" if time else ""), "cosine similarity of the groups' TF-IDF vocabularies "
