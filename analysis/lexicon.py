@@ -198,14 +198,20 @@ def load_lexicon(path: str | Path) -> Lexicon:
     return parse_lexicon(text, str(path))
 
 
-def parse_lexicon(text: str, where: str = "lexicon") -> Lexicon:
-    """Parse lexicon YAML text (see ``load_lexicon``)."""
+def _compose(text: str, where: str) -> yaml.Node | None:
+    """The YAML node tree of ``text`` (safe loader: no tags that construct objects), or a
+    LexiconError naming the line of a syntax error."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{where} line {mark.line + 1}" if mark else where
         raise LexiconError(f"{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax.") from None
+
+
+def parse_lexicon(text: str, where: str = "lexicon") -> Lexicon:
+    """Parse lexicon YAML text (see ``load_lexicon``)."""
+    root = _compose(text, where)
     if root is None:
         return Lexicon(source=where)
     if not isinstance(root, yaml.MappingNode):
@@ -314,12 +320,7 @@ def load_rejections(path: str | Path) -> dict[str, str]:
 
 def parse_rejections(text: str, where: str = "rejections") -> dict[str, str]:
     """Parse rejections YAML text (see ``load_rejections``)."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f"{where} line {mark.line + 1}" if mark else where
-        raise LexiconError(f"{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax.") from None
+    root = _compose(text, where)
     if root is None:
         return {}
     top = {k.value: v for k, v in root.value} if isinstance(root, yaml.MappingNode) else None
