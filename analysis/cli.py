@@ -787,6 +787,12 @@ def _report_check(report: pd.DataFrame, out: Path) -> None:
     """Print what ``pipeline.check`` found: agreement on stdout, real differences on stderr; exit 1 on those."""
     click.echo(f"recorded on: {pipeline.describe_machine(report.attrs['recorded_machine'])}")
     click.echo(f"checked on:  {pipeline.describe_machine(report.attrs['machine'])}")
+    if report.attrs.get("corpus_changed"):  # every file then differs: one line says why
+        real = report[~report["status"].isin(("identical", "equal_at_precision"))]
+        click.echo(f"error: {out} was made from another corpus (or the corpus changed since): its recorded corpus hash "
+                   f"is not this corpus's; {len(real) - 1} file(s) differ as a consequence; check --corpus, or "
+                   "regenerate with 'analysis figures'.", err=True)
+        sys.exit(1)
     for row in report.itertuples():
         if row.status == "equal_at_precision":
             click.echo(f"{row.file}: equal at published precision: {row.detail}")

@@ -509,7 +509,8 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
     ``equal_at_precision``, ``differs``, ``missing``, ``edited``, ``unlisted``, ``new``,
     ``not_made``), plus a row ``manifest.json`` when the recorded corpus, lexicon or
     choices differ from today's. ``df.attrs``: ``ok`` (only identical or equal at
-    precision), ``recorded_machine`` and ``machine``.
+    precision), ``recorded_machine``, ``machine``, and ``corpus_changed`` (the files were
+    made from another corpus, or the corpus has changed since).
     """
     out = Path(out)
     recorded = _read_manifest(out)
@@ -536,5 +537,5 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
             rows.append((name, status, detail))
     report = pd.DataFrame(rows, columns=["file", "status", "detail"])
     report.attrs = {"ok": bool(report["status"].isin(verify.AGREE).all()), "recorded_machine": recorded.get("machine", {}),
-                    "machine": fresh["machine"]}
+                    "machine": fresh["machine"], "corpus_changed": "corpus_hash" in changed}
     return report

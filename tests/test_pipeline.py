@@ -185,3 +185,14 @@ def test_bad_configuration_is_one_clear_error(tmp_path, text, message):
 def test_output_inside_the_corpus_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["-q", "figures", "--corpus", str(SAMPLE), "--out", str(SAMPLE / "figures")])
     assert result.exit_code == 1 and "inside the corpus folder" in result.stderr
+
+
+def test_check_against_another_corpus_says_so_once(regenerated, corpus_copy, tmp_path):
+    folder = tmp_path / "figures"
+    shutil.copytree(regenerated, folder)
+    text = corpus_copy / "texts" / "sip-2018-renminwang.txt"
+    text.write_text(text.read_text(encoding="utf-8") + "\n党建引领基层治理取得新成效。\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["-q", "figures", "--corpus", str(corpus_copy), "--out", str(folder),
+                                       "--config", str(CONFIG), "--check"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.exit_code == 1 and len(errors) == 1 and "was made from another corpus" in errors[0]
