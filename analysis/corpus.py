@@ -60,7 +60,7 @@ CONFIG_TABLES = ("corpus", "cleaning", "select", "derive")
 UNLISTED = ("error", "skip")
 
 
-@dataclass
+@dataclass(repr=False)
 class Corpus:
     """A validated corpus.
 
@@ -90,6 +90,33 @@ class Corpus:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def _summary(self) -> tuple[str, list[str]]:
+        state = "cleaned" if self.cleaning is not None else "raw"
+        chars = sum(len(t) for t in self.texts.values())
+        head = f"Corpus of {len(self)} documents ({state}, {chars:,} characters) from {self.source}"
+        ids = self.doc_ids
+        shown = ", ".join(ids[:3]) + (f", … ({len(ids) - 3} more)" if len(ids) > 3 else "")
+        columns = [c for c in self.metadata.columns if c not in ("doc_id", "encoding", "n_chars")]
+        lines = [f"documents: {shown}", f"columns: {', '.join(columns)}"]
+        if self.excluded or self.skipped:
+            lines.append(f"left out: {len(self.excluded)} by where, {len(self.skipped)} unlisted files skipped")
+        if self.removed is not None:
+            lines.append(f"cleaning removed {len(self.removed)} lines (corpus.removed, analysis.losses)")
+        return head, lines
+
+    def __repr__(self) -> str:
+        """A few lines, never the texts (five articles printed 21,007 characters)."""
+        head, lines = self._summary()
+        return "\n  ".join([head, *lines])
+
+    def _repr_html_(self) -> str:
+        """The notebook summary: the same lines, escaped."""
+        import html
+
+        head, lines = self._summary()
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        return f"<p><b>{html.escape(head)}</b></p><ul>{items}</ul>"
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         """Yield ``(doc_id, text)`` in ``doc_id`` order."""

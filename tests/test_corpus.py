@@ -198,3 +198,12 @@ def test_console_script_exit_codes(corpus_copy):
     assert bad.returncode == 1
     assert bad.stderr.count("\n") == 1 and "year 'unknown' is not an integer" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_corpus_prints_a_summary_not_its_texts(sample_corpus, tmp_path):
+    text = repr(sample_corpus)
+    assert len(text) < 400 and text.startswith("Corpus of 5 documents (raw,") and "… (2 more)" in text
+    assert sample_corpus.text("sip-2018-renminwang")[:30] not in text
+    pd.DataFrame({"doc_id": ["<b>x</b>"], "text": ["党建引领。"]}).to_csv(tmp_path / "c.csv", index=False)
+    page = analysis.load_corpus(tmp_path / "c.csv", progress=False)._repr_html_()
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
