@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ from .corpus import Corpus
 from .errors import AnalysisError, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
+from .parallel import imap_ordered
 from .progress import progress_bar
 
 Backend = Literal["jieba", "rjieba"]
@@ -191,10 +191,8 @@ def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -
         for text in texts:
             yield segmenter.tokens(text)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(workers, _init_worker, (segmenter_args,)) as pool:
-        for chunk in pool.imap(_work, _chunks(texts, _CHUNK)):
-            yield from chunk
+    for chunk in imap_ordered(_work, _chunks(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
+        yield from chunk
 
 
 # ---------------------------------------------------------------- the public function

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note, top_with_ties
 from .errors import AnalysisError, choice_error
+from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
 
@@ -508,9 +508,7 @@ def _run(tasks: list[tuple], workers: int, desc: str, progress: bool) -> list:
     """Apply ``_fit_and_score`` to tasks in order, in this process or in worker processes."""
     if workers == 1:
         return [_fit_and_score(t) for t in progress_bar(tasks, desc, progress, unit="fit")]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(workers) as pool:
-        return list(progress_bar(pool.imap(_fit_and_score, tasks), desc, progress, total=len(tasks), unit="fit"))
+    return list(progress_bar(imap_ordered(_fit_and_score, tasks, workers), desc, progress, total=len(tasks), unit="fit"))
 
 
 def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2), *,
