@@ -730,15 +730,6 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
                                           no_below=no_below, no_above=no_above, passes=passes), out)
 
 
-def _list_or_none(value: str | None, option: str) -> list[str] | None:
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise AnalysisError(f"{option} {value!r} names nothing; give one or more, separated by commas.")
-    return items
-
-
 @main.command("figures")
 @_corpus_options
 @click.option("--out", default=Path("figures"), show_default=True, type=click.Path(path_type=Path), help="Output folder.")
@@ -764,13 +755,13 @@ def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, 
     cannot support (one group, one year) is skipped with a line saying why."""
     if config is None and Path(pipeline.CONFIG_FILE).is_file():
         config = Path(pipeline.CONFIG_FILE)
-    contrast_values = _list_or_none(contrast, "--contrast")
+    contrast_values = None if contrast is None else _named(contrast, "--contrast", "2018,2025")
     if contrast_values is not None and len(contrast_values) != 2:
         raise AnalysisError(f"--contrast {contrast!r} needs two values, FIRST,LAST; e.g. --contrast 2018,2025.")
     overrides = {"groups": {"by": by, "time": time_column},
                  "compare": {"slice": slice_, "follow": follow, "contrast": contrast_values,
-                             "trend_terms": _list_or_none(trend_terms, "--trend-terms")},
-                 "sections": {"make": _list_or_none(sections, "--sections")}}
+                             "trend_terms": None if trend_terms is None else _named(trend_terms, "--trend-terms", "党建,新时代")},
+                 "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")}}
     common = {"config": config, "options": overrides, "corpus_options": _load_options(**options),
               "progress": ctx.obj["progress"], "cache": ctx.obj["cache"]}
     if check_only:

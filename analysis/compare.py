@@ -158,14 +158,15 @@ def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
     Returns ``<by columns>, group, n_docs, n_tokens, term, count, per_10k, doc_freq, note``,
     sorted by group, then count (descending), then term.
     """
+    gc = count_groups(tokens, by)
     if terms is not None:
         terms = as_terms(terms)
-        warn_unseen(tokens, terms)
-    return _frequencies(tokens, by, terms, min_count)
+        warn_unseen(tokens, terms, vocabulary=gc.terms)
+    return _frequency_table(gc, terms, min_count)
 
 
-def _frequencies(tokens: pd.DataFrame, by, terms: list[str] | None, min_count: int = 1) -> pd.DataFrame:
-    gc = count_groups(tokens, by)
+def _frequency_table(gc: GroupCounts, terms: list[str] | None, min_count: int = 1) -> pd.DataFrame:
+    """The ``frequencies`` table from counts already made (no warnings)."""
     if terms is not None:
         wanted = list(dict.fromkeys(terms))
         where = {t: k for k, t in enumerate(gc.terms)}
@@ -199,18 +200,26 @@ def term_presence(tokens: pd.DataFrame, terms: Iterable[str]) -> pd.DataFrame:
     for token_list in tokens["tokens"]:
         for token in wanted.intersection(token_list):
             counts[token] += sum(1 for t in token_list if t == token)
-    rows = []
-    for term in terms:
-        n_pieces, example = 0, ""
-        if counts[term] == 0:
-            for token_list in tokens["tokens"]:
-                joined = "".join(token_list)
-                found = joined.count(term)
-                if found and not example:
-                    example = _pieces(list(token_list), joined.index(term), len(term))
-                n_pieces += found
-        rows.append((term, int(counts[term]), n_pieces, example))
-    return pd.DataFrame(rows, columns=["term", "n_token", "n_pieces", "example"])
+    pieces = _in_pieces(tokens, [t for t in terms if counts[t] == 0])
+    return pd.DataFrame([(t, int(counts[t]), *pieces.get(t, (0, ""))) for t in terms],
+                        columns=["term", "n_token", "n_pieces", "example"])
+
+
+def _in_pieces(tokens: pd.DataFrame, terms: list[str]) -> dict[str, tuple[int, str]]:
+    """For terms that are never a token: how often each occurs in the units' text rebuilt from
+    their tokens, and the tokens of its first occurrence. Each unit is joined once."""
+    found = {t: [0, ""] for t in terms}
+    if not terms:
+        return {}
+    for token_list in tokens["tokens"]:
+        joined = "".join(token_list)
+        for term in terms:
+            n = joined.count(term)
+            if n:
+                if not found[term][1]:
+                    found[term][1] = _pieces(list(token_list), joined.index(term), len(term))
+                found[term][0] += n
+    return {t: (n, example) for t, (n, example) in found.items()}
 
 
 def _pieces(token_list: list[str], start: int, length: int) -> str:
@@ -223,18 +232,24 @@ def _pieces(token_list: list[str], start: int, length: int) -> str:
     return " + ".join(covering)
 
 
-def warn_unseen(tokens: pd.DataFrame, terms: Iterable[str]) -> None:
+def warn_unseen(tokens: pd.DataFrame, terms: Iterable[str], *, vocabulary: Iterable[str] | None = None) -> None:
     """One ``TermWarning`` per term that is never a token of ``tokens``, saying why its count
-    is zero and what to do."""
-    presence = term_presence(tokens, terms)
-    for row in presence[presence["n_token"] == 0].itertuples():
-        if row.n_pieces:
-            how = "split by the segmenter" if " + " in row.example else "only inside a longer token"
-            warnings.warn(f"term {row.term!r} is never a token ({how}: {row.example}; {row.n_pieces} time(s) in the "
+    is zero and what to do. vocabulary: the table's distinct tokens when the caller has them
+    (``count_groups(...).terms``), so the table is not read again to find them."""
+    terms = as_terms(terms)
+    if vocabulary is None:
+        unseen = term_presence(tokens, terms).query("n_token == 0")["term"].tolist()
+    else:
+        known = set(vocabulary)
+        unseen = [t for t in terms if t not in known]
+    for term, (n_pieces, example) in _in_pieces(tokens, unseen).items():
+        if n_pieces:
+            how = "split by the segmenter" if " + " in example else "only inside a longer token"
+            warnings.warn(f"term {term!r} is never a token ({how}: {example}; {n_pieces} time(s) in the "
                           "text), so it counts 0; add it to the lexicon (lexicon.yaml) to count it whole.",
                           TermWarning, stacklevel=3)
         else:
-            warnings.warn(f"term {row.term!r} occurs nowhere in the token table, so it counts 0; check its "
+            warnings.warn(f"term {term!r} occurs nowhere in the token table, so it counts 0; check its "
                           "spelling, the documents selected and the stopwords.", TermWarning, stacklevel=3)
 
 
@@ -251,7 +266,7 @@ def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] = "dist
     Returns the columns of ``frequencies`` plus ``category``, sorted by group and term.
     """
     entries = [e for e in lexicon.entries if categories is None or e.category in set(categories)]
-    frame = _frequencies(tokens, by, [e.term for e in entries])  # an unused entry is a finding, not a mistake
+    frame = _frequency_table(count_groups(tokens, by), [e.term for e in entries])  # an unused entry is a finding, not a mistake
     frame.insert(frame.columns.get_loc("term") + 1, "category", frame["term"].map(lexicon.categories))
     return frame.sort_values(["group", "term"], kind="stable").reset_index(drop=True)
 
@@ -549,7 +564,8 @@ def trends(tokens: pd.DataFrame, terms: Iterable[str], *, over: str = "year", by
     """
     columns = ([by] if isinstance(by, str) else list(by or [])) + [over]
     terms = as_terms(terms)
-    warn_unseen(tokens, terms)
-    frame = _frequencies(tokens, columns, terms)
+    gc = count_groups(tokens, columns)
+    warn_unseen(tokens, terms, vocabulary=gc.terms)
+    frame = _frequency_table(gc, terms)
     out = frame[[*columns, "term", "count", "n_tokens", "per_10k", "n_docs", "note"]]
     return out.sort_values([*columns, "term"], kind="stable").reset_index(drop=True)

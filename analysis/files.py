@@ -212,9 +212,10 @@ def write_text_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
-def write_table(frame, path: Path) -> None:
+def write_table(frame, path: Path):
     """Write a DataFrame atomically as CSV (UTF-8) or Parquet, chosen by the extension, its
-    numbers at their published precision (``precision.published``)."""
+    numbers at their published precision (``precision.published``). Returns the frame as
+    written (rounded)."""
     path = Path(path)
     check_extension(path)
     suffix = path.suffix.lower()
@@ -224,6 +225,7 @@ def write_table(frame, path: Path) -> None:
             frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         else:
             frame.to_parquet(tmp, index=False)
+    return frame
 
 
 def _pid_alive(pid: int) -> bool:

@@ -30,7 +30,7 @@ from .files import atomic_folder, sha256_file, write_table, write_text_atomic
 from .outputs import refuse_overwrite
 from .plan import SECTIONS, Plan, make_plan, slug
 from .plan import frequent_terms as _frequent_terms
-from .precision import DEFAULT_DIGITS, DIGITS, published
+from .precision import DEFAULT_DIGITS, DIGITS
 from .tokenize import resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
@@ -155,9 +155,8 @@ class _Writer:
     def table(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Write ``frame`` at published precision; return it as written, for the figures to
         draw what the table says (so figures, too, agree across machines)."""
-        frame = published(frame)
         path = self.out / "tables" / f"{name}.csv"
-        write_table(frame, path)
+        frame = write_table(frame, path)
         self.written.append(path)
         return frame
 
