@@ -760,7 +760,7 @@ def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, 
         raise AnalysisError(f"--contrast {contrast!r} needs two values, FIRST,LAST; e.g. --contrast 2018,2025.")
     overrides = {"groups": {"by": by, "time": time_column},
                  "compare": {"slice": slice_, "follow": follow, "contrast": contrast_values,
-                             "trend_terms": None if trend_terms is None else _named(trend_terms, "--trend-terms", "党建,新时代")},
+                             "trend_terms": None if trend_terms is None else _named(trend_terms, "--trend-terms", "党建,红色管家")},
                  "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")}}
     common = {"config": config, "options": overrides, "corpus_options": _load_options(**options),
               "progress": ctx.obj["progress"], "cache": ctx.obj["cache"]}
