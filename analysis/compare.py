@@ -463,7 +463,7 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, grou
     ``tokens``), alpha_0 = ``prior_scale`` x (n_a + n_b), the prior's weight relative to the
     data compared (default 0.1: a tenth). A prior of the background's raw counts (alpha_0 =
     its size), as some implementations use, outweighs two groups that are a small part of
-    the corpus, so that no term can reach |z| = 1.96. Every term seen in the background has a
+    the corpus, so that no term can reach ``|z| = 1.96``. Every term seen in the background has a
     positive prior, so zero counts give finite values.
     delta_w = log[(y_aw + alpha_w) / (n_a + alpha_0 - y_aw - alpha_w)] minus the same for b;
     var = 1 / (y_aw + alpha_w) + 1 / (y_bw + alpha_w); z = delta / sqrt(var).
