@@ -20,14 +20,14 @@ import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
-from .clean import clean, cleaning_options, losses, summarize_losses, units
+from .cleaning import clean, cleaning_options, losses, summarize_losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
-from .tokenize import resolve_lexicon, tokenize
+from .segment import resolve_lexicon, tokenize
 
 
 SHOW_ROWS = 200

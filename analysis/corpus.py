@@ -150,7 +150,7 @@ def load_corpus(path: str | Path, *, where: str | None = None, derive: Mapping[s
     ``corpus.toml``. derive: grouping columns binned from others (``analysis.select``),
     added to ``[derive]``. where: keep only the documents whose metadata satisfy it (e.g.
     ``"year >= 2016"``), instead of ``[select] where``. cleaning: settings for ``clean``,
-    overriding ``[cleaning]`` key by key (``analysis.clean.CLEANING_DEFAULTS``); every
+    overriding ``[cleaning]`` key by key (``analysis.cleaning.CLEANING_DEFAULTS``); every
     function that cleans the corpus uses them, so a flag and the file give the same tokens.
     Raises CorpusError listing every problem found (see ``validate_corpus``), and
     AnalysisError for a bad ``where`` or ``derive``.

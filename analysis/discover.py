@@ -35,11 +35,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .clean import clean, iter_units, normalize_text, split_sentences
+from .cleaning import clean, iter_units, normalize_text, split_sentences
 from .errors import AnalysisError
 from .lexicon import (Entry, Lexicon, add_entries, add_rejections, form_key, load_lexicon, load_rejections,
                       packaged_stopwords, rejected_path)
-from .tokenize import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
+from .segment import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
 
 #: Categories a review may give an accepted term (besides those the lexicon already uses).
 CATEGORIES = ("slogan", "programme", "formula", "organisation", "place")

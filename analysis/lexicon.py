@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .clean import normalize_text
+from .cleaning import normalize_text
 from .errors import LexiconError
 from .files import write_text_atomic
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import compare, figures, reading, topics, verify
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .clean import clean, losses, units
+from .cleaning import clean, losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
@@ -31,7 +31,7 @@ from .outputs import refuse_overwrite
 from .plan import SECTIONS, Plan, make_plan, slug
 from .plan import frequent_terms as _frequent_terms
 from .precision import DEFAULT_DIGITS, DIGITS
-from .tokenize import resolve_lexicon, tokenize
+from .segment import resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
     import tomllib

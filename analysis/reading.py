@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .clean import iter_units
+from .cleaning import iter_units
 from .compare import g2_statistic, group_labels, small_sample_note
 from .corpus import Corpus
 from .errors import AnalysisError, TermWarning, choice_error
 from .lexicon import Lexicon
-from .tokenize import Segmenter
+from .segment import Segmenter
 
 #: Metadata columns copied into each concordance line.
 KWIC_META = ("district", "year")

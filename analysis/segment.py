@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .clean import UNITS, Unit, clean, iter_units
+from .cleaning import UNITS, Unit, clean, iter_units
 from .corpus import Corpus
 from .errors import AnalysisError, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
