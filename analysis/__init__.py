@@ -20,7 +20,7 @@ from .cleaning import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerpl
 from .compare import (document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, term_presence,
                       tfidf_terms, to_square, trends)
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
-from .errors import AnalysisError, CorpusError, LexiconError, Problem, TermWarning
+from .errors import AnalysisError, CorpusError, LexiconError, LexiconWarning, Problem, TermWarning
 from .discover import apply_review, audit_lexicon, read_review, suggest_terms
 from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
@@ -35,7 +35,7 @@ from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, pe
                      representative_passages, select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
-    "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
+    "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError", "LexiconWarning",
     "Problem", "Segmenter", "TermWarning", "TokenOptions", "__version__", "apply_review", "audit_lexicon", "clean",
     "load_boilerplate", "load_corpus", "losses", "load_lexicon", "load_rejections", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "read_review", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",
