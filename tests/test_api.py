@@ -310,3 +310,14 @@ def test_objects_show_a_short_escaped_summary(paragraph_tokens, lexicon):
         page = obj._repr_html_()
         assert page.startswith("<p><b>") and "<b>三个哪里" not in page
     assert "&lt;b&gt;三个哪里&lt;/b&gt;" in tricky._repr_html_()
+
+
+def test_the_command_line_says_no_lexicon_once(tmp_path):
+    from click.testing import CliRunner
+
+    pd.DataFrame({"doc_id": ["a", "b"], "district": ["x", "y"], "year": [2020, 2021],
+                  "text": ["党建引领基层治理。", "三个哪里是园区的提法。"]}).to_csv(tmp_path / "c.csv", index=False)
+    result = CliRunner().invoke(cli.main, ["-q", "kwic", "--corpus", str(tmp_path / "c.csv"), "--terms", "党建,治理"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("no lexicon.yaml found beside the corpus") == 1
+    assert "warning: " in result.stderr and "Traceback" not in result.stderr
