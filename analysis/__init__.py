@@ -16,11 +16,11 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 from .cache import CacheWarning, cache_info, clear_cache
-from .clean import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
+from .cleaning import CLEANING_DEFAULTS, CleaningLossError, clean, load_boilerplate, losses, normalize_text, split_sentences, to_simplified, units
 from .compare import (document_sizes, frequencies, keyness, keyness_all, log_odds, similarity, slogan_counts, term_presence,
                       tfidf_terms, to_square, trends)
 from .corpus import Corpus, CorpusOptions, load_corpus, validate_corpus
-from .errors import AnalysisError, CorpusError, LexiconError, Problem, TermWarning
+from .errors import AnalysisError, CorpusError, LexiconError, LexiconWarning, Problem, TermWarning
 from .discover import apply_review, audit_lexicon, read_review, suggest_terms
 from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
@@ -30,12 +30,12 @@ from .reading import collocations, cooccurrence, kwic
 from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
-from .tokenize import Segmenter, TokenOptions, resolve_lexicon, tokenize
+from .segment import Segmenter, TokenOptions, resolve_lexicon, tokenize
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
                      representative_passages, select_k, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
-    "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError",
+    "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError", "LexiconWarning",
     "Problem", "Segmenter", "TermWarning", "TokenOptions", "__version__", "apply_review", "audit_lexicon", "clean",
     "load_boilerplate", "load_corpus", "losses", "load_lexicon", "load_rejections", "normalize_text", "packaged_stopwords",
     "parse_lexicon", "read_review", "regenerate", "split_sentences", "suggest_terms", "to_simplified", "tokenize",

@@ -20,14 +20,14 @@ import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
-from .clean import clean, cleaning_options, losses, summarize_losses, units
+from .cleaning import clean, cleaning_options, losses, summarize_losses, units
 from .corpus import load_corpus
-from .errors import AnalysisError, TermWarning
+from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
-from .tokenize import resolve_lexicon, tokenize
+from .segment import resolve_lexicon, tokenize
 
 
 SHOW_ROWS = 200
@@ -220,12 +220,12 @@ def main(ctx: click.Context, quiet: bool, debug: bool) -> None:
     # are one line on stderr, not Python's two-line warning with a source line; restored when
     # the command ends.
     ctx.with_resource(warnings.catch_warnings())
-    for category in (CacheWarning, TermWarning):
-        warnings.simplefilter("always", category)  # each is raised once, for one entry, folder or term
+    for category in (CacheWarning, TermWarning, LexiconWarning):
+        warnings.simplefilter("always", category)  # each is raised once, for one entry, folder, term or corpus
     show = warnings.showwarning
 
     def show_one_line(message, category, *args, **kwargs):
-        if issubclass(category, (CacheWarning, TermWarning)):
+        if issubclass(category, (CacheWarning, TermWarning, LexiconWarning)):
             click.echo(f"warning: {message}", err=True)
         else:
             show(message, category, *args, **kwargs)
@@ -322,7 +322,8 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
 @_lexicon_option
 @click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)
-@click.option("--stopwords", "stopwords_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own stopword file instead of the packaged lists.")
+@click.option("--stopwords", "stopwords_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own stopword file (one word a line), added to the packaged lists.")
+@click.option("--replace-stopwords", is_flag=True, help="With --stopwords: use that file instead of the packaged lists.")
 @click.option("--no-stopwords", is_flag=True, help="Keep stopwords.")
 @click.option("--min-length", default=2, show_default=True, help="Drop tokens shorter than this (lexicon terms are always kept).")
 @click.option("--keep-numbers", is_flag=True, help="Keep pure numbers.")
@@ -334,16 +335,20 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
 @click.pass_context
 @_friendly
-def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, no_stopwords, min_length, keep_numbers,
+def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, replace_stopwords, no_stopwords, min_length, keep_numbers,
                keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
+    if replace_stopwords and stopwords_file is None:
+        raise AnalysisError("--replace-stopwords needs --stopwords FILE: the list that replaces the packaged ones.")
+    if no_stopwords and stopwords_file is not None:
+        raise AnalysisError("--stopwords and --no-stopwords contradict each other; give one of them.")
     _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
     corpus = _clean(ctx, corpus)
     stopwords = False if no_stopwords else (stopwords_file or True)
-    frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, min_length=min_length,
+    frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
                      drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
                      pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
                      cache=not no_cache, progress=progress)
@@ -361,7 +366,7 @@ def lexicon_group():
 @_lexicon_option
 @click.option("--rejected", default="auto", show_default=True,
               help="Rejections not to propose again; 'auto' uses lexicon.rejected.yaml beside the lexicon, 'none' uses none.")
-@click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed.")
+@click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed; '' for none.")
 @click.option("--min-count", default=1, show_default=True, help="Fewest occurrences (an n-gram needs 2 in any case).")
 @click.option("--top", default=50, show_default=True, help="How many candidates; 0 for all.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the review table (.csv/.parquet) instead of printing.")
@@ -369,11 +374,10 @@ def lexicon_group():
 @_friendly
 def suggest_cmd(ctx, corpus_path, lexicon, rejected, by, min_count, top, out, **options):
     """Candidate entries (quoted spans, numbered formulas, n-grams), best first: a review table."""
-    _nonblank(by, "--by", "district")
     rejected_file = None if rejected == "none" else rejected
     _check_up_front(out, corpus_path, lexicon, None if rejected_file in (None, "auto") else Path(rejected_file))
     corpus = _load(ctx, corpus_path, options)
-    frame = suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), rejected=rejected_file, by=by.strip(),
+    frame = suggest_terms(corpus, lexicon=_lexicon_arg(lexicon), rejected=rejected_file, by=by.strip() or None,
                           min_count=min_count, top=top or None)
     if out is None:
         frame = frame[["term", "category", "sources", "count", "n_docs", "score", "groups", "jieba_tokens", "example_1"]]
@@ -433,10 +437,14 @@ def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
 
 # ---------------------------------------------------------------- comparison commands
 
-def _analysis_options(func):
-    """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison."""
+def _analysis_options(func=None, *, by: str | None = "district"):
+    """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison.
+    ``by``: the default of --by, the function's own (``@_analysis_options(by=None)``)."""
+    if func is None:
+        return lambda f: _analysis_options(f, by=by)
     func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
-    func = click.option("--by", default="district", show_default=True, help="Metadata column(s) to group by, comma-separated.")(func)
+    func = click.option("--by", default=by, show_default=True,
+                        help="Metadata column(s) to group by, comma-separated; '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
     return _corpus_options(_lexicon_option(_no_cache_option(func)))
 
@@ -474,8 +482,8 @@ def _token_table(ctx, corpus_path, lexicon, unit, options):
 @click.pass_context
 @_friendly
 def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **options):
-    """Term counts per group, raw and per 10,000 tokens, with document frequency."""
-    columns = _named(by, "--by", "district")
+    """Term counts per group, raw and per 10,000 tokens, with document frequency (--by '' for the whole corpus)."""
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     _show_or_write(compare.frequencies(tokens, columns, terms=_split(terms), min_count=min_count), out)
@@ -483,32 +491,32 @@ def freq_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, min_count, **optio
 
 @main.command("slogan-counts")
 @_analysis_options
-@click.option("--category", default=None, help="Only entries of these categories, comma-separated.")
+@click.option("--categories", default=None, help="Only entries of these categories, comma-separated, e.g. slogan,programme.")
 @click.pass_context
 @_friendly
-def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, category, **options):
-    """Counts of every lexicon entry per group (per 10,000 tokens), zeros included."""
-    columns = _named(by, "--by", "district")
+def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, categories, **options):
+    """Counts of every lexicon entry per group (per 10,000 tokens), zeros included (--by '' for the whole corpus)."""
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
     if lex is None:
         raise AnalysisError("no lexicon: add lexicon.yaml to the corpus folder or pass --lexicon FILE.")
-    _show_or_write(compare.slogan_counts(tokens, lex, columns, categories=_split(category)), out)
+    _show_or_write(compare.slogan_counts(tokens, lex, columns, categories=_split(categories)), out)
 
 
 @main.command("tfidf-terms")
 @_analysis_options
-@click.option("--top", default=20, show_default=True)
+@click.option("--top", default=20, show_default=True, help="Terms per group; 0 for all.")
 @click.option("--min-count", default=2, show_default=True)
 @click.pass_context
 @_friendly
 def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **options):
     """Distinctive terms per group by TF-IDF."""
-    columns = _named(by, "--by", "district")
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.tfidf_terms(tokens, columns, top=top, min_count=min_count), out)
+    _show_or_write(compare.tfidf_terms(tokens, columns, top=top or None, min_count=min_count), out)
 
 
 @main.command("keyness")
@@ -522,7 +530,7 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @_friendly
 def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, correction, min_count, **options):
     """Key terms by log-likelihood G2, with p-values and log ratio."""
-    columns = _named(by, "--by", "district")
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     if target is None:
@@ -536,18 +544,18 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 
 @main.command("log-odds")
 @_analysis_options
-@click.option("--group-a", required=True)
-@click.option("--group-b", required=True)
+@click.option("--target", required=True, help="The group to characterise.")
+@click.option("--reference", default=None, help="Compare with this group [every other group together].")
 @click.option("--prior-scale", default=compare.PRIOR_SCALE, show_default=True,
-              help="Weight of the prior relative to the two groups' tokens (alpha_0 = scale x (n_a + n_b)); its shape is the corpus's term shares.")
+              help="Weight of the prior relative to the two sides' tokens (alpha_0 = scale x (n_target + n_reference)); its shape is the corpus's term shares.")
 @click.pass_context
 @_friendly
-def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prior_scale, **options):
-    """Fightin' Words: log-odds ratio with informative Dirichlet prior between two groups."""
-    columns = _named(by, "--by", "district")
+def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, prior_scale, **options):
+    """Fightin' Words: log-odds ratio with informative Dirichlet prior, of a group against another or the rest."""
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(compare.log_odds(tokens, columns, group_a=group_a, group_b=group_b, prior_scale=prior_scale), out)
+    _show_or_write(compare.log_odds(tokens, columns, target=target, reference=reference, prior_scale=prior_scale), out)
 
 
 @main.command("similarity")
@@ -557,7 +565,7 @@ def logodds_cmd(ctx, corpus_path, lexicon, unit, by, out, group_a, group_b, prio
 @_friendly
 def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
     """Cosine (TF-IDF) and Jaccard (vocabulary) similarity between every pair of groups."""
-    columns = _named(by, "--by", "district")
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     frame = compare.similarity(tokens, columns)
@@ -565,13 +573,13 @@ def similarity_cmd(ctx, corpus_path, lexicon, unit, by, out, square, **options):
 
 
 @main.command("trends")
-@_analysis_options
+@_analysis_options(by=None)
 @click.option("--terms", required=True, help="Terms to follow, comma-separated.")
 @click.option("--over", default="year", show_default=True, help="The ordered column.")
 @click.pass_context
 @_friendly
 def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options):
-    """Relative frequency of terms over years (or any ordered column), per group (--by '' for none)."""
+    """Relative frequency of terms over years (or any ordered column), per group with --by."""
     terms = _named(terms, "--terms", "党建,三个哪里")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
@@ -581,35 +589,35 @@ def trends_cmd(ctx, corpus_path, lexicon, unit, by, out, terms, over, **options)
 @main.command("kwic")
 @_corpus_options
 @_lexicon_option
-@click.option("--term", required=True)
-@click.option("--window", default=20, show_default=True, help="Characters of context on each side.")
+@click.option("--terms", required=True, help="Terms to find, comma-separated (one table, a term column).")
+@click.option("--window-chars", default=20, show_default=True, help="Characters of context on each side.")
 @click.option("--match", type=click.Choice(["token", "substring"]), default="token", show_default=True,
               help="Whole tokens as the tokeniser cuts them, or the text anywhere.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
 @click.pass_context
 @_friendly
-def kwic_cmd(ctx, corpus_path, lexicon, term, window, match, out, **options):
+def kwic_cmd(ctx, corpus_path, lexicon, terms, window_chars, match, out, **options):
     """Keyword in context on the cleaned text (a lexicon entry also finds its long forms)."""
     _check_up_front(out, corpus_path, lexicon)
     corpus = _load(ctx, corpus_path, options)
     cleaned = _clean(ctx, corpus)
-    _show_or_write(reading.kwic(cleaned, term, window=window, lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon)),
-                                 match=match), out)
+    _show_or_write(reading.kwic(cleaned, _named(terms, "--terms", "党建,三个哪里"), window_chars=window_chars,
+                                lexicon=resolve_lexicon(corpus, _lexicon_arg(lexicon)), match=match), out)
 
 
 @main.command("collocations")
-@_analysis_options
+@_analysis_options(by=None)
 @click.option("--term", required=True)
-@click.option("--window", default=5, show_default=True, help="Tokens on each side.")
+@click.option("--window-tokens", default=5, show_default=True, help="Tokens on each side.")
 @click.option("--min-count", default=2, show_default=True)
 @click.pass_context
 @_friendly
-def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window, min_count, **options):
-    """Collocates of a term with PMI and signed G2, attracted and repelled (per group with --by; --by '' for the whole corpus)."""
+def collocations_cmd(ctx, corpus_path, lexicon, unit, by, out, term, window_tokens, min_count, **options):
+    """Collocates of a term with PMI and signed G2, attracted and repelled (per group with --by)."""
     _nonblank(term, "--term", "党建")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(reading.collocations(tokens, term.strip(), window=window, min_count=min_count, by=_split(by)), out)
+    _show_or_write(reading.collocations(tokens, term.strip(), window_tokens=window_tokens, min_count=min_count, by=_split(by)), out)
 
 
 # ---------------------------------------------------------------- topic commands
@@ -657,7 +665,7 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
     ks, seeds = _int_list(ks, "--ks"), _int_list(seeds, "--seeds")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    table = topics.select_k(tokens, ks, seeds, workers=workers, progress=ctx.obj["progress"],
+    table = topics.select_k(tokens, ks=ks, seeds=seeds, workers=workers, progress=ctx.obj["progress"],
                             no_below=no_below, no_above=no_above, passes=passes)
     _show_or_write(table, out)
     click.echo("recommended: " + topics.recommend_k(table)[1], err=True)
@@ -681,7 +689,7 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
 
     The folder is written whole at the end (a failure leaves the previous one); it may only
     replace a folder that holds nothing but what this command writes."""
-    columns = _named(by, "--by", "district")
+    columns = _split(by)
     _check_up_front(out, corpus_path, lexicon, folder=True)
     _refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
@@ -689,13 +697,13 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
     with atomic_folder(out) as stage:
         model.save(stage / "model")
-        write_table(topics.topic_terms(model, 15, method="relevance"), stage / "topic_terms.csv")
+        write_table(topics.topic_terms(model, top=15), stage / "topic_terms.csv")
         texts = units(clean(corpus, progress=False), unit)
-        write_table(topics.representative_passages(model, texts, n=5), stage / "passages.csv")
+        write_table(topics.representative_passages(model, texts, top=5), stage / "passages.csv")
         write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
                     stage / "prevalence.csv")
         topics.ldavis_html(model, stage / "topics.html")
-    for label in topics.topic_labels(model, 5).values():
+    for label in topics.topic_labels(model, top=5).values():
         click.echo(label)
     click.echo(f"wrote the model, topic_terms.csv, passages.csv, prevalence.csv and topics.html to {out}", err=True)
 
@@ -726,7 +734,7 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
     seeds = _int_list(seeds, "--seeds")
     _check_up_front(out, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    _show_or_write(topics.topic_stability(tokens, k, seeds, progress=ctx.obj["progress"],
+    _show_or_write(topics.topic_stability(tokens, k=k, seeds=seeds, progress=ctx.obj["progress"],
                                           no_below=no_below, no_above=no_above, passes=passes), out)
 
 

@@ -23,6 +23,7 @@ from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_e
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
+ALL = "all"  # the one group label when ``by=None``: the whole table is one group
 Correction = Literal["none", "bonferroni", "holm", "fdr_bh"]
 CORRECTIONS = ("none", "bonferroni", "holm", "fdr_bh")
 
@@ -52,11 +53,12 @@ class GroupCounts:
     #: dtypes of ordered grouping columns (derived eras), kept in the tables built from here
     ordered: dict = field(default_factory=dict)
 
-    def index(self, label: str) -> int:
-        """Position of a group label; raise naming the valid labels."""
-        if label not in self.labels:
-            raise choice_error(f"group ({SEPARATOR.join(self.by)})", label, self.labels)
-        return self.labels.index(label)
+    def index(self, label) -> int:
+        """Position of a group label, matched as text (2025 and "2025" are one group); raise
+        naming the valid labels."""
+        if str(label) not in self.labels:
+            raise choice_error(f"group ({SEPARATOR.join(self.by) or 'by=None'})", label, self.labels)
+        return self.labels.index(str(label))
 
     def group_frame(self) -> pd.DataFrame:
         """One row per group: the grouping columns, ``group``, ``n_docs``, ``n_tokens``, ``note``."""
@@ -90,11 +92,12 @@ def unit_term_matrix(token_lists: pd.Series) -> tuple[sparse.csr_matrix, np.ndar
     return units, np.asarray(terms, dtype=object)
 
 
-def group_labels(frame: pd.DataFrame, by: str | Sequence[str]) -> tuple[list[str], pd.Series]:
-    """The grouping columns as a list, and each row's label (values joined by ``/``)."""
-    columns = [by] if isinstance(by, str) else list(by)
+def group_labels(frame: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[list[str], pd.Series]:
+    """The grouping columns as a list, and each row's label (values joined by ``/``);
+    ``by=None`` (or an empty list): no columns, every row in the one group ``"all"``."""
+    columns = [by] if isinstance(by, str) else list(by or [])
     if not columns:
-        raise AnalysisError("by must name at least one metadata column, e.g. by='district'.")
+        return [], pd.Series(ALL, index=frame.index, dtype=object)
     for column in columns:
         if column not in frame.columns:
             raise column_error(column, [c for c in frame.columns if c not in ("tokens", "n_tokens", "unit_id")], "token table")
@@ -104,7 +107,7 @@ def group_labels(frame: pd.DataFrame, by: str | Sequence[str]) -> tuple[list[str
     return columns, labels
 
 
-def count_groups(tokens: pd.DataFrame, by: str | Sequence[str]) -> GroupCounts:
+def count_groups(tokens: pd.DataFrame, by: str | Sequence[str] | None) -> GroupCounts:
     """Sum the token table's counts per group (see GroupCounts)."""
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to compare.")
@@ -146,10 +149,11 @@ def document_sizes(tokens: pd.DataFrame) -> pd.DataFrame:
     return tokens[meta].drop_duplicates("doc_id").merge(sizes, on="doc_id").sort_values("doc_id").reset_index(drop=True)
 
 
-def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, terms: Iterable[str] | None = None,
+def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, terms: str | Iterable[str] | None = None,
                 min_count: int = 1) -> pd.DataFrame:
     """Term counts per group, raw and per 10,000 tokens, with document frequency.
 
+    by: grouping column(s); None: the whole table is one group (``group`` "all").
     terms: only these terms (one string is one term), kept even when they never occur, with
     zeros; a term that is never a token warns (``TermWarning``: split by the segmenter, or
     nowhere in the text). min_count: drop terms seen fewer times in all groups together
@@ -189,7 +193,7 @@ def _frequency_table(gc: GroupCounts, terms: list[str] | None, min_count: int = 
     return out.sort_values(["group", "count", "term"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
 
 
-def term_presence(tokens: pd.DataFrame, terms: Iterable[str]) -> pd.DataFrame:
+def term_presence(tokens: pd.DataFrame, terms: str | Iterable[str]) -> pd.DataFrame:
     """How each term occurs in a token table: ``term, n_token`` (as a whole token) and, for
     terms that are never a token, ``n_pieces`` (occurrences in the units' text as rebuilt
     from their tokens: split across tokens, or inside a longer one) with ``example`` (the
@@ -258,7 +262,7 @@ def _per_10k(count: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.where(total > 0, count * PER / np.maximum(total, 1), 0.0)
 
 
-def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] = "district",
+def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] | None = "district", *,
                   categories: Iterable[str] | None = None) -> pd.DataFrame:
     """Frequencies of every lexicon entry per group (zeros included), with its category.
 
@@ -295,10 +299,11 @@ def _tfidf_matrix(gc: GroupCounts) -> np.ndarray:
     return tf * _class_idf(gc)[None, :]
 
 
-def top_with_ties(order: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n`` of ``order`` (indices sorted best first) and every later one tied with
-    the ``n``-th on ``scores``, so that a cut never separates equal scores; with their ranks,
-    tied ones sharing the best rank (1, 2, 2, 4). Returns (indices, ranks)."""
+def top_with_ties(order: np.ndarray, scores: np.ndarray, n: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` of ``order`` (indices sorted best first; None: all) and every later one
+    tied with the ``n``-th on ``scores``, so that a cut never separates equal scores; with their
+    ranks, tied ones sharing the best rank (1, 2, 2, 4). Returns (indices, ranks)."""
+    n = len(order) if n is None else n
     if n < 1 or len(order) == 0:
         return order[:0], np.array([], dtype=np.int64)
     kept = order[:n]
@@ -313,7 +318,7 @@ def top_with_ties(order: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.nda
     return kept, ranks
 
 
-def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, top: int = 20,
+def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, top: int | None = 20,
                 min_count: int = 2) -> pd.DataFrame:
     """Distinctive terms per group by class-based TF-IDF (c-TF-IDF, as BERTopic).
 
@@ -321,8 +326,8 @@ def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, t
     A the mean number of tokens per group and f_t the term's count in all groups together
     (``_class_idf``). Each group is one "class document": TF pools all its units, so long
     and short documents weigh by their tokens. Terms seen fewer than ``min_count`` times in
-    the group are left out (one-off words are not distinctive of a group). Terms tied with
-    the ``top``-th are kept too, and tied terms share a rank (``top_with_ties``).
+    the group are left out (one-off words are not distinctive of a group). top: terms per
+    group (None: all). Terms tied with the ``top``-th are kept too, and tied terms share a rank (``top_with_ties``).
 
     Returns ``<by columns>, group, n_docs, n_tokens, rank, term, tfidf, count, per_10k, note``.
     """
@@ -383,10 +388,12 @@ def adjust_p(p: np.ndarray, correction: Correction) -> np.ndarray:
     return out
 
 
-def keyness(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, target: str,
-            reference: str | None = None, correction: Correction = "fdr_bh", min_count: int = 1) -> pd.DataFrame:
+def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, target,
+            reference=None, correction: Correction = "fdr_bh", min_count: int = 1) -> pd.DataFrame:
     """Key terms of one group against the rest (or against a named ``reference`` group).
 
+    target, reference: group labels, matched as text (``2025`` and ``"2025"`` are one group;
+    several ``by`` columns: values joined by ``/``, e.g. ``"吴中区/2022"``).
     G2 is the log-likelihood of the full 2x2 table (term vs other tokens, target vs
     reference), signed negative when the term is relatively more frequent in the
     reference; p from chi-square with 1 df; ``p_adj`` after ``correction`` over all the terms
@@ -403,10 +410,16 @@ def keyness(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, targe
     return _keyness(count_groups(tokens, by), target, reference, correction, min_count)
 
 
-def _keyness(gc: GroupCounts, target: str, reference: str | None, correction: Correction, min_count: int) -> pd.DataFrame:
+def _reference_rows(gc: GroupCounts, target, reference) -> tuple[int, list[int], str, str]:
+    """The target's row, the reference's rows (every other group when ``reference`` is None)
+    and both labels as they appear in the tables (``"rest"`` for the other groups together)."""
     t = gc.index(target)
+    target = gc.labels[t]
     if reference is None:
         ref_rows = [k for k in range(len(gc.labels)) if k != t]
+        if not ref_rows and not gc.by:
+            raise AnalysisError("by=None makes the whole table one group: nothing to compare it with; name a grouping "
+                                "column, e.g. by='district'.")
         if not ref_rows:
             raise AnalysisError(f"only one group ({target!r}) in column {SEPARATOR.join(gc.by)!r}: nothing to compare it with.")
         ref_label = "rest"
@@ -414,7 +427,12 @@ def _keyness(gc: GroupCounts, target: str, reference: str | None, correction: Co
         r = gc.index(reference)
         if r == t:
             raise AnalysisError(f"target and reference are both {target!r}; choose two different groups.")
-        ref_rows, ref_label = [r], reference
+        ref_rows, ref_label = [r], gc.labels[r]
+    return t, ref_rows, target, ref_label
+
+
+def _keyness(gc: GroupCounts, target, reference, correction: Correction, min_count: int) -> pd.DataFrame:
+    t, ref_rows, target, ref_label = _reference_rows(gc, target, reference)
     a = gc.counts[t]
     b = gc.counts[ref_rows].sum(axis=0)
     keep = (a + b) >= max(min_count, 1)
@@ -441,7 +459,7 @@ def _pair_note(a_label: str, a_docs: int, b_label: str, b_docs: int) -> str:
     return f"only 1 document behind {' and '.join(single)}: differences may be those of single articles" if single else ""
 
 
-def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, correction: Correction = "fdr_bh",
+def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, correction: Correction = "fdr_bh",
                 min_count: int = 1) -> pd.DataFrame:
     """``keyness`` of every group against the rest, stacked (one ``target`` per group); p-values
     are adjusted within each target (one family of tests per comparison)."""
@@ -449,36 +467,36 @@ def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, c
     return pd.concat([_keyness(gc, label, None, correction, min_count) for label in gc.labels], ignore_index=True)
 
 
-#: The prior's weight relative to the data compared (alpha_0 = PRIOR_SCALE x (n_a + n_b)).
+#: The prior's weight relative to the data compared (alpha_0 = PRIOR_SCALE x (n_target + n_reference)).
 PRIOR_SCALE = 0.1
 
 
-def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, group_a, group_b,
+def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, target, reference=None,
              background: pd.DataFrame | None = None, prior_scale: float = PRIOR_SCALE, min_count: int = 1) -> pd.DataFrame:
     """Fightin' Words: log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and
-    Quinn 2008, eq. 16-22).
+    Quinn 2008, eq. 16-22), of the ``target`` group against the ``reference`` group.
 
-    The prior is alpha_w = alpha_0 x pi_w: pi_w is the term's share of ``background`` (a
-    token table, e.g. the whole corpus when comparing two years of one district; default:
-    ``tokens``), alpha_0 = ``prior_scale`` x (n_a + n_b), the prior's weight relative to the
-    data compared (default 0.1: a tenth). A prior of the background's raw counts (alpha_0 =
-    its size), as some implementations use, outweighs two groups that are a small part of
-    the corpus, so that no term can reach ``|z| = 1.96``. Every term seen in the background has a
-    positive prior, so zero counts give finite values.
-    delta_w = log[(y_aw + alpha_w) / (n_a + alpha_0 - y_aw - alpha_w)] minus the same for b;
-    var = 1 / (y_aw + alpha_w) + 1 / (y_bw + alpha_w); z = delta / sqrt(var).
+    target, reference: group labels, matched as text (``2025`` and ``"2025"``); reference
+    None: "the rest", every other group of ``tokens`` pooled into one (their counts summed),
+    as ``keyness`` does. The prior is alpha_w = alpha_0 x pi_w: pi_w is the term's share of
+    ``background`` (a token table, e.g. the whole corpus when comparing two years of one
+    district; default: ``tokens``), alpha_0 = ``prior_scale`` x (n_target + n_reference), the
+    prior's weight relative to the data compared (default 0.1: a tenth). A prior of the
+    background's raw counts (alpha_0 = its size), as some implementations use, outweighs two
+    groups that are a small part of the corpus, so that no term can reach ``|z| = 1.96``. Every
+    term seen in the background has a positive prior, so zero counts give finite values.
+    delta_w = log[(y_tw + alpha_w) / (n_t + alpha_0 - y_tw - alpha_w)] minus the same for the
+    reference; var = 1 / (y_tw + alpha_w) + 1 / (y_rw + alpha_w); z = delta / sqrt(var).
 
-    Returns ``term, z, log_odds, variance, n_a, n_b, per_10k_a, per_10k_b, group_a,
-    group_b, n_docs_a, n_docs_b, n_tokens_a, n_tokens_b, note``, sorted by z (descending), then term.
+    Returns ``term, z, log_odds, variance, n_target, n_reference, per_10k_target,
+    per_10k_reference, target, reference, n_docs_target, n_docs_reference, n_tokens_target,
+    n_tokens_reference, note``, sorted by z (descending), then term.
     """
     if isinstance(prior_scale, bool) or not isinstance(prior_scale, (int, float)) or prior_scale <= 0:
         raise AnalysisError(f"prior_scale={prior_scale!r} is not valid; use a positive number, e.g. {PRIOR_SCALE}.")
     gc = count_groups(tokens, by)
-    group_a, group_b = str(group_a), str(group_b)
-    i, j = gc.index(group_a), gc.index(group_b)
-    if i == j:
-        raise AnalysisError(f"group_a and group_b are both {group_a!r}; choose two different groups.")
-    ya, yb = gc.counts[i].astype(float), gc.counts[j].astype(float)
+    t, ref_rows, target, ref_label = _reference_rows(gc, target, reference)
+    ya, yb = gc.counts[t].astype(float), gc.counts[ref_rows].sum(axis=0).astype(float)
     na, nb = ya.sum(), yb.sum()
     share = _background_share(gc, tokens if background is None else background)
     alpha0 = prior_scale * (na + nb)
@@ -486,20 +504,22 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, grou
     keep = ((ya + yb) >= max(min_count, 1)) & (alpha > 0)
     unseen = int((((ya + yb) >= max(min_count, 1)) & (alpha == 0)).sum())
     if unseen:
-        warnings.warn(f"{unseen} term(s) of {group_a!r} and {group_b!r} are not in the background, so they have no prior "
+        warnings.warn(f"{unseen} term(s) of {target!r} and {ref_label!r} are not in the background, so they have no prior "
                       "and are left out; use a background that contains both groups (e.g. the whole corpus).",
                       TermWarning, stacklevel=2)
     with np.errstate(divide="ignore", invalid="ignore"):  # terms without a prior are left out below
         delta = (np.log((ya + alpha) / (na + alpha0 - ya - alpha)) - np.log((yb + alpha) / (nb + alpha0 - yb - alpha)))
         variance = 1 / (ya + alpha) + 1 / (yb + alpha)
         z = delta / np.sqrt(variance)
+    docs_t, docs_r = int(gc.n_docs[t]), int(gc.n_docs[ref_rows].sum())
     frame = pd.DataFrame({
         "term": gc.terms, "z": z, "log_odds": delta, "variance": variance,
-        "n_a": ya.astype(np.int64), "n_b": yb.astype(np.int64), "per_10k_a": ya * PER / na, "per_10k_b": yb * PER / nb,
-        "group_a": group_a, "group_b": group_b, "n_docs_a": int(gc.n_docs[i]), "n_docs_b": int(gc.n_docs[j]),
-        "n_tokens_a": int(na), "n_tokens_b": int(nb), "note": _pair_note(group_a, int(gc.n_docs[i]), group_b, int(gc.n_docs[j])),
+        "n_target": ya.astype(np.int64), "n_reference": yb.astype(np.int64),
+        "per_10k_target": ya * PER / na, "per_10k_reference": yb * PER / nb,
+        "target": target, "reference": ref_label, "n_docs_target": docs_t, "n_docs_reference": docs_r,
+        "n_tokens_target": int(na), "n_tokens_reference": int(nb), "note": _pair_note(target, docs_t, ref_label, docs_r),
     })[keep]
-    frame.attrs = {"by": gc.by, "group_a": group_a, "group_b": group_b, "prior_scale": prior_scale, "alpha_0": float(alpha0),
+    frame.attrs = {"by": gc.by, "target": target, "reference": ref_label, "prior_scale": prior_scale, "alpha_0": float(alpha0),
                    "background": "given" if background is not None else "the table compared"}
     return frame.sort_values(["z", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -514,7 +534,7 @@ def _background_share(gc: GroupCounts, background: pd.DataFrame) -> np.ndarray:
 
 # ---------------------------------------------------------------- similarity
 
-def similarity(tokens: pd.DataFrame, by: str | Sequence[str] = "district", *, min_count: int = 1) -> pd.DataFrame:
+def similarity(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, min_count: int = 1) -> pd.DataFrame:
     """Similarity and vocabulary overlap between every pair of groups.
 
     cosine: of the groups' TF-IDF vectors (as ``tfidf_terms``), clipped to [0, 1] (the vectors
@@ -554,7 +574,7 @@ def to_square(frame: pd.DataFrame, value: str = "cosine") -> pd.DataFrame:
 
 # ---------------------------------------------------------------- trends
 
-def trends(tokens: pd.DataFrame, terms: Iterable[str], *, over: str = "year", by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def trends(tokens: pd.DataFrame, terms: str | Iterable[str], *, over: str = "year", by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Relative frequency of chosen terms over an ordered column (years by default), per group.
 
     Every (group, value of ``over``, term) that exists in the data is listed, with zeros; a

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .display import Summary
 from .errors import AnalysisError, CorpusError, Problem, column_error
 from .files import DecodeError, decode_bytes
 from .progress import progress_bar
@@ -61,7 +62,7 @@ UNLISTED = ("error", "skip")
 
 
 @dataclass(repr=False)
-class Corpus:
+class Corpus(Summary):
     """A validated corpus.
 
     metadata: one row per document, sorted by ``doc_id``; columns ``doc_id``, the user's
@@ -87,11 +88,15 @@ class Corpus:
     #: and documents left out by ``where``.
     skipped: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    #: Notices already given for this load (e.g. "no lexicon"), shared with its cleaned and
+    #: selected copies so that each is said once.
+    said: set[str] = field(default_factory=set, compare=False)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def _summary(self) -> tuple[str, list[str]]:
+        """A few lines, never the texts (five articles printed 21,007 characters)."""
         state = "cleaned" if self.cleaning is not None else "raw"
         chars = sum(len(t) for t in self.texts.values())
         head = f"Corpus of {len(self)} documents ({state}, {chars:,} characters) from {self.source}"
@@ -105,18 +110,6 @@ class Corpus:
             lines.append(f"cleaning removed {len(self.removed)} lines (corpus.removed, analysis.losses)")
         return head, lines
 
-    def __repr__(self) -> str:
-        """A few lines, never the texts (five articles printed 21,007 characters)."""
-        head, lines = self._summary()
-        return "\n  ".join([head, *lines])
-
-    def _repr_html_(self) -> str:
-        """The notebook summary: the same lines, escaped."""
-        import html
-
-        head, lines = self._summary()
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-        return f"<p><b>{html.escape(head)}</b></p><ul>{items}</ul>"
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         """Yield ``(doc_id, text)`` in ``doc_id`` order."""
@@ -150,7 +143,7 @@ def load_corpus(path: str | Path, *, where: str | None = None, derive: Mapping[s
     ``corpus.toml``. derive: grouping columns binned from others (``analysis.select``),
     added to ``[derive]``. where: keep only the documents whose metadata satisfy it (e.g.
     ``"year >= 2016"``), instead of ``[select] where``. cleaning: settings for ``clean``,
-    overriding ``[cleaning]`` key by key (``analysis.clean.CLEANING_DEFAULTS``); every
+    overriding ``[cleaning]`` key by key (``analysis.cleaning.CLEANING_DEFAULTS``); every
     function that cleans the corpus uses them, so a flag and the file give the same tokens.
     Raises CorpusError listing every problem found (see ``validate_corpus``), and
     AnalysisError for a bad ``where`` or ``derive``.

@@ -35,11 +35,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .clean import clean, iter_units, normalize_text, split_sentences
+from .cleaning import clean, iter_units, normalize_text, split_sentences
 from .errors import AnalysisError
 from .lexicon import (Entry, Lexicon, add_entries, add_rejections, form_key, load_lexicon, load_rejections,
                       packaged_stopwords, rejected_path)
-from .tokenize import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
+from .segment import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
 
 #: Categories a review may give an accepted term (besides those the lexicon already uses).
 CATEGORIES = ("slogan", "programme", "formula", "organisation", "place")
@@ -83,7 +83,7 @@ def suggest_terms(
     *,
     lexicon: str | Path | Lexicon | None = "auto",
     rejected: str | Path | None = "auto",
-    by: str = "district",
+    by: str | None = "district",
     min_count: int = 1,
     top: int | None = 50,
     max_length: int = 12,
@@ -94,7 +94,7 @@ def suggest_terms(
     lexicon: the lexicon whose entries and aliases are not proposed again (``"auto"``: the
     corpus's ``lexicon.yaml``). rejected: a rejections file whose terms are not proposed
     (``"auto"``: ``lexicon.rejected.yaml`` beside the lexicon; None: none). by: metadata
-    column listed in ``groups``. min_count: fewest occurrences (an n-gram needs 2 in any
+    column listed in ``groups`` (None: no groups listed). min_count: fewest occurrences (an n-gram needs 2 in any
     case: one occurrence has no statistics). top: how many rows (None: all). max_length:
     longest candidate in characters. max_pieces: longest n-gram in segmenter pieces.
 
@@ -108,7 +108,8 @@ def suggest_terms(
     """
     if corpus.cleaning is None:
         corpus = clean(corpus, progress=False)
-    corpus.check_columns([by])
+    if by is not None:
+        corpus.check_columns([by])
     lex = resolve_lexicon(corpus, lexicon) or Lexicon()
     rejections = _resolve_rejections(corpus, lexicon, lex, rejected)
     known = set(lex.canonical) | {form_key(t) for t in rejections}
@@ -322,7 +323,7 @@ def _row(term, cand, pieces, occurrences, stats, corpus, by) -> dict:
     boundary = min(left, right)
     count = len(occurrences)
     quoted_share = min(1.0, cand.quoted / count)
-    groups = corpus.metadata.set_index("doc_id").loc[docs, by].astype(str)
+    groups = corpus.metadata.set_index("doc_id").loc[docs, by].astype(str) if by is not None else []
     examples = _examples(term, occurrences, stats)
     return {"term": term, "category": suggest_category(term), "sources": "+".join(s for s in ("quoted", "formula", "ngram") if s in cand.sources),
             "count": count, "n_docs": len(docs), "score": _score(count, pmi, dependence, boundary, quoted_share, "formula" in cand.sources,

@@ -40,6 +40,11 @@ class LexiconError(AnalysisError):
     """A lexicon or stopword file is malformed."""
 
 
+class LexiconWarning(UserWarning):
+    """No lexicon was found where one is looked for (``lexicon="auto"``): slogans are cut as
+    the segmenter cuts them. Said once per loaded corpus."""
+
+
 class TermWarning(UserWarning):
     """A term asked for that the counts cannot see: never a token (the segmenter splits it,
     or it only occurs inside longer tokens), or nowhere at all. Its zeros stay in the table;

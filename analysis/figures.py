@@ -272,6 +272,18 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
 
 # ---------------------------------------------------------------- the figures
 
+def check_table(table, columns: tuple[str, ...], plot: str, made_by: str) -> None:
+    """Refuse, in one sentence, a ``table`` that is not the one ``plot`` draws: it must be a
+    DataFrame with ``columns``, as ``made_by`` (the function that makes it) returns."""
+    if not isinstance(table, pd.DataFrame):
+        raise AnalysisError(f"{plot} draws a table (a DataFrame), not {type(table).__name__}; pass the result of {made_by}.")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise AnalysisError(f"{plot} needs the table of {made_by}, with column(s) {', '.join(columns)}; the table given "
+                            f"lacks {', '.join(missing)} (it has {', '.join(map(str, table.columns[:8]))}"
+                            f"{', …' if len(table.columns) > 8 else ''}).")
+
+
 
 def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district", time: str | None = "year",
                          lang: Lang = "en", table: str | None = None) -> Figure:
@@ -283,6 +295,8 @@ def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district"
 
     documents: ``compare.document_sizes`` (``doc_id, <metadata>, n_units, n_tokens``).
     """
+    check_table(documents, ("doc_id", "n_units", "n_tokens", *(c for c in (by, time) if c)), "plot_corpus_overview",
+                "analysis.document_sizes(tokens)")
     with _styled():
         if len(documents) > MAX_BARS:
             return _overview_many(documents, by, lang, table)
@@ -333,19 +347,20 @@ def _overview_many(documents: pd.DataFrame, by: str | None, lang: Lang, table: s
     return fig
 
 
-def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: Lang = "en", max_rows: int = 30) -> Figure:
+def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: Lang = "en", top: int = 30) -> Figure:
     """Slogan x group heatmap of ``compare.slogan_counts`` (per 10,000 tokens by default).
 
-    The ``max_rows`` entries with the highest total are shown (entries never seen are
+    The ``top`` entries with the highest total are shown (entries never seen are
     left out); cells are annotated up to ``MAX_ANNOTATED`` groups. With more groups the
     heatmap turns (groups as rows, with horizontal labels), grows up to ``MAX_PIXELS``, and
     then the labels shrink (or every k-th is shown, as the footnote says).
     """
+    check_table(counts, ("group", "term", value), "plot_slogan_heatmap", "analysis.slogan_counts(tokens, lexicon, by)")
     with _styled():
         table = counts.pivot_table(index="term", columns="group", values=value, aggfunc="sum", fill_value=0)
         table = table[table.sum(axis=1) > 0]
         order = table.sum(axis=1).reset_index(name="total").sort_values(["total", "term"], ascending=[False, True])
-        table = table.loc[order["term"].head(max_rows)]
+        table = table.loc[order["term"].head(top)]
         docs = dict(zip(counts["group"], counts["n_docs"])) if "n_docs" in counts.columns else {}
         names = _labels(f"{g}*" if docs.get(g) == 1 else g for g in table.columns)
         terms = _labels(table.index)
@@ -394,10 +409,11 @@ def _title_with_note(group: str, notes: pd.Series, n_docs: int | None = None) ->
     return _literal(name if n_docs is None else f"{name} (n={int(n_docs)} doc{'s' * (int(n_docs) != 1)})")
 
 
-def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
-    """One panel per group: its top TF-IDF terms (``compare.tfidf_terms``). Beyond
+def plot_distinctive_terms(tfidf: pd.DataFrame, *, top: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
+    """One panel per group: its ``top`` TF-IDF terms (``compare.tfidf_terms``). Beyond
     ``MAX_PANELS`` groups, the largest by tokens; the figure says how many are left out and
     names ``table`` (the CSV that has them all)."""
+    check_table(tfidf, ("group", "rank", "term", "tfidf", "note"), "plot_distinctive_terms", "analysis.tfidf_terms(tokens, by)")
     with _styled():
         groups = sorted(tfidf["group"].unique())
         notes = []
@@ -407,7 +423,7 @@ def plot_distinctive_terms(tfidf: pd.DataFrame, *, n: int = 10, lang: Lang = "en
             notes.append(_shown_note(lang, len(groups), tfidf["group"].nunique(), table))
         fig, axes = _panels(len(groups))
         for k, (ax, group) in enumerate(zip(axes, groups)):
-            part = tfidf[tfidf["group"] == group].nsmallest(n, "rank")
+            part = tfidf[tfidf["group"] == group].nsmallest(top, "rank")
             ax.barh(np.arange(len(part))[::-1], part["tfidf"], color=PALETTE[k % len(PALETTE)])
             ax.set_yticks(np.arange(len(part))[::-1], _labels(part["term"], 16))
             ax.set_title(_title_with_note(group, part["note"], part["n_docs"].iloc[0] if len(part) and "n_docs" in part else None))
@@ -427,13 +443,15 @@ def _diverging(ax, terms, values, positive_colour: str, negative_colour: str) ->
     ax.axvline(0, color="#444", linewidth=0.6)
 
 
-def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
+def plot_keyness(keyness: pd.DataFrame, *, top: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
     """Key terms of each target (``compare.keyness`` or ``keyness_all``): one panel per
-    target, its ``n`` strongest positive terms by signed G2. The title says how the
+    target, its ``top`` strongest positive terms by signed G2. The title says how the
     p-values were adjusted (the table's ``correction`` column; "not corrected" when the
     table has none); bars of terms with adjusted p >= 0.05 are drawn pale. Beyond
     ``MAX_PANELS`` targets, the largest by tokens; the figure says how many are left out and
     names ``table`` (the CSV that has them all)."""
+    check_table(keyness, ("term", "g2", "target", "reference", "note"), "plot_keyness",
+                "analysis.keyness(tokens, by, target=...) or analysis.keyness_all(tokens, by)")
     with _styled():
         targets = list(dict.fromkeys(keyness["target"]))
         notes = ["n: documents; pale: p_adj ≥ 0.05" if lang == "en" else "n：文档数；浅色：校正后 p ≥ 0.05"]
@@ -445,7 +463,7 @@ def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table
             notes.append(_shown_note(lang, len(targets), keyness["target"].nunique(), table))
         fig, axes = _panels(len(targets))
         for k, (ax, target) in enumerate(zip(axes, targets)):
-            part = keyness[(keyness["target"] == target) & (keyness["g2"] > 0)].head(n)
+            part = keyness[(keyness["target"] == target) & (keyness["g2"] > 0)].head(top)
             _diverging(ax, part["term"], part["g2"], PALETTE[k % len(PALETTE)], COLORS[1])
             if "p_adj" in part.columns:
                 for bar, p_adj in zip(ax.patches, part["p_adj"]):
@@ -468,23 +486,24 @@ def plot_keyness(keyness: pd.DataFrame, *, n: int = 10, lang: Lang = "en", table
     return fig
 
 
-def plot_log_odds(log_odds: pd.DataFrame, *, n: int = 12, lang: Lang = "en") -> Figure:
-    """Fightin' Words (``compare.log_odds``): the ``n`` terms most typical of each side, by z."""
+def plot_log_odds(log_odds: pd.DataFrame, *, top: int = 12, lang: Lang = "en") -> Figure:
+    """Fightin' Words (``compare.log_odds``): the ``top`` terms most typical of each side, by z."""
+    check_table(log_odds, ("term", "z", "target", "reference"), "plot_log_odds", "analysis.log_odds(tokens, by, target=...)")
     with _styled():
-        a, b = log_odds["group_a"].iloc[0], log_odds["group_b"].iloc[0]
-        top = log_odds.head(n)
-        bottom = log_odds.tail(n).iloc[::-1]
-        fig, axes = _new(DOUBLE, 0.16 * n + 1.2, ncols=2)
-        _diverging(axes[0], top["term"], top["z"], COLORS[0], COLORS[1])
-        _diverging(axes[1], bottom["term"], -bottom["z"], COLORS[1], COLORS[0])
-        for ax, group, docs in ((axes[0], a, "n_docs_a"), (axes[1], b, "n_docs_b")):
+        a, b = log_odds["target"].iloc[0], log_odds["reference"].iloc[0]
+        first = log_odds.head(top)
+        last = log_odds.tail(top).iloc[::-1]
+        fig, axes = _new(DOUBLE, 0.16 * top + 1.2, ncols=2)
+        _diverging(axes[0], first["term"], first["z"], COLORS[0], COLORS[1])
+        _diverging(axes[1], last["term"], -last["z"], COLORS[1], COLORS[0])
+        for ax, group, docs in ((axes[0], a, "n_docs_target"), (axes[1], b, "n_docs_reference")):
             count = int(log_odds[docs].iloc[0]) if docs in log_odds.columns else None
             star = "*" if count == 1 else ""
             ax.set_title(_text(lang, "more_in", group=f"{_short(group)}{star}") + (f" (n={count})" if count is not None else ""))
             ax.set_xlabel(_text(lang, "z"))
         fig.suptitle(_text(lang, "logodds", a=a, b=b), fontsize=9)
         notes = [_text(lang, "logodds_note")]
-        if any(int(log_odds[c].iloc[0]) == 1 for c in ("n_docs_a", "n_docs_b") if c in log_odds.columns):
+        if any(int(log_odds[c].iloc[0]) == 1 for c in ("n_docs_target", "n_docs_reference") if c in log_odds.columns):
             notes.insert(0, _text(lang, "single"))
         _footnote(fig, "; ".join(notes))
     return fig
@@ -519,6 +538,7 @@ def plot_similarity(similarity: pd.DataFrame, *, value: str = "cosine", lang: La
     """
     from .compare import to_square
 
+    check_table(similarity, ("group_a", "group_b", value), "plot_similarity", "analysis.similarity(tokens, by)")
     if order not in ("auto", "cluster", "label"):
         raise choice_error("order", order, ("auto", "cluster", "label"))
     with _styled():
@@ -575,6 +595,7 @@ def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, m
     """Coherence against K (``topics.select_k``): mean over seeds with the min-max range; on the
     panel of ``measure`` (the one ``recommend_k`` used), a dotted line at the best mean minus
     its standard error, the threshold of the one-standard-error rule."""
+    check_table(selection, ("k", "seed", measure), "plot_coherence", "analysis.select_k(tokens, ks=...)")
     with _styled():
         measures = [m for m in ("c_v", "c_npmi", "u_mass") if m in selection.columns]
         fig, axes = _new(DOUBLE, 2.3, ncols=len(measures), squeeze=False)
@@ -599,13 +620,15 @@ def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, m
     return fig
 
 
-def plot_topic_terms(terms: pd.DataFrame, *, n: int = 8, lang: Lang = "en") -> Figure:
-    """One panel per topic: its top terms (``topics.topic_terms``) by probability."""
+def plot_topic_terms(topic_terms: pd.DataFrame, *, top: int = 8, lang: Lang = "en") -> Figure:
+    """One panel per topic: its ``top`` terms in the table's ranking (``topics.topic_terms``),
+    bars showing their probability in the topic."""
+    check_table(topic_terms, ("topic", "rank", "term", "probability"), "plot_topic_terms", "analysis.topic_terms(model)")
     with _styled():
-        topics_ = sorted(terms["topic"].unique())
+        topics_ = sorted(topic_terms["topic"].unique())
         fig, axes = _panels(len(topics_), max_cols=4 if len(topics_) > 6 else 3, row_height=2.0)
         for k, (ax, topic) in enumerate(zip(axes, topics_)):
-            part = terms[terms["topic"] == topic].nsmallest(n, "rank")
+            part = topic_terms[topic_terms["topic"] == topic].nsmallest(top, "rank")
             ax.barh(np.arange(len(part))[::-1], part["probability"], color=COLORS[k % len(COLORS)])
             ax.set_yticks(np.arange(len(part))[::-1], _literals(part["term"]))
             ax.set_title(f"{_text(lang, 'topic')} {topic}")
@@ -619,6 +642,8 @@ def plot_prevalence(prevalence: pd.DataFrame, *, labels: dict[int, str] | None =
     topic, one coloured point per group. Beyond ``MAX_LEGEND`` groups, the ``MAX_LEGEND - 1``
     largest by tokens (else units) are coloured with their intervals and the others drawn as
     small grey points along the middle of each row; the legend and the note say so."""
+    check_table(prevalence, ("group", "topic", "share", "ci_low", "ci_high", "n_units"), "plot_prevalence",
+                "analysis.prevalence(model, by)")
     with _styled():
         groups = sorted(prevalence["group"].unique())
         topics_ = sorted(prevalence["topic"].unique())
@@ -671,6 +696,7 @@ def plot_trends(trends: pd.DataFrame, *, over: str = "year", lang: Lang = "en", 
     Beyond ``MAX_LEGEND`` groups, ``highlight`` (e.g. the followed group) and then the largest
     groups by tokens are coloured, ``MAX_LEGEND - 1`` in all, and the others drawn as thin grey
     lines; the legend and a note say so."""
+    check_table(trends, (over, "term", "per_10k"), "plot_trends", f"analysis.trends(tokens, terms, over={over!r})")
     with _styled():
         group_cols = list(trends.columns[: list(trends.columns).index(over)])
         labels = trends[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols else pd.Series("", index=trends.index)
@@ -727,6 +753,7 @@ def plot_network(edges: pd.DataFrame, *, seed: int = 0, lang: Lang = "en", highl
     co-occurrence count; lexicon entries (``highlight``) in red. Layout seeded."""
     import networkx as nx
 
+    check_table(edges, ("term_a", "term_b", "count", "count_a", "count_b"), "plot_network", "analysis.cooccurrence(tokens, terms)")
     with _styled():
         graph = nx.Graph()
         for row in edges.sort_values(["term_a", "term_b"]).itertuples():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -20,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .clean import normalize_text
+from .cleaning import normalize_text
+from .display import Summary, first_few
 from .errors import LexiconError
 from .files import write_text_atomic
 
@@ -57,8 +59,8 @@ class Entry:
         return (self.term, *self.aliases)
 
 
-@dataclass(frozen=True)
-class Lexicon:
+@dataclass(frozen=True, repr=False)
+class Lexicon(Summary):
     """Validated entries plus stopwords. ``source`` is the file it came from, if any."""
 
     entries: tuple[Entry, ...] = ()
@@ -101,6 +103,14 @@ class Lexicon:
                 for joint in ("", "的"):
                     keys[_key(long_form) + joint + _key(e.term)] = e.term
         return keys
+
+    def _summary(self) -> tuple[str, list[str]]:
+        per_category = Counter(e.category for e in self.entries)
+        head = (f"Lexicon of {len(self.entries)} entries, {len(self.stopwords)} stopwords"
+                + (f" from {self.source}" if self.source else ""))
+        lines = [f"entries: {first_few((e.term for e in self.entries), 5)}",
+                 "categories: " + (", ".join(f"{c} {n}" for c, n in sorted(per_category.items())) or "none")]
+        return head, lines
 
     def term_of(self, matched: str) -> str:
         """The canonical term for a piece of text matched by ``pattern``."""
@@ -288,10 +298,11 @@ def _parse_entries(node, where: str) -> list[Entry]:
 
 
 def find_lexicon(corpus_source: str | Path) -> Path | None:
-    """``lexicon.yaml`` in a corpus folder, if there is one."""
-    folder = Path(corpus_source)
-    candidate = folder / LEXICON_FILE if folder.is_dir() else None
-    return candidate if candidate and candidate.is_file() else None
+    """``lexicon.yaml`` in a corpus folder, or beside a one-file corpus (``.csv``,
+    ``.jsonl``), if there is one."""
+    source = Path(corpus_source)
+    candidate = (source if source.is_dir() else source.parent) / LEXICON_FILE
+    return candidate if candidate.is_file() else None
 
 
 # ---------------------------------------------------------------- rejections

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .clean import losses
+from .cleaning import losses
 from .corpus import Corpus
 from .errors import AnalysisError
 from .files import atomic_path, check_extension, write_table, write_text_atomic

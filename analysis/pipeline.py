@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import compare, figures, reading, topics, verify
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .clean import clean, losses, units
+from .cleaning import clean, losses, units
 from .corpus import load_corpus
 from .errors import AnalysisError
 from .files import atomic_folder, sha256_file, write_table, write_text_atomic
@@ -31,7 +31,7 @@ from .outputs import refuse_overwrite
 from .plan import SECTIONS, Plan, make_plan, slug
 from .plan import frequent_terms as _frequent_terms
 from .precision import DEFAULT_DIGITS, DIGITS
-from .tokenize import resolve_lexicon, tokenize
+from .segment import resolve_lexicon, tokenize
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,7 +44,7 @@ TRACKED_PACKAGES = ("analysis", "jieba", "gensim", "scikit-learn", "matplotlib",
 DEFAULTS = {
     "tokens": {"unit": "paragraph", "lexicon": "auto"},
     "groups": {"by": "auto", "time": "auto"},
-    "compare": {"slice": "auto", "follow": "auto", "contrast": "auto", "trend_terms": "auto", "top_n": 10},
+    "compare": {"slice": "auto", "follow": "auto", "contrast": "auto", "trend_terms": "auto", "top": 10},
     "sections": {"make": list(SECTIONS)},
     "topics": {"ks": [2, 3, 4, 5, 6, 7, 8], "seeds": [0, 1, 2], "k": 0, "seed": 0, "passes": 20, "no_below": 2,
                "no_above": 0.5, "n_boot": 1000, "workers": 1, "stability_seeds": [0, 1, 2, 3, 4]},
@@ -190,13 +190,13 @@ def _cached_frame(kind: str, key: dict, build, cache: bool = True) -> pd.DataFra
 
 def _select(tokens: pd.DataFrame, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("selection", _cache_key(tokens, cfg, ks=cfg["ks"], seeds=cfg["seeds"]),
-                         lambda: topics.select_k(tokens, cfg["ks"], cfg["seeds"], workers=cfg["workers"],
+                         lambda: topics.select_k(tokens, ks=cfg["ks"], seeds=cfg["seeds"], workers=cfg["workers"],
                                                  progress=progress, **_fit_options(cfg)), cache)
 
 
 def _stability(tokens: pd.DataFrame, k: int, cfg: dict, progress: bool, cache: bool = True) -> pd.DataFrame:
     return _cached_frame("stability", _cache_key(tokens, cfg, k=k, seeds=cfg["stability_seeds"]),
-                         lambda: topics.topic_stability(tokens, k, cfg["stability_seeds"], progress=progress,
+                         lambda: topics.topic_stability(tokens, k=k, seeds=cfg["stability_seeds"], progress=progress,
                                                         **_fit_options(cfg)), cache)
 
 
@@ -399,28 +399,28 @@ def _slogans(c: _Context) -> None:
 
 
 def _slice(c: _Context) -> None:
-    plan, n = c.plan, c.cfg["compare"]["top_n"]
+    plan, n = c.plan, c.cfg["compare"]["top"]
     part = c.tokens if plan.time is None else c.tokens[c.tokens[plan.time] == plan.slice]
     name = f"{slug(plan.by)}_{slug(plan.slice)}" if plan.time else slug(plan.by)
     tfidf = c.write.table(f"tfidf_by_{name}", compare.tfidf_terms(part, plan.by, top=n))
-    c.write.figure(f"fig03_distinctive_terms_by_{name}", figures.plot_distinctive_terms(tfidf, n=n, lang=c.lang,
+    c.write.figure(f"fig03_distinctive_terms_by_{name}", figures.plot_distinctive_terms(tfidf, top=n, lang=c.lang,
                                                                                           table=f"tables/tfidf_by_{name}.csv"))
     c.keyness = c.write.table(f"keyness_by_{name}", compare.keyness_all(part, plan.by))
-    c.write.figure(f"fig04_keyness_by_{name}", figures.plot_keyness(c.keyness, n=n, lang=c.lang, table=f"tables/keyness_by_{name}.csv"))
+    c.write.figure(f"fig04_keyness_by_{name}", figures.plot_keyness(c.keyness, top=n, lang=c.lang, table=f"tables/keyness_by_{name}.csv"))
 
 
 def _follow(c: _Context) -> None:
-    plan, n = c.plan, c.cfg["compare"]["top_n"]
+    plan, n = c.plan, c.cfg["compare"]["top"]
     followed = c.tokens[c.tokens[plan.by] == plan.follow]
     name = slug(plan.follow)
     key_time = c.write.table(f"keyness_{name}_by_{slug(plan.time)}", compare.keyness_all(followed, plan.time))
-    c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, n=n, lang=c.lang,
+    c.write.figure(f"fig05_keyness_{name}_by_{slug(plan.time)}", figures.plot_keyness(key_time, top=n, lang=c.lang,
                                                                                      table=f"tables/keyness_{name}_by_{slug(plan.time)}.csv"))
     first, last = (str(v) for v in plan.contrast)
     odds = c.write.table(f"logodds_{name}_{slug(last)}_{slug(first)}",
-                         compare.log_odds(followed, plan.time, group_a=last, group_b=first, background=c.tokens))
+                         compare.log_odds(followed, plan.time, target=last, reference=first, background=c.tokens))
     c.write.figure(f"fig06_logodds_{name}_{slug(last)}_{slug(first)}", figures.plot_log_odds(odds, lang=c.lang))
-    terms = plan.trend_terms or _frequent_terms(followed, c.lexicon, 5)
+    terms = plan.trend_terms or _frequent_terms(followed, c.lexicon, top=5)
     plan.trend_terms = terms
     trends = c.write.table(f"trends_{name}", compare.trends(followed, terms, over=plan.time, by=plan.by))
     c.write.figure(f"fig07_trends_{name}", figures.plot_trends(trends, over=plan.time, lang=c.lang))
@@ -442,11 +442,11 @@ def _topics(c: _Context) -> None:
     c.topics = {"k": k, "recommended_k": recommended, "reason": reason, "seed": top_cfg["seed"]}
     c.write.figure("fig09_coherence", figures.plot_coherence(selection, recommended=recommended, lang=c.lang))
     model = _model(tokens, k, top_cfg, c.progress, c.cache)
-    terms = c.write.table("topic_terms", topics.topic_terms(model, 10))
-    c.write.table("topic_terms_relevance", topics.topic_terms(model, 10, method="relevance"))
+    terms = c.write.table("topic_terms", topics.topic_terms(model, top=10, method="probability"))
+    c.write.table("topic_terms_relevance", topics.topic_terms(model, top=10, method="relevance"))
     c.write.figure("fig10_topic_terms", figures.plot_topic_terms(terms, lang=c.lang))
-    c.write.table("topic_passages", topics.representative_passages(model, units(c.cleaned, c.cfg["tokens"]["unit"]), n=3))
-    labels = topics.topic_labels(model, 3)
+    c.write.table("topic_passages", topics.representative_passages(model, units(c.cleaned, c.cfg["tokens"]["unit"]), top=3))
+    labels = topics.topic_labels(model, top=3)
     groupings = [(c.plan.by, slug(c.plan.by), 11)] if c.plan.by else []
     if c.plan.by and c.plan.time and c.tokens[c.plan.time].nunique() > 1:
         groupings.append(([c.plan.by, c.plan.time], f"{slug(c.plan.by)}_{slug(c.plan.time)}", 12))
@@ -481,7 +481,7 @@ def _network_terms(tokens: pd.DataFrame, lexicon, keyness: pd.DataFrame | None, 
         counts = compare.slogan_counts(tokens, lexicon, "doc_id").groupby("term")["count"].sum()
         chosen = list(counts[counts > 0].sort_values(ascending=False, kind="stable").index[: n // 2])
     ranked = (keyness.sort_values(["g2", "term"], ascending=[False, True])["term"] if keyness is not None
-              else _frequent_terms(tokens, None, n))
+              else _frequent_terms(tokens, None, top=n))
     for term in ranked:
         if len(chosen) >= n:
             break

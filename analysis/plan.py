@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .display import Summary, first_few
 from .errors import AnalysisError, column_error
 
 #: The sections of ``analysis figures``, in the order they are made.
@@ -35,8 +36,8 @@ NOT_GROUPS = ("doc_id", "unit_id", "file", "title", "date", "source", "text", "t
 MAX_GROUPS = 100
 
 
-@dataclass
-class Plan:
+@dataclass(repr=False)
+class Plan(Summary):
     """The concrete choices for one corpus; ``skipped`` maps a section to the reason."""
 
     by: str | None
@@ -47,6 +48,15 @@ class Plan:
     trend_terms: list[str]
     make: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
+
+    def _summary(self) -> tuple[str, list[str]]:
+        head = f"Plan: groups by {self.by or 'none'}, time {self.time or 'none'}"
+        lines = [f"slice: {_plain(self.slice)!r}, follow: {_plain(self.follow)!r}, contrast: "
+                 + (" -> ".join(repr(_plain(v)) for v in self.contrast) if self.contrast else "none"),
+                 f"trend terms: {first_few(self.trend_terms, 5) or 'auto'}",
+                 f"sections: {', '.join(self.make) or 'none'}"]
+        lines += [f"skipped {section}: {reason}" for section, reason in self.skipped.items()]
+        return head, lines
 
     def skip(self, section: str, reason: str) -> None:
         if section in self.make:
@@ -84,8 +94,8 @@ def slug(value) -> str:
     return re.sub(r"[^\w\u3400-\u9fff]+", "-", str(value)).strip("-") or "x"
 
 
-def frequent_terms(tokens: pd.DataFrame, lexicon, n: int) -> list[str]:
-    """The ``n`` most frequent lexicon entries in ``tokens``, else its most frequent terms
+def frequent_terms(tokens: pd.DataFrame, lexicon, *, top: int) -> list[str]:
+    """The ``top`` most frequent lexicon entries in ``tokens``, else its most frequent terms
     (ties by term): the trend terms of ``trend_terms = "auto"``."""
     counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
     if lexicon is not None:
@@ -94,7 +104,7 @@ def frequent_terms(tokens: pd.DataFrame, lexicon, n: int) -> list[str]:
             counts = entries
     order = counts.reset_index()
     order.columns = ["term", "count"]
-    return list(order.sort_values(["count", "term"], ascending=[False, True], kind="stable")["term"].head(n))
+    return list(order.sort_values(["count", "term"], ascending=[False, True], kind="stable")["term"].head(top))
 
 
 def _candidate_groups(metadata: pd.DataFrame) -> list[str]:

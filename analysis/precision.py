@@ -33,7 +33,7 @@ TOPIC_DIGITS = 3
 #: Significant digits of the float columns that are not written with ``DEFAULT_DIGITS``.
 DIGITS = {
     "p": P_VALUE_DIGITS, "p_adj": P_VALUE_DIGITS,
-    **dict.fromkeys(("weight", "probability", "share", "ci_low", "ci_high", "mean_similarity", "min_similarity",
+    **dict.fromkeys(("relevance", "frex", "probability", "share", "ci_low", "ci_high", "mean_similarity", "min_similarity",
                      "mean_top_overlap", "c_v", "c_npmi", "u_mass", "perplexity"), TOPIC_DIGITS),
 }
 

@@ -7,19 +7,20 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .clean import iter_units
-from .compare import g2_statistic, group_labels, small_sample_note
+from .cleaning import iter_units
+from .compare import g2_statistic, group_labels, small_sample_note, warn_unseen
 from .corpus import Corpus
-from .errors import AnalysisError, TermWarning, choice_error
+from .errors import AnalysisError, TermWarning, as_terms, choice_error
 from .lexicon import Lexicon
-from .tokenize import Segmenter
+from .segment import Segmenter, resolve_lexicon
 
 #: Metadata columns copied into each concordance line.
 KWIC_META = ("district", "year")
@@ -39,37 +40,47 @@ Match = Literal["token", "substring"]
 MATCHES = ("token", "substring")
 
 
-def kwic(corpus: Corpus, term: str, *, window: int = 20, lexicon: Lexicon | None = None,
+def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, lexicon: str | Path | Lexicon | None = "auto",
          match: Match = "token") -> pd.DataFrame:
-    """Keyword in context: every occurrence of ``term`` in the (cleaned) paragraphs.
+    """Keyword in context: every occurrence of ``terms`` in the (cleaned) paragraphs.
 
-    match: ``"token"`` (default) finds ``term`` only where the tokeniser makes it a whole
-    token, as the counts of ``frequencies`` do (党建 is not found inside 党建共同体 or
-    基层党建工作 when jieba cuts those otherwise); ``"substring"`` finds the text anywhere.
-    With a lexicon, searching an entry (or one of its forms) also finds its long forms and
-    aliases (三个哪里 finds “园区建设到哪里,…”); ``keyword`` is the text as written. window:
-    characters of context on each side (within the paragraph).
+    terms: one term (a string) or several (a list): one table, its ``term`` column saying
+    which term each line is for (as quanteda's ``pattern`` column). match: ``"token"``
+    (default) finds a term only where the tokeniser makes it a whole token, as the counts of
+    ``frequencies`` do (党建 is not found inside 党建共同体 or 基层党建工作 when jieba cuts
+    those otherwise); ``"substring"`` finds the text anywhere. lexicon: as ``tokenize``
+    (``"auto"``: lexicon.yaml beside the corpus; a path; a Lexicon; None), so KWIC and the
+    counts cut the text the same way; searching an entry (or one of its forms) also finds
+    its long forms and aliases (三个哪里 finds “园区建设到哪里,…”); ``keyword`` is the text
+    as written. window_chars: characters of context on each side (within the paragraph). A
+    term found nowhere warns (``TermWarning``) with its count in the text.
 
-    Returns ``doc_id, district, year, para, left, keyword, right`` (metadata columns that
-    the corpus lacks are left out), in document and paragraph order.
+    Returns ``doc_id, district, year, para, term, left, keyword, right`` (metadata columns
+    that the corpus lacks are left out), in document, paragraph and text order.
     """
-    if not term or not term.strip():
-        raise AnalysisError("kwic needs a non-empty term.")
-    if window < 0:
-        raise AnalysisError(f"window={window!r} is not valid; use 0 or more characters.")
+    if isinstance(corpus, pd.DataFrame):
+        raise AnalysisError("kwic reads the cleaned text, not a token table: pass the corpus, "
+                            "e.g. kwic(analysis.clean(analysis.load_corpus(path)), terms).")
+    terms = as_terms(terms)
+    if isinstance(window_chars, bool) or not isinstance(window_chars, (int, np.integer)) or window_chars < 0:
+        raise AnalysisError(f"window_chars={window_chars!r} is not valid; use 0 or more characters.")
     if match not in MATCHES:
         raise choice_error("match", match, MATCHES)
+    lexicon = resolve_lexicon(corpus, lexicon)
     meta = corpus.metadata.set_index("doc_id")
     extra = [c for c in KWIC_META if c in meta.columns]
-    rows = []
+    rows, found = [], set()
     for doc_id, _, para, _, text in iter_units(corpus, "paragraph"):
-        for start, end in _occurrences(text, term, lexicon, match):
-            rows.append({"doc_id": doc_id, **{c: meta.at[doc_id, c] for c in extra}, "para": para,
-                         "left": text[max(0, start - window):start], "keyword": text[start:end],
-                         "right": text[end:end + window]})
-    if not rows:
-        _warn_no_hits(corpus, term, lexicon, match)
-    return pd.DataFrame(rows, columns=["doc_id", *extra, "para", "left", "keyword", "right"])
+        spans = sorted((start, end, term) for term in terms for start, end in _occurrences(text, term, lexicon, match))
+        for start, end, term in spans:
+            found.add(term)
+            rows.append({"doc_id": doc_id, **{c: meta.at[doc_id, c] for c in extra}, "para": para, "term": term,
+                         "left": text[max(0, start - window_chars):start], "keyword": text[start:end],
+                         "right": text[end:end + window_chars]})
+    for term in terms:
+        if term not in found:
+            _warn_no_hits(corpus, term, lexicon, match)
+    return pd.DataFrame(rows, columns=["doc_id", *extra, "para", "term", "left", "keyword", "right"])
 
 
 def _warn_no_hits(corpus: Corpus, term: str, lexicon: Lexicon | None, match: Match) -> None:
@@ -114,11 +125,11 @@ def _canonical(term: str, lexicon: Lexicon | None) -> str:
     return term.strip()
 
 
-def collocations(tokens: pd.DataFrame, term: str, *, window: int = 5, min_count: int = 2,
+def collocations(tokens: pd.DataFrame, term: str, *, window_tokens: int = 5, min_count: int = 2,
                  by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Collocates of ``term``, attracted and repelled: tokens within ``window`` tokens of it, inside one unit.
+    """Collocates of ``term``, attracted and repelled: tokens within ``window_tokens`` tokens of it, inside one unit.
 
-    The window positions are the union of the term's windows in each unit (cut at the
+    A term that is never a token warns (``TermWarning``). The window positions are the union of the term's windows in each unit (cut at the
     unit's edges, overlapping windows counted once, the term's own positions excluded), so
     every other token is either inside (``span`` positions) or outside (``n_tokens - span``).
     For each collocate: ``count`` (its tokens inside), ``count_collocate`` (its total),
@@ -133,8 +144,12 @@ def collocations(tokens: pd.DataFrame, term: str, *, window: int = 5, min_count:
     Returns ``[<by columns>,] term, collocate, count, count_collocate, expected, pmi, g2,
     p, n_term, span, n_tokens, note``, sorted by group, then g2 (descending), then collocate.
     """
-    if window < 1:
-        raise AnalysisError(f"window={window!r} is not valid; use 1 or more tokens.")
+    if not isinstance(term, str) or not term.strip():
+        raise AnalysisError(f"term={term!r} is not a term; give one non-empty string, e.g. \"党建\".")
+    if isinstance(window_tokens, bool) or not isinstance(window_tokens, (int, np.integer)) or window_tokens < 1:
+        raise AnalysisError(f"window_tokens={window_tokens!r} is not valid; use 1 or more tokens.")
+    window = window_tokens
+    warn_unseen(tokens, [term])
     if by is None:
         return _collocations(tokens["tokens"], term, window, min_count)
     columns, labels = group_labels(tokens, by)
@@ -194,12 +209,15 @@ def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_do
     return frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def cooccurrence(tokens: pd.DataFrame, terms: Sequence[str], *, min_count: int = 2) -> pd.DataFrame:
-    """How often pairs of ``terms`` occur in the same unit.
+def cooccurrence(tokens: pd.DataFrame, terms: str | Iterable[str], *, min_count: int = 2) -> pd.DataFrame:
+    """How often pairs of ``terms`` occur in the same unit; a term that is never a token
+    warns (``TermWarning``).
 
     Returns ``term_a, term_b, count, count_a, count_b`` (units holding both; holding each),
     for pairs seen together at least ``min_count`` times, sorted by count then terms.
     """
+    terms = as_terms(terms)
+    warn_unseen(tokens, terms)
     wanted = sorted(set(terms))
     index = {t: k for k, t in enumerate(wanted)}
     presence = np.zeros((len(tokens), len(wanted)), dtype=np.int64)

@@ -27,6 +27,7 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note, top_with_ties
+from .display import Summary, first_few
 from .errors import AnalysisError, choice_error
 from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
@@ -40,8 +41,8 @@ DEFAULTS = {"passes": 20, "iterations": 400, "alpha": "symmetric", "eta": None, 
             "no_above": 0.5, "keep_n": 100_000, "chunksize": 2000}
 
 
-@dataclass
-class TopicModel:
+@dataclass(repr=False)
+class TopicModel(Summary):
     """A fitted LDA model with everything needed to read, reuse and cite it.
 
     lda: the gensim model; dictionary: its vocabulary; units: one row per fitted unit
@@ -61,6 +62,17 @@ class TopicModel:
     @property
     def k(self) -> int:
         return self.params["k"]
+
+    def _summary(self) -> tuple[str, list[str]]:
+        n_docs = self.units["doc_id"].nunique()
+        head = (f"TopicModel: LDA, k={self.k}, seed {self.params['seed']}, {len(self.units):,} units of {n_docs:,} documents, "
+                f"{len(self.dictionary):,} terms")
+        labels = topic_labels(self, top=3)
+        columns = [c for c in self.units.columns if c not in ("tokens", "n_tokens")]
+        return head, [f"topics: {first_few(labels.values(), 4)}", f"documents: {first_few(sorted(self.units['doc_id'].unique()))}",
+                      f"unit columns: {', '.join(columns)}",
+                      "options: " + ", ".join(f"{key} {self.params[key]}" for key in ("passes", "iterations", "alpha", "no_below", "no_above")
+                                              if key in self.params)]
 
     def topic_term_matrix(self) -> np.ndarray:
         """K x V topic-term probabilities (phi)."""
@@ -298,20 +310,24 @@ def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = Tru
 
 # ---------------------------------------------------------------- reading topics
 
-def topic_terms(model: TopicModel, n: int = 10, *, method: TermMethod = "probability", lambda_: float = 0.6,
+def topic_terms(model: TopicModel, *, top: int | None = 10, method: TermMethod = "relevance", lambda_: float = 0.6,
                 frex_weight: float = 0.5) -> pd.DataFrame:
-    """Top terms of every topic.
+    """Top terms of every topic, ranked by ``method``.
 
-    method: ``probability`` (phi), ``relevance`` (Sievert & Shirley 2014: lambda log phi +
-    (1 - lambda) log(phi / p(term)), as in LDAvis) or ``frex`` (Roberts et al.: harmonic mean
-    of the ranks of frequency and exclusivity, weight ``frex_weight`` on exclusivity).
+    method: ``relevance`` (default; Sievert & Shirley 2014: lambda log phi + (1 - lambda)
+    log(phi / p(term)), as in LDAvis, with ``lambda_`` 0.6, their recommendation),
+    ``probability`` (phi) or ``frex`` (Roberts et al.: harmonic mean of the ranks of
+    frequency and exclusivity, weight ``frex_weight`` on exclusivity). top: terms per topic
+    (None: all); terms tied with the ``top``-th are kept, sharing a rank.
 
-    Returns ``topic, rank, term, weight, probability`` (weight: the score ranked by),
-    sorted by topic and rank; ties broken by term.
+    Returns ``topic, rank, term, <relevance or frex>, probability`` (the ranking measure in
+    a column named for it; with ``method="probability"`` just ``probability``), sorted by
+    topic and rank; ties broken by term.
     """
     if method not in TERM_METHODS:
         raise choice_error("method", method, TERM_METHODS)
     phi = model.topic_term_matrix()
+    top = _check_top(top, phi.shape[1])
     terms = np.array([model.dictionary[i] for i in range(len(model.dictionary))], dtype=object)
     if method == "probability":
         score = phi
@@ -325,9 +341,19 @@ def topic_terms(model: TopicModel, n: int = 10, *, method: TermMethod = "probabi
         score = 1 / (frex_weight / excl_rank + (1 - frex_weight) / freq_rank)
     rows = []
     for topic in range(phi.shape[0]):
-        order, ranks = top_with_ties(np.lexsort((terms, -score[topic])), score[topic], n)
+        order, ranks = top_with_ties(np.lexsort((terms, -score[topic])), score[topic], top)
         rows += [(topic + 1, int(rank), terms[t], float(score[topic, t]), float(phi[topic, t])) for rank, t in zip(ranks, order)]
-    return pd.DataFrame(rows, columns=["topic", "rank", "term", "weight", "probability"])
+    frame = pd.DataFrame(rows, columns=["topic", "rank", "term", method, "probability"])
+    return frame.loc[:, ~frame.columns.duplicated()]
+
+
+def _check_top(top, available: int) -> int:
+    """``top`` as a count: None means all ``available``; else a whole number, 1 or more."""
+    if top is None:
+        return max(available, 1)
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise AnalysisError(f"top={top!r} is not valid; use a whole number, 1 or more, or None for all.")
+    return int(top)
 
 
 def _term_marginal(model: TopicModel) -> np.ndarray:
@@ -339,28 +365,30 @@ def _term_marginal(model: TopicModel) -> np.ndarray:
     return counts / counts.sum()
 
 
-def topic_labels(model: TopicModel, n: int = 3, method: TermMethod = "relevance") -> dict[int, str]:
-    """A short label per topic from its top terms, e.g. ``{1: "1 社区/居民/治理"}``."""
-    table = topic_terms(model, n, method=method)
+def topic_labels(model: TopicModel, *, top: int = 3, method: TermMethod = "relevance", lambda_: float = 0.6) -> dict[int, str]:
+    """A short label per topic from its ``top`` terms ranked as ``topic_terms`` ranks them
+    (the same defaults), e.g. ``{1: "1 社区/居民/治理"}``."""
+    table = topic_terms(model, top=top, method=method, lambda_=lambda_)
     return {t: f"{t} " + "/".join(g.term) for t, g in table.groupby("topic")}
 
 
 def doc_topics(model: TopicModel) -> pd.DataFrame:
-    """Topic shares of every fitted unit, long format: ``doc_id, unit_id, topic, weight``."""
+    """Topic shares of every fitted unit, long format: ``doc_id, unit_id, topic, share``."""
     theta = model.doc_topic_matrix()
     n, k = theta.shape
     return pd.DataFrame({"doc_id": np.repeat(model.units["doc_id"].to_numpy(), k),
                          "unit_id": np.repeat(model.units["unit_id"].to_numpy(), k),
-                         "topic": np.tile(np.arange(1, k + 1), n), "weight": theta.ravel()})
+                         "topic": np.tile(np.arange(1, k + 1), n), "share": theta.ravel()})
 
 
-def representative_passages(model: TopicModel, texts: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """The units that weigh most on each topic, with their text.
+def representative_passages(model: TopicModel, texts: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+    """The ``top`` units with the largest share of each topic, with their text.
 
     texts: a frame with ``unit_id`` and ``text`` (``analysis.units(cleaned, unit)`` for
     the unit the model was fitted on). Returns ``topic, rank, doc_id, unit_id, <district,
-    year if present>, weight, text``.
+    year if present>, share, text`` (share: the topic's share of the unit).
     """
+    top = _check_top(top, len(model.units))
     theta = model.doc_topic_matrix()
     text_of = dict(zip(texts["unit_id"], texts["text"]))
     missing = [u for u in model.units["unit_id"][:5] if u not in text_of]
@@ -370,11 +398,11 @@ def representative_passages(model: TopicModel, texts: pd.DataFrame, n: int = 3) 
     extra = [c for c in ("district", "year") if c in model.units.columns]
     rows = []
     for topic in range(theta.shape[1]):
-        order = np.lexsort((model.units["unit_id"].to_numpy(), -theta[:, topic]))[:n]
+        order = np.lexsort((model.units["unit_id"].to_numpy(), -theta[:, topic]))[:top]
         for rank, u in enumerate(order, 1):
             unit = model.units.iloc[u]
             rows.append({"topic": topic + 1, "rank": rank, "doc_id": unit["doc_id"], "unit_id": unit["unit_id"],
-                         **{c: unit[c] for c in extra}, "weight": float(theta[u, topic]), "text": text_of[unit["unit_id"]]})
+                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]), "text": text_of[unit["unit_id"]]})
     return pd.DataFrame(rows)
 
 
@@ -384,7 +412,7 @@ Weighting = Literal["tokens", "units"]
 Uncertainty = Literal["dirichlet", "none"]
 
 
-def prevalence(model: TopicModel, by: str | Sequence[str] = "district", *, n_boot: int = 1000, ci: float = 0.95,
+def prevalence(model: TopicModel, by: str | Sequence[str] | None = "district", *, n_boot: int = 1000, ci: float = 0.95,
                seed: int = 0, weight: Weighting = "tokens", uncertainty: Uncertainty = "dirichlet",
                n_draws: int = 25) -> pd.DataFrame:
     """Topic share per group, with document-level (cluster) bootstrap intervals.
@@ -492,13 +520,13 @@ def prevalence_intervals(gamma: np.ndarray, weights: np.ndarray, groups: np.ndar
 
 def _fit_and_score(args: tuple) -> dict:
     """One (k, seed) fit scored by coherence and perplexity; runs in a worker process."""
-    tokens, k, seed, measures, topn, options = args
+    tokens, k, seed, measures, top, options = args
     model = fit_lda(tokens, k=k, seed=seed, progress=False, **options)
     lists = [list(t) for t in model.units["tokens"]]
-    tops = [[model.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=topn)] for t in range(k)]
+    tops = [[model.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=top)] for t in range(k)]
     row = {"k": k, "seed": seed}
     for measure in measures:
-        cm = CoherenceModel(topics=tops, texts=lists, dictionary=model.dictionary, coherence=measure, topn=topn, processes=1)
+        cm = CoherenceModel(topics=tops, texts=lists, dictionary=model.dictionary, coherence=measure, topn=top, processes=1)
         row[measure] = float(cm.get_coherence())
     row["perplexity"] = perplexity(model)
     return row
@@ -511,10 +539,11 @@ def _run(tasks: list[tuple], workers: int, desc: str, progress: bool) -> list:
     return list(progress_bar(imap_ordered(_fit_and_score, tasks, workers), desc, progress, total=len(tasks), unit="fit"))
 
 
-def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2), *,
-             coherence: Sequence[str] = ("c_v", "c_npmi"), topn: int = 10, workers: int = 1, progress: bool = True,
+def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
+             coherence: Sequence[str] = ("c_v", "c_npmi"), top: int = 10, workers: int = 1, progress: bool = True,
              **options) -> pd.DataFrame:
-    """Fit every K with every seed; score each by coherence (gensim CoherenceModel) and perplexity.
+    """Fit every K with every seed; score each by coherence (gensim CoherenceModel, on each
+    topic's ``top`` most probable terms) and perplexity.
 
     Perplexity is in-sample (``perplexity(model)``: exp of minus the variational bound per
     word on the fitted units): lower is better, but in-sample it keeps falling with K, so
@@ -533,7 +562,7 @@ def select_k(tokens: pd.DataFrame, ks: Iterable[int] = range(2, 9), seeds: Itera
     n_units = len(prepare(tokens, **{o: options.get(o, DEFAULTS[o]) for o in ("no_below", "no_above", "keep_n")})[2])
     for k in ks:
         _check_k(k, n_units)
-    tasks = [(tokens, k, seed, tuple(coherence), topn, options) for k in ks for seed in seeds]
+    tasks = [(tokens, k, seed, tuple(coherence), top, options) for k in ks for seed in seeds]
     return pd.DataFrame(_run(tasks, workers, "choosing K", progress))
 
 
@@ -608,13 +637,13 @@ def align_topics(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, 
     return cols[order], similarity[rows[order], cols[order]]
 
 
-def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), *, topn: int = 10,
+def topic_stability(tokens: pd.DataFrame, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
                     progress: bool = True, **options) -> pd.DataFrame:
     """How well each topic of the first seed's model reappears in the models of the other seeds.
 
     Topics are aligned by Hungarian matching on cosine similarity of topic-term vectors.
     Returns one row per topic of the reference (first) seed: ``topic, top_terms,
-    mean_similarity, min_similarity, mean_top_overlap`` (Jaccard of the top ``topn`` terms)
+    mean_similarity, min_similarity, mean_top_overlap`` (Jaccard of the ``top`` most probable terms)
     and ``n_runs``.
     """
     seeds = list(dict.fromkeys(seeds))
@@ -625,7 +654,7 @@ def topic_stability(tokens: pd.DataFrame, k: int, seeds: Iterable[int] = (0, 1, 
     vocab = [reference.dictionary[i] for i in range(len(reference.dictionary))]
 
     def top_sets(model):
-        return [set(model.topic_term_matrix()[t].argsort()[::-1][:topn]) for t in range(k)]
+        return [set(model.topic_term_matrix()[t].argsort()[::-1][:top]) for t in range(k)]
 
     ref_phi, ref_tops = reference.topic_term_matrix(), top_sets(reference)
     sims, overlaps = [], []

@@ -128,7 +128,7 @@ def _compare_topic_terms(recorded: pd.DataFrame, fresh: pd.DataFrame) -> tuple[s
     old, new = _topic_term_lists(recorded), _topic_term_lists(fresh)
     changed = [t for t in old if set(old[t]) != set(new.get(t, []))]
     if not changed:
-        weight = "weight" if "weight" in recorded.columns else None
+        weight = next((c for c in ("relevance", "frex", "probability") if c in recorded.columns), None)
         if weight:
             a = dict(zip(zip(recorded["topic"], recorded["term"]), recorded[weight].astype(float)))
             b = dict(zip(zip(fresh["topic"], fresh["term"]), fresh[weight].astype(float)))

@@ -52,7 +52,7 @@ def main() -> None:
     rows = [
         ("vectorise + group counts (baseline)", base),
         ("keyness, all 10 districts vs rest", timed(lambda: analysis.keyness_all(tokens, "district"))[0]),
-        ("log-odds, one pair", timed(lambda: analysis.log_odds(tokens, "district", group_a="district0", group_b="district1"))[0]),
+        ("log-odds, one pair", timed(lambda: analysis.log_odds(tokens, "district", target="district0", reference="district1"))[0]),
         ("tfidf terms, top 20 per district", timed(lambda: analysis.tfidf_terms(tokens, "district"))[0]),
         ("similarity matrix, 80 district-years", timed(lambda: analysis.similarity(tokens, ["district", "year"]))[0]),
         ("trends of 10 terms over years", timed(lambda: analysis.trends(tokens, [f"词{k:05d}" for k in range(10)], by="district"))[0]),

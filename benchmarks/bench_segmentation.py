@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     import jieba
 
     import analysis
-    from analysis.tokenize import _jieba_tokenizer
+    from analysis.segment import _jieba_tokenizer
 
     gold = [line.split() for line in gold_path.read_text(encoding="utf-8").splitlines()]
     raw = [line.strip() for line in raw_path.read_text(encoding="utf-8").splitlines()]

@@ -382,7 +382,7 @@ def test_loaded_model_gives_identical_results(small_model, tmp_path):
     assert loaded.provenance == small_model.provenance
     pd.testing.assert_frame_equal(loaded.units, small_model.units)
     for method in topics.TERM_METHODS:
-        pd.testing.assert_frame_equal(topics.topic_terms(loaded, 10, method=method), topics.topic_terms(small_model, 10, method=method))
+        pd.testing.assert_frame_equal(topics.topic_terms(loaded, top=10, method=method), topics.topic_terms(small_model, top=10, method=method))
     pd.testing.assert_frame_equal(topics.doc_topics(loaded), topics.doc_topics(small_model))
     pd.testing.assert_frame_equal(topics.prevalence(loaded, "district", n_boot=50), topics.prevalence(small_model, "district", n_boot=50))
     assert topics.topic_labels(loaded) == topics.topic_labels(small_model)

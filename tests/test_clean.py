@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import analysis
 from analysis.cli import main
-from analysis.clean import clean_text, load_boilerplate, normalize_text
+from analysis.cleaning import clean_text, load_boilerplate, normalize_text
 from conftest import SAMPLE, tree_hashes
 
 # Real boilerplate lines of the seeds (after width normalisation) and the kind each is reported as.

@@ -62,7 +62,7 @@ def test_multiple_testing_corrections():
 
 
 def test_log_odds_matches_the_formula():
-    table = analysis.log_odds(HAND, "district", group_a="a", group_b="b").set_index("term")
+    table = analysis.log_odds(HAND, "district", target="a", reference="b").set_index("term")
     # (count in a, count in b, count in all three districts: the background, 13 tokens)
     counts = {"党建": (3, 1, 4), "创新": (1, 2, 3), "社区": (2, 0, 3), "治理": (1, 0, 1), "产业": (0, 1, 1), "居民": (0, 0, 1)}
     na, nb = 7, 4
@@ -103,7 +103,7 @@ def test_similarity_is_symmetric_with_a_unit_diagonal():
 def test_results_do_not_depend_on_document_order(paragraph_tokens):
     shuffled = paragraph_tokens.sample(frac=1, random_state=7).reset_index(drop=True)
     for func, kwargs in [(analysis.keyness, {"target": "wuzhong"}), (analysis.frequencies, {}), (analysis.similarity, {}),
-                         (analysis.tfidf_terms, {}), (analysis.log_odds, {"group_a": "sip", "group_b": "wuzhong"})]:
+                         (analysis.tfidf_terms, {}), (analysis.log_odds, {"target": "sip", "reference": "wuzhong"})]:
         pd.testing.assert_frame_equal(func(paragraph_tokens, "district", **kwargs), func(shuffled, "district", **kwargs))
 
 
@@ -154,9 +154,9 @@ def test_keyness_command_as_in_the_issue(tmp_path):
 
 @pytest.mark.parametrize("args", [
     ["frequencies", "--by", "district,year"], ["tfidf-terms", "--top", "5"], ["similarity", "--square", "cosine"],
-    ["trends", "--terms", "红色管家,党建", "--by", "district"], ["log-odds", "--group-a", "sip", "--group-b", "wuzhong"],
-    ["slogan-counts", "--category", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--term", "三个哪里"],
-    ["keyness", "--correction", "fdr_bh"], ["kwic", "--term", "党建", "--match", "substring"],
+    ["trends", "--terms", "红色管家,党建", "--by", "district"], ["log-odds", "--target", "sip", "--reference", "wuzhong"], ["log-odds", "--by", "year", "--target", "2025"],
+    ["slogan-counts", "--categories", "slogan"], ["collocations", "--term", "党建", "--by", ""], ["kwic", "--terms", "三个哪里"],
+    ["keyness", "--correction", "fdr_bh"], ["kwic", "--terms", "党建,三个哪里", "--match", "substring", "--window-chars", "5"],
 ])
 def test_every_comparison_command_runs(args):
     result = CliRunner().invoke(main, ["-q", args[0], "--corpus", str(SAMPLE), *args[1:]])
@@ -237,7 +237,7 @@ def test_log_odds_follows_monroe_et_al_with_a_scaled_prior():
     # background (here district b alone), alpha_0 = 0.5 x (n_a + n_c).
     background = HAND[HAND.district == "b"]
     with pytest.warns(analysis.TermWarning, match="3 term\\(s\\) of 'a' and 'c' are not in the background"):
-        table = analysis.log_odds(HAND, "district", group_a="a", group_b="c", prior_scale=0.5, background=background)
+        table = analysis.log_odds(HAND, "district", target="a", reference="c", prior_scale=0.5, background=background)
     table = table.set_index("term")
     ya, yc = 2, 1  # 社区: 2 in a, 1 in c; the background (b: 党建 1, 创新 2, 产业 1) has no 社区
     assert "社区" not in table.index  # unseen in the background: no prior, no finite z; left out

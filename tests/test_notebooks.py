@@ -18,7 +18,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 REGIONS = "东城 西城 南湖 北塘 青山 白沙 金港 玉泉 石桥 清河 长安 新安".split()
 YEARS = (2019, 2021, 2023)
-SMALL = ('[compare]\ntop_n = 5\n\n[topics]\nks = [2, 3]\nseeds = [0]\npasses = 2\nstability_seeds = [0, 1]\n'
+SMALL = ('[compare]\ntop = 5\n\n[topics]\nks = [2, 3]\nseeds = [0]\npasses = 2\nstability_seeds = [0, 1]\n'
          'n_boot = 50\nworkers = 1\n')
 
 

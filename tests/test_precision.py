@@ -41,10 +41,10 @@ def test_agree_allows_one_unit_in_the_last_digit_only():
 
 def test_tables_are_written_at_published_precision(tmp_path):
     frame = pd.DataFrame({"term": ["基层", "治理"], "count": [21, 12], "g2": [6.2608215057988055, 1.0000000000000002],
-                          "p": [0.012343695200715132, 0.5], "weight": [0.026613501831889153, 0.1]})
+                          "p": [0.012343695200715132, 0.5], "probability": [0.026613501831889153, 0.1]})
     write_table(frame, tmp_path / "t.csv")
     lines = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
-    assert lines == ["term,count,g2,p,weight", "基层,21,6.26082,0.0123,0.0266", "治理,12,1.0,0.5,0.1"]
+    assert lines == ["term,count,g2,p,probability", "基层,21,6.26082,0.0123,0.0266", "治理,12,1.0,0.5,0.1"]
     write_table(frame, tmp_path / "t.parquet")
     assert pd.read_parquet(tmp_path / "t.parquet")["g2"].tolist() == [6.26082, 1.0]
 
@@ -69,7 +69,7 @@ def test_tables_agree_within_one_unit_and_fail_beyond():
 
 def _topic_terms(lists: dict[int, list[tuple[str, float]]]) -> pd.DataFrame:
     rows = [(t, r, term, w) for t, terms in lists.items() for r, (term, w) in enumerate(terms, 1)]
-    return _table(**{name: [row[i] for row in rows] for i, name in enumerate(("topic", "rank", "term", "weight"))})
+    return _table(**{name: [row[i] for row in rows] for i, name in enumerate(("topic", "rank", "term", "probability"))})
 
 
 def test_topic_tables_report_topics_not_cells():

@@ -205,7 +205,7 @@ def test_source_lines_and_bylines_with_spaces_are_credits(tmp_path):
 
 
 def test_the_loss_message_keeps_small_shares_readable(reports, tmp_path):
-    from analysis.clean import _percent
+    from analysis.cleaning import _percent
 
     assert (_percent(0.0066), _percent(0.001), _percent(0.81)) == ("0.66%", "0.1%", "81%")
     rules = tmp_path / "r.yaml"

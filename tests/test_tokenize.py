@@ -152,7 +152,8 @@ def test_raw_corpus_is_cleaned_first_and_corpus_without_lexicon_works(sample_cor
     assert not any("责编" in t for tokens in frame.tokens for t in tokens)
     docs = sample_corpus.documents()[["doc_id", "district", "year", "text"]]
     docs.to_csv(tmp_path / "c.csv", index=False)
-    bare = analysis.tokenize(analysis.load_corpus(tmp_path / "c.csv", progress=False), progress=False)
+    with pytest.warns(analysis.LexiconWarning, match="c.csv: no lexicon.yaml found beside the corpus"):
+        bare = analysis.tokenize(analysis.load_corpus(tmp_path / "c.csv", progress=False), progress=False)
     assert bare.attrs["lexicon_hash"] == "" and "党建" in bare.tokens.iloc[0] + bare.tokens.iloc[1]
 
 

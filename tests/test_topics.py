@@ -33,7 +33,7 @@ def test_same_seed_same_topics_bit_for_bit(paragraph_tokens, model):
 
 
 def test_topics_separate_governance_from_industry(model):
-    terms = topics.topic_terms(model, 10, method="relevance")
+    terms = topics.topic_terms(model, top=10, method="relevance")
     tops = {t: set(g.term) for t, g in terms.groupby("topic")}
     words = {"governance": {"社区", "居民", "治理", "服务"}, "industry": {"产业", "企业", "创新", "集群", "发展"}}
     score = {t: {name: len(s & w) for name, w in words.items()} for t, s in tops.items()}
@@ -44,22 +44,30 @@ def test_topics_separate_governance_from_industry(model):
 
 def test_topic_terms_methods(model):
     for method in ("probability", "relevance", "frex"):
-        table = topics.topic_terms(model, 5, method=method)
-        assert list(table.columns) == ["topic", "rank", "term", "weight", "probability"]
-        assert len(table) == 20 and table.groupby("topic").weight.apply(lambda w: w.is_monotonic_decreasing).all()
+        table = topics.topic_terms(model, top=5, method=method)
+        assert list(table.columns) == ["topic", "rank", "term", *([method] if method != "probability" else []), "probability"]
+        assert len(table) == 20 and table.groupby("topic")[method].apply(lambda w: w.is_monotonic_decreasing).all()
+    # one default ranking for the table and the labels: relevance, lambda 0.6
+    default = topics.topic_terms(model, top=3)
+    assert "relevance" in default.columns
+    assert default.equals(topics.topic_terms(model, top=3, method="relevance", lambda_=0.6))
+    assert topics.topic_labels(model) == {t: f"{t} " + "/".join(g.term) for t, g in default.groupby("topic")}
+    assert len(topics.topic_terms(model, top=None, method="probability")) == 4 * len(model.dictionary)
+    with pytest.raises(analysis.AnalysisError, match="top=0 is not valid"):
+        topics.topic_terms(model, top=0)
     with pytest.raises(analysis.AnalysisError, match="method='lift' is not valid"):
         topics.topic_terms(model, method="lift")
 
 
 def test_doc_topics_and_passages(model, cleaned):
     shares = topics.doc_topics(model)
-    assert list(shares.columns) == ["doc_id", "unit_id", "topic", "weight"]
-    assert np.allclose(shares.groupby("unit_id").weight.sum(), 1)
-    passages = topics.representative_passages(model, analysis.units(cleaned, "paragraph"), n=2)
+    assert list(shares.columns) == ["doc_id", "unit_id", "topic", "share"]
+    assert np.allclose(shares.groupby("unit_id").share.sum(), 1)
+    passages = topics.representative_passages(model, analysis.units(cleaned, "paragraph"), top=2)
     assert len(passages) == 8 and {"district", "year", "text"} <= set(passages.columns)
-    best = shares.sort_values("weight", ascending=False).drop_duplicates("topic").set_index("topic")
+    best = shares.sort_values("share", ascending=False).drop_duplicates("topic").set_index("topic")
     for row in passages[passages["rank"] == 1].itertuples():
-        assert row.weight == pytest.approx(best.loc[row.topic, "weight"])
+        assert row.share == pytest.approx(best.loc[row.topic, "share"])
         assert row.text in cleaned.text(row.doc_id)
 
 
@@ -100,7 +108,7 @@ def test_select_k_recommends_with_a_reason_and_workers_change_nothing(paragraph_
 
 
 def test_stability_aligns_topics_across_seeds(paragraph_tokens):
-    table = topics.topic_stability(paragraph_tokens, 3, seeds=[0, 1, 2], progress=False, **FAST)
+    table = topics.topic_stability(paragraph_tokens, k=3, seeds=[0, 1, 2], progress=False, **FAST)
     assert list(table.topic) == [1, 2, 3] and (table.n_runs == 3).all()
     assert ((table.min_similarity <= table.mean_similarity) & (table.mean_similarity <= 1 + 1e-9)).all()
     phi = np.random.default_rng(0).dirichlet(np.ones(50), 4)
@@ -129,7 +137,7 @@ def planted_tokens(n_units: int, seed: int = 0) -> tuple[pd.DataFrame, dict]:
 def test_prevalence_recovers_planted_shares(n_units, tolerance):
     tokens, mixtures = planted_tokens(n_units)
     model = topics.fit_lda(tokens, k=3, seed=0, progress=False, no_above=1.0, passes=20, iterations=100)
-    words = topics.topic_terms(model, 10)
+    words = topics.topic_terms(model, top=10, method="probability")
     planted_of = {t: ["社区", "产业", "党建"].index(g.term.iloc[0][:2]) for t, g in words.groupby("topic")}
     assert sorted(planted_of.values()) == [0, 1, 2]
     table = topics.prevalence(model, "district", n_boot=500, seed=0)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import lru_cache, partial
@@ -22,9 +23,10 @@ import pandas as pd
 
 from . import __version__
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .clean import UNITS, Unit, clean, iter_units
+from .cleaning import UNITS, Unit, clean, iter_units
 from .corpus import Corpus
-from .errors import AnalysisError, choice_error
+from .display import Summary
+from .errors import AnalysisError, LexiconWarning, as_terms, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
 from .parallel import imap_ordered
@@ -70,7 +72,7 @@ def _jieba_tokenizer():
     return tokenizer, jieba.posseg.POSTokenizer(tokenizer)
 
 
-class Segmenter:
+class Segmenter(Summary):
     """Cuts text into tokens, lexicon entries whole, filtered by ``TokenOptions``.
 
     ``spans(text)`` gives every token with its character offsets and no filtering;
@@ -87,6 +89,14 @@ class Segmenter:
         # word -> itself if the filters keep it, "" if not. Words repeat: each is decided once,
         # and every kept occurrence shares one string object, so the output holds pointers.
         self._kept: dict[str, str] = {}
+
+    def _summary(self) -> tuple[str, list[str]]:
+        o = self.options
+        head = (f"Segmenter ({o.backend}, hmm {'on' if o.hmm else 'off'}) with {len(self.lexicon.entries)} lexicon entries "
+                f"and {len(self.stopwords)} stopwords")
+        kept = [f"min_length {o.min_length}", "numbers dropped" if o.drop_numbers else "numbers kept",
+                "punctuation dropped" if o.drop_punctuation else "punctuation kept"] + ([f"pos {', '.join(o.pos)}"] if o.pos else [])
+        return head, [f"filters: {', '.join(kept)}", f"lexicon: {self.lexicon.source or 'given in code' if self.lexicon.entries else 'none'}"]
 
     def _pieces(self, text: str) -> Iterator[tuple[int, int, str | None]]:
         """``(start, end, term)`` for lexicon matches (their canonical term) and the plain
@@ -198,25 +208,37 @@ def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -
 # ---------------------------------------------------------------- the public function
 
 def resolve_lexicon(corpus: Corpus, lexicon: str | Path | Lexicon | None) -> Lexicon | None:
-    """``"auto"``: ``lexicon.yaml`` in the corpus folder if present; a path; a Lexicon; None."""
+    """``"auto"``: ``lexicon.yaml`` in the corpus folder (beside a one-file corpus) if
+    present; a path; a Lexicon; None (no lexicon). When ``"auto"`` finds none, a
+    ``LexiconWarning`` says so, once per loaded corpus (its cleaned copies included)."""
     if isinstance(lexicon, Lexicon) or lexicon is None:
         return lexicon
     if str(lexicon) == "auto":
         found = find_lexicon(corpus.source)
+        if found is None and "no lexicon" not in corpus.said:
+            corpus.said.add("no lexicon")
+            warnings.warn(f"{corpus.source}: no lexicon.yaml found beside the corpus, so slogans and programme names are "
+                          "cut as jieba cuts them; add one (see corpus/lexicon.yaml), or pass lexicon=None "
+                          "(--lexicon none) to work without.", LexiconWarning, stacklevel=3)
         return load_lexicon(found) if found else None
     return load_lexicon(lexicon)
 
 
-def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lexicon | None) -> frozenset[str]:
-    """True: packaged lists plus the lexicon's; False: none; a path or words: those plus the lexicon's."""
+def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lexicon | None, *,
+                      replace: bool = False) -> frozenset[str]:
+    """The stopwords to drop. True: the packaged lists; False: none; a path (a file, one word
+    a line) or a list of words: those added to the packaged lists, or instead of them with
+    ``replace=True``. The lexicon's own stopwords are added unless ``stopwords`` is False."""
     if stopwords is False:
         return frozenset()
     extra = lexicon.stopwords if lexicon else frozenset()
     if stopwords is True:
         return packaged_stopwords() | extra
     if isinstance(stopwords, (str, Path)):
-        return load_stopwords(stopwords) | extra
-    return frozenset(stopwords) | extra
+        given = load_stopwords(stopwords)
+    else:
+        given = frozenset(as_terms(stopwords, "stopwords"))
+    return given | extra if replace else packaged_stopwords() | given | extra
 
 
 def tokenize(
@@ -225,6 +247,7 @@ def tokenize(
     lexicon: str | Path | Lexicon | None = "auto",
     unit: Unit = "paragraph",
     stopwords: bool | str | Path | Iterable[str] = True,
+    replace_stopwords: bool = False,
     min_length: int = 2,
     drop_numbers: bool = True,
     drop_punctuation: bool = True,
@@ -238,8 +261,9 @@ def tokenize(
     """Tokenise every unit of ``corpus`` (cleaned first with default options if it is not).
 
     lexicon: ``"auto"`` finds ``lexicon.yaml`` in the corpus folder; or a path, a Lexicon,
-    or None. unit: ``document``, ``paragraph`` or ``sentence``. stopwords: see
-    ``resolve_stopwords``. pos: keep only tokens whose jieba tag starts with one of these
+    or None. unit: ``document``, ``paragraph`` or ``sentence``. stopwords: True (the
+    packaged lists), False (none), or a file or list of words added to the packaged lists;
+    ``replace_stopwords=True`` uses them instead (see ``resolve_stopwords``). pos: keep only tokens whose jieba tag starts with one of these
     (e.g. ``("n", "v")``); lexicon terms are always kept. backend: ``jieba`` (reference)
     or ``rjieba`` (fast, with ``hmm=False``). workers: processes. cache: reuse an identical
     earlier run (keyed by corpus hash, lexicon hash, stopwords and options).
@@ -257,7 +281,7 @@ def tokenize(
     if corpus.cleaning is None:
         corpus = clean(corpus, progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
-    stop = resolve_stopwords(stopwords, lex)
+    stop = resolve_stopwords(stopwords, lex, replace=replace_stopwords)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
                            drop_punctuation=drop_punctuation, pos=tuple(pos) if pos else None)
     check_options(options)  # here, not first inside a worker process
