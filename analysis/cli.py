@@ -26,7 +26,7 @@ from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
-from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
+from .outputs import TOKEN_FORMATS, read_tokens, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
 
@@ -839,3 +839,67 @@ def cache_clear_cmd(kind):
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---------------------------------------------------------------- subsets and matrices
+
+@main.command("subset")
+@click.option("--corpus", "corpus_path", type=click.Path(path_type=Path), default=None,
+              help="Corpus folder (with metadata.csv) or a .csv/.jsonl file; a new corpus folder is written to --out.")
+@click.option("--tokens", "tokens_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Instead of --corpus: a token table (.jsonl, .csv, .parquet); the same format is written to --out.")
+@click.option("--where", required=True, metavar="EXPR", help="Keep documents whose metadata satisfy EXPR, e.g. \"year >= 2022\".")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="New corpus folder, or token table file.")
+@click.pass_context
+@_friendly
+def subset_cmd(ctx, corpus_path, tokens_path, where, out):
+    """Keep the documents whose metadata satisfy --where: a new corpus folder (texts,
+    metadata.csv, corpus.toml, lexicon.yaml) that load_corpus reads back as it was, or a
+    smaller token table."""
+    from .subset import subset, write_corpus
+
+    if (corpus_path is None) == (tokens_path is None):
+        raise click.UsageError("give --corpus FOLDER (writes a corpus folder) or --tokens FILE (writes a token table), not both.")
+    if tokens_path is not None:
+        _check_up_front(out, tokens_path, None, formats=TOKEN_FORMATS)
+        if Path(out).suffix.lower() != tokens_path.suffix.lower():
+            raise AnalysisError(f"--out {str(out)!r}: write the token table in its own format ({tokens_path.suffix}).")
+        kept = subset(read_tokens(tokens_path), where)
+        write_tokens(kept, out)
+        info = kept.attrs["subset"]
+        click.echo(f"kept {info['n_docs_kept']} of {info['n_docs_kept'] + info['n_docs_dropped']} documents "
+                   f"({info['n_units_kept']} units; {info['n_docs_dropped']} documents dropped); wrote {out}")
+        return
+    _check_up_front(out, corpus_path, None, folder=True)
+    if Path(out).exists() and any(Path(out).iterdir()):
+        raise AnalysisError(f"--out {str(out)!r} is not empty; name a new or empty folder for the corpus.")
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"])
+    kept = subset(corpus, where)
+    with atomic_folder(out) as stage:
+        write_corpus(kept, stage)
+    click.echo(f"kept {len(kept)} of {len(corpus)} documents ({len(corpus) - len(kept)} dropped); wrote the corpus to {out}")
+
+
+@main.command("dtm")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True,
+              help="Rows of the matrix (without --by).")
+@click.option("--by", default=None, help="Sum the rows per group of these columns, e.g. doc_id or district [one row per unit].")
+@click.option("--min-count", default=1, show_default=True, help="Keep terms seen at least this often in the whole corpus.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for matrix.npz, matrix.mtx, vocabulary.txt, rows.csv.")
+@click.pass_context
+@_friendly
+def dtm_cmd(ctx, corpus_path, lexicon, unit, by, min_count, out, **options):
+    """The document-term matrix: matrix.npz (SciPy sparse), matrix.mtx (Matrix Market, for
+    R), vocabulary.txt and rows.csv, with a README.txt on loading them."""
+    from .dtm import DTM_FILES, document_term_matrix, write_dtm
+
+    _check_up_front(out, corpus_path, lexicon, folder=True)
+    _refuse_foreign_folder(out, DTM_FILES, "dtm")
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    dtm = document_term_matrix(tokens, by=_split(by), min_count=min_count)
+    with atomic_folder(out) as stage:
+        write_dtm(dtm, stage)
+    click.echo(f"{dtm!r}; wrote {', '.join(sorted(DTM_FILES))} to {out}")
