@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
-from .clean import clean, cleaning_options, losses, summarize_losses, units
+from .clean import clean, cleaning_options, losses, summarize_losses
 from .corpus import load_corpus
 from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
@@ -686,12 +686,13 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     _refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     compare.group_labels(tokens, columns)  # a wrong --by is refused before the fit, not after
-    model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
+    # the model keeps its units' text, so 'representative_passages(model)' works on the saved model
+    model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above,
+                           passes=passes, texts=clean(corpus, progress=False))
     with atomic_folder(out) as stage:
         model.save(stage / "model")
         write_table(topics.topic_terms(model, 15, method="relevance"), stage / "topic_terms.csv")
-        texts = units(clean(corpus, progress=False), unit)
-        write_table(topics.representative_passages(model, texts, n=5), stage / "passages.csv")
+        write_table(topics.representative_passages(model, n=5), stage / "passages.csv")
         write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
                     stage / "prevalence.csv")
         topics.ldavis_html(model, stage / "topics.html")
@@ -837,9 +838,6 @@ def cache_clear_cmd(kind):
                f"from {removed.attrs['folder']}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 
 # ---------------------------------------------------------------- subsets and matrices
 
@@ -903,3 +901,52 @@ def dtm_cmd(ctx, corpus_path, lexicon, unit, by, min_count, out, **options):
     with atomic_folder(out) as stage:
         write_dtm(dtm, stage)
     click.echo(f"{dtm!r}; wrote {', '.join(sorted(DTM_FILES))} to {out}")
+
+
+def _read_model(path: Path) -> "topics.TopicModel":
+    """A saved model: its folder, or the --out folder of 'topics fit' (which holds model/)."""
+    path = Path(path)
+    if not (path / "meta.json").is_file() and (path / "model" / "meta.json").is_file():
+        path = path / "model"
+    return topics.TopicModel.load(path)
+
+
+@topics_group.command("info")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A model folder, or the --out folder of 'topics fit'.")
+@click.option("--top", default=10, show_default=True, help="Top terms per topic (by relevance).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@_friendly
+def topics_info_cmd(model_path, top, out):
+    """One row per topic: label, share of tokens, size (units it leads), top terms."""
+    if out is not None:
+        check_extension(out)
+        refuse_overwrite(out, model_path, folder=False, option="--out")
+    _show_or_write(topics.topic_info(_read_model(model_path), top=top), out)
+
+
+@topics_group.command("transform")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A model folder, or the --out folder of 'topics fit'.")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
+    """Topic shares of the units of a new corpus under a fitted model (tokenised in the
+    model's unit; terms the model does not know are counted and left out)."""
+    _check_up_front(out, corpus_path, lexicon, model_path)
+    model = _read_model(model_path)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, topics._model_unit(model.provenance), options)
+    if tokens.attrs.get("lexicon_hash") != model.provenance.get("lexicon_hash"):
+        click.echo("note: the new corpus is tokenised with another lexicon than the model was (or none): "
+                   "slogans may be cut differently; give --lexicon with the model's lexicon file.", err=True)
+    table = model.transform(tokens)
+    click.echo(f"scored {table.attrs['n_units']} units ({table.attrs['n_units_dropped']} without a known term left out)", err=True)
+    _show_or_write(table, out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
