@@ -745,11 +745,13 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
 @click.option("--check", "check_only", is_flag=True,
               help="Check --out against its manifest and a fresh regeneration (numbers at published precision); exit 1 on a real difference.")
 @click.option("--image-tolerance", default=1.0, show_default=True, help="With --check: RMS pixel difference (0-255) that images may show.")
+@click.option("--format", "formats", default=None, metavar="png,pdf",
+              help="Figure formats, comma-separated: png, pdf, svg [config: png]. PDFs are listed in the manifest and checked too.")
 @_no_cache_option
 @click.pass_context
 @_friendly
 def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, contrast, trend_terms, sections,
-                check_only, image_tolerance, **options):
+                check_only, image_tolerance, formats, **options):
     """Regenerate every table and figure from the corpus, with a manifest of their hashes.
 
     The comparisons follow the corpus: --by and --time name its columns, and what the corpus
@@ -762,7 +764,8 @@ def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, 
     overrides = {"groups": {"by": by, "time": time_column},
                  "compare": {"slice": slice_, "follow": follow, "contrast": contrast_values,
                              "trend_terms": None if trend_terms is None else _named(trend_terms, "--trend-terms", "党建,新时代")},
-                 "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")}}
+                 "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")},
+                 "figures": {"format": None if formats is None else ",".join(pipeline.figure_formats(formats))}}
     common = {"config": config, "options": overrides, "corpus_options": _load_options(**options),
               "progress": ctx.obj["progress"], "cache": ctx.obj["cache"]}
     if check_only:
