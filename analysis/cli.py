@@ -917,7 +917,7 @@ def _read_model(path: Path) -> "topics.TopicModel":
 @topics_group.command("info")
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A model folder, or the --out folder of 'topics fit'.")
-@click.option("--top", default=10, show_default=True, help="Top terms per topic (by relevance).")
+@click.option("--top", default=10, show_default=True, help="Top terms per topic (by relevance); 0 for all.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
 @_friendly
 def topics_info_cmd(model_path, top, out):
@@ -925,7 +925,7 @@ def topics_info_cmd(model_path, top, out):
     if out is not None:
         check_extension(out)
         refuse_overwrite(out, model_path, folder=False, option="--out")
-    _show_or_write(topics.topic_info(_read_model(model_path), top=top), out)
+    _show_or_write(topics.topic_info(_read_model(model_path), top=top or None), out)
 
 
 @topics_group.command("transform")

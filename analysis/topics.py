@@ -794,7 +794,7 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
 
 # ---------------------------------------------------------------- one table of topics
 
-def topic_info(model: TopicModel, *, top: int = 10) -> pd.DataFrame:
+def topic_info(model: TopicModel, *, top: int | None = 10) -> pd.DataFrame:
     """One row per topic, as BERTopic's ``get_topic_info``: ``topic, label, share, size,
     n_tokens, top_terms``.
 
@@ -803,10 +803,11 @@ def topic_info(model: TopicModel, *, top: int = 10) -> pd.DataFrame:
     sum to 1). size: units whose largest topic share is this topic (a tie goes to the lower
     topic). n_tokens: share x the fitted tokens. top_terms: the ``top`` terms by relevance
     (``topic_terms(model, top, method="relevance")``, Sievert & Shirley 2014, lambda 0.6;
-    ties at the cut kept), joined by ``/``. Sorted by topic.
+    ties at the cut kept; None: every term), joined by ``/``. Sorted by topic.
     """
-    if not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1:
-        raise AnalysisError(f"top={top!r} is not valid; use a whole number of terms, 1 or more, e.g. 10.")
+    if top is not None and (not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1):
+        raise AnalysisError(f"top={top!r} is not valid; use a whole number of terms, 1 or more (None for all), e.g. 10.")
+    top = len(model.dictionary) if top is None else top
     theta, lengths = model.doc_topic_matrix(), model.unit_lengths()
     weighted = lengths @ theta
     size = np.bincount(theta.argmax(axis=1), minlength=model.k)

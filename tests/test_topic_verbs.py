@@ -48,6 +48,7 @@ def test_topic_info_one_row_per_topic(fitted):
     assert info["top_terms"][0] == "/".join(terms[terms.topic == 1].term)
     with pytest.raises(analysis.AnalysisError, match="top=0"):
         topic_info(fitted, top=0)
+    assert topic_info(fitted, top=None)["top_terms"].str.count("/").tolist() == [len(fitted.dictionary) - 1] * 3
 
 
 def test_transform_of_the_fitted_units_is_doc_topics(fitted, paragraph_tokens):

@@ -166,3 +166,20 @@ def test_dtm_cli(tmp_path):
     assert sparse.load_npz(tmp_path / "m" / "matrix.npz").shape[0] == 5
     inside = CliRunner().invoke(main, ["-q", "dtm", "--corpus", str(SAMPLE), "--out", str(SAMPLE / "m")])
     assert inside.exit_code == 1 and "inside the corpus folder" in inside.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["dtm", "--corpus", "{corpus}", "--min-count", "0", "--out", "{tmp}/m"], "min_count=0 is not valid"),
+    (["dtm", "--corpus", "{corpus}", "--by", "province", "--out", "{tmp}/m"], "column 'province' is not in"),
+    (["subset", "--corpus", "{corpus}", "--where", "year >", "--out", "{tmp}/s"], "not a valid expression"),
+    (["subset", "--corpus", "{corpus}", "--tokens", "{tmp}/t.jsonl", "--where", "year > 1", "--out", "{tmp}/s"], "not both"),
+    (["subset", "--tokens", "{tmp}/t.jsonl", "--where", "year > 1", "--out", "{tmp}/s.csv"], "in its own format"),
+    (["topics", "info", "--model", "{tmp}"], "not a saved topic model"),
+])
+def test_bad_input_to_the_new_commands_is_one_line(args, message, tmp_path):
+    (tmp_path / "t.jsonl").write_text('{"doc_id": "a", "unit_id": "a#1", "year": 2020, "tokens": ["x"]}\n', encoding="utf-8")
+    filled = [a.format(corpus=SAMPLE, tmp=tmp_path) for a in args]
+    result = CliRunner().invoke(main, ["-q", *filled])
+    assert result.exit_code in (1, 2) and message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "s").exists()
