@@ -30,9 +30,12 @@ from .reading import collocations, cooccurrence, kwic
 from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
+from .dtm import DocumentTermMatrix, document_term_matrix, write_dtm
+from .subsetting import subset, write_corpus
+from .outputs import read_tokens
 from .segment import Segmenter, TokenOptions, resolve_lexicon, tokenize
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
-                     representative_passages, select_k, topic_labels, topic_stability, topic_terms)
+                     representative_passages, select_k, topic_info, topic_labels, topic_stability, topic_terms)
 
 __all__ = [
     "AnalysisError", "CLEANING_DEFAULTS", "CacheWarning", "CleaningLossError", "Corpus", "CorpusError", "CorpusOptions", "Entry", "Lexicon", "LexiconError", "LexiconWarning",
@@ -47,4 +50,5 @@ __all__ = [
     "cache_info", "clear_cache", "Plan", "frequent_terms", "resolve_lexicon", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
+    "DocumentTermMatrix", "document_term_matrix", "write_dtm", "subset", "write_corpus", "read_tokens", "topic_info",
 ]

@@ -26,7 +26,7 @@ from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
-from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
+from .outputs import TOKEN_FORMATS, read_tokens, refuse_overwrite, write_cleaned, write_tokens
 from .segment import resolve_lexicon, tokenize
 
 
@@ -694,12 +694,13 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     _refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     compare.group_labels(tokens, columns)  # a wrong --by is refused before the fit, not after
-    model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above, passes=passes)
+    # the model keeps its units' text, so 'representative_passages(model)' works on the saved model
+    model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above,
+                           passes=passes, texts=clean(corpus, progress=False))
     with atomic_folder(out) as stage:
         model.save(stage / "model")
         write_table(topics.topic_terms(model, top=15), stage / "topic_terms.csv")
-        texts = units(clean(corpus, progress=False), unit)
-        write_table(topics.representative_passages(model, texts, top=5), stage / "passages.csv")
+        write_table(topics.representative_passages(model, top=5), stage / "passages.csv")
         write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
                     stage / "prevalence.csv")
         topics.ldavis_html(model, stage / "topics.html")
@@ -752,11 +753,13 @@ def topics_stability_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, pa
 @click.option("--check", "check_only", is_flag=True,
               help="Check --out against its manifest and a fresh regeneration (numbers at published precision); exit 1 on a real difference.")
 @click.option("--image-tolerance", default=1.0, show_default=True, help="With --check: RMS pixel difference (0-255) that images may show.")
+@click.option("--format", "formats", default=None, metavar="png,pdf",
+              help="Figure formats, comma-separated: png, pdf, svg [config: png]. PDFs are listed in the manifest and checked too.")
 @_no_cache_option
 @click.pass_context
 @_friendly
 def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, contrast, trend_terms, sections,
-                check_only, image_tolerance, **options):
+                check_only, image_tolerance, formats, **options):
     """Regenerate every table and figure from the corpus, with a manifest of their hashes.
 
     The comparisons follow the corpus: --by and --time name its columns, and what the corpus
@@ -769,7 +772,8 @@ def figures_cmd(ctx, corpus_path, out, config, by, time_column, slice_, follow, 
     overrides = {"groups": {"by": by, "time": time_column},
                  "compare": {"slice": slice_, "follow": follow, "contrast": contrast_values,
                              "trend_terms": None if trend_terms is None else _named(trend_terms, "--trend-terms", "党建,红色管家")},
-                 "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")}}
+                 "sections": {"make": None if sections is None else _named(sections, "--sections", "overview,slice")},
+                 "figures": {"format": None if formats is None else ",".join(pipeline.figure_formats(formats))}}
     common = {"config": config, "options": overrides, "corpus_options": _load_options(**options),
               "progress": ctx.obj["progress"], "cache": ctx.obj["cache"]}
     if check_only:
@@ -843,6 +847,116 @@ def cache_clear_cmd(kind):
     removed = clear_cache(kind)
     click.echo(f"removed {int(removed.n_entries.sum())} entries ({_size(int(removed.bytes.sum()))}) "
                f"from {removed.attrs['folder']}")
+
+
+
+# ---------------------------------------------------------------- subsets and matrices
+
+@main.command("subset")
+@click.option("--corpus", "corpus_path", type=click.Path(path_type=Path), default=None,
+              help="Corpus folder (with metadata.csv) or a .csv/.jsonl file; a new corpus folder is written to --out.")
+@click.option("--tokens", "tokens_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Instead of --corpus: a token table (.jsonl, .csv, .parquet); the same format is written to --out.")
+@click.option("--where", required=True, metavar="EXPR", help="Keep documents whose metadata satisfy EXPR, e.g. \"year >= 2022\".")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="New corpus folder, or token table file.")
+@click.pass_context
+@_friendly
+def subset_cmd(ctx, corpus_path, tokens_path, where, out):
+    """Keep the documents whose metadata satisfy --where: a new corpus folder (texts,
+    metadata.csv, corpus.toml, lexicon.yaml) that load_corpus reads back as it was, or a
+    smaller token table."""
+    from .subsetting import subset, write_corpus
+
+    if (corpus_path is None) == (tokens_path is None):
+        raise click.UsageError("give --corpus FOLDER (writes a corpus folder) or --tokens FILE (writes a token table), not both.")
+    if tokens_path is not None:
+        _check_up_front(out, tokens_path, None, formats=TOKEN_FORMATS)
+        if Path(out).suffix.lower() != tokens_path.suffix.lower():
+            raise AnalysisError(f"--out {str(out)!r}: write the token table in its own format ({tokens_path.suffix}).")
+        kept = subset(read_tokens(tokens_path), where)
+        write_tokens(kept, out)
+        info = kept.attrs["subset"]
+        click.echo(f"kept {info['n_docs_kept']} of {info['n_docs_kept'] + info['n_docs_dropped']} documents "
+                   f"({info['n_units_kept']} units; {info['n_docs_dropped']} documents dropped); wrote {out}")
+        return
+    _check_up_front(out, corpus_path, None, folder=True)
+    if Path(out).exists() and any(Path(out).iterdir()):
+        raise AnalysisError(f"--out {str(out)!r} is not empty; name a new or empty folder for the corpus.")
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"])
+    kept = subset(corpus, where)
+    with atomic_folder(out) as stage:
+        write_corpus(kept, stage)
+    click.echo(f"kept {len(kept)} of {len(corpus)} documents ({len(corpus) - len(kept)} dropped); wrote the corpus to {out}")
+
+
+@main.command("dtm")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True,
+              help="Rows of the matrix (without --by).")
+@click.option("--by", default=None, help="Sum the rows per group of these columns, e.g. doc_id or district [one row per unit].")
+@click.option("--min-count", default=1, show_default=True, help="Keep terms seen at least this often in the whole corpus.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for matrix.npz, matrix.mtx, vocabulary.txt, rows.csv.")
+@click.pass_context
+@_friendly
+def dtm_cmd(ctx, corpus_path, lexicon, unit, by, min_count, out, **options):
+    """The document-term matrix: matrix.npz (SciPy sparse), matrix.mtx (Matrix Market, for
+    R), vocabulary.txt and rows.csv, with a README.txt on loading them."""
+    from .dtm import DTM_FILES, document_term_matrix, write_dtm
+
+    _check_up_front(out, corpus_path, lexicon, folder=True)
+    _refuse_foreign_folder(out, DTM_FILES, "dtm")
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    dtm = document_term_matrix(tokens, by=_split(by), min_count=min_count)
+    with atomic_folder(out) as stage:
+        write_dtm(dtm, stage)
+    click.echo(f"{dtm!r}; wrote {', '.join(sorted(DTM_FILES))} to {out}")
+
+
+def _read_model(path: Path) -> "topics.TopicModel":
+    """A saved model: its folder, or the --out folder of 'topics fit' (which holds model/)."""
+    path = Path(path)
+    if not (path / "meta.json").is_file() and (path / "model" / "meta.json").is_file():
+        path = path / "model"
+    return topics.TopicModel.load(path)
+
+
+@topics_group.command("info")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A model folder, or the --out folder of 'topics fit'.")
+@click.option("--top", default=10, show_default=True, help="Top terms per topic (by relevance); 0 for all.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@_friendly
+def topics_info_cmd(model_path, top, out):
+    """One row per topic: label, share of tokens, size (units it leads), top terms."""
+    if out is not None:
+        check_extension(out)
+        refuse_overwrite(out, model_path, folder=False, option="--out")
+    _show_or_write(topics.topic_info(_read_model(model_path), top=top or None), out)
+
+
+@topics_group.command("transform")
+@click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A model folder, or the --out folder of 'topics fit'.")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.pass_context
+@_friendly
+def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
+    """Topic shares of the units of a new corpus under a fitted model (tokenised in the
+    model's unit; terms the model does not know are counted and left out)."""
+    _check_up_front(out, corpus_path, lexicon, model_path)
+    model = _read_model(model_path)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, topics._model_unit(model.provenance), options)
+    if tokens.attrs.get("lexicon_hash") != model.provenance.get("lexicon_hash"):
+        click.echo("note: the new corpus is tokenised with another lexicon than the model was (or none): "
+                   "slogans may be cut differently; give --lexicon with the model's lexicon file.", err=True)
+    table = model.transform(tokens)
+    click.echo(f"scored {table.attrs['n_units']} units ({table.attrs['n_units_dropped']} without a known term left out)", err=True)
+    _show_or_write(table, out)
 
 
 if __name__ == "__main__":  # pragma: no cover

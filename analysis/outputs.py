@@ -95,3 +95,27 @@ def write_tokens(frame: pd.DataFrame, path: Path) -> None:
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as handle:
             for record in frame.to_dict("records"):
                 handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def read_tokens(path: Path) -> pd.DataFrame:
+    """Read a token table written by ``write_tokens`` (by extension); ``tokens`` as lists.
+    A CSV's tokens are split at spaces (a space inside a token was written as ``_``).
+    Raises AnalysisError naming the file when it cannot be read or has no tokens column."""
+    path = Path(path)
+    check_extension(path, TOKEN_FORMATS)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, keep_default_na=False, dtype={"doc_id": str, "unit_id": str})
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_json(path, lines=True, dtype={"doc_id": str, "unit_id": str})
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and json raise their own types
+        raise AnalysisError(f"{path}: cannot be read as a token table ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
+                            "give a file written by 'analysis tokens --out'.") from None
+    if not {"doc_id", "tokens"} <= set(frame.columns):
+        raise AnalysisError(f"{path}: has no doc_id and tokens columns; give a file written by 'analysis tokens --out'.")
+    lists = [str(t).split() if suffix == ".csv" else list(t) for t in frame["tokens"]]
+    frame["tokens"] = pd.Series(lists, index=frame.index, dtype=object)
+    return frame

@@ -149,8 +149,8 @@ def _override(config: dict, overrides: dict | None) -> dict:
 class _Writer:
     """Writes tables and figures under ``out`` and remembers what it wrote."""
 
-    def __init__(self, out: Path, fmt: str):
-        self.out, self.fmt, self.written = out, fmt, []
+    def __init__(self, out: Path, fmt: str | list[str]):
+        self.out, self.formats, self.written = out, figure_formats(fmt), []
 
     def table(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Write ``frame`` at published precision; return it as written, for the figures to
@@ -161,9 +161,21 @@ class _Writer:
         return frame
 
     def figure(self, name: str, fig) -> None:
-        path = self.out / f"{name}.{self.fmt}"
-        figures.save_figure(fig, path)
-        self.written.append(path)
+        for fmt in self.formats:
+            path = self.out / f"{name}.{fmt}"
+            figures.save_figure(fig, path)
+            self.written.append(path)
+
+
+def figure_formats(value: str | list[str]) -> list[str]:
+    """``[figures] format``, ``"png"``, ``"png,pdf"`` or ``["png", "pdf"]``, as a list of
+    formats ``save_figure`` writes; raises AnalysisError naming a format it does not."""
+    names = [v.strip().lower().lstrip(".") for v in (value.split(",") if isinstance(value, str) else value)]
+    allowed = [suffix[1:] for suffix in figures.FIGURE_FORMATS]
+    bad = [n for n in names if n not in allowed] or ([] if names and all(names) else [""])
+    if bad:
+        raise AnalysisError(f"figure format {bad[0]!r} is not valid; use one or more of {', '.join(allowed)}, e.g. \"png,pdf\".")
+    return list(dict.fromkeys(names))
 
 
 def _fit_options(cfg: dict) -> dict:
@@ -504,6 +516,9 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
     compared by content at published precision (``analysis.verify``): tables cell by cell,
     images by pixels, the LDAvis page by its data.
 
+    Figures are made in the formats the manifest records unless ``options`` name others; PDFs
+    are compared by what they draw (``verify.compare_pdfs``).
+
     Returns one row per file: ``file, status, detail`` (status: ``identical``,
     ``equal_at_precision``, ``differs``, ``missing``, ``edited``, ``unlisted``, ``new``,
     ``not_made``), plus a row ``manifest.json`` when the recorded corpus, lexicon or
@@ -513,6 +528,11 @@ def check(corpus_path: str | Path, out: str | Path, *, config: str | Path | None
     """
     out = Path(out)
     recorded = _read_manifest(out)
+    # figures in the formats the folder was made in (a png,pdf folder is checked as png,pdf),
+    # unless the caller names them
+    made_in = recorded.get("config", {}).get("figures", {}).get("format")
+    if made_in is not None and (options or {}).get("figures", {}).get("format") is None:
+        options = {**(options or {}), "figures": {**(options or {}).get("figures", {}), "format": made_in}}
     problems = verify.integrity(out, recorded["files"])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

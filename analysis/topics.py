@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note, top_with_ties
 from .display import Summary, first_few
-from .errors import AnalysisError, choice_error
+from .errors import AnalysisError, TermWarning, choice_error
 from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
@@ -98,6 +99,47 @@ class TopicModel(Summary):
     def unit_lengths(self) -> np.ndarray:
         """Tokens of each fitted unit that are in the model's vocabulary."""
         return np.array([sum(c for _, c in b) for b in self.bow], dtype=np.float64)
+
+    def transform(self, tokens: pd.DataFrame) -> pd.DataFrame:
+        """Topic shares of new units (a token table, tokenised as the fitted one was),
+        inferred with the fitted topics and the model's seed: the same table gives the same
+        numbers, and the fitted units get those of ``doc_topics``.
+
+        Only terms of the model's vocabulary can be scored: the others are counted and a
+        ``TermWarning`` says how many tokens (and distinct terms) were left out and how many
+        units had no known term (those units are left out). Raises AnalysisError when no
+        unit has a known term. Returns ``doc_id, unit_id, topic, weight`` as ``doc_topics``;
+        ``df.attrs``: ``n_units, n_units_dropped, n_tokens, n_tokens_unseen, n_terms_unseen``.
+        """
+        if not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
+            raise AnalysisError("transform takes a token table (doc_id, unit_id, tokens): tokenize the new corpus with "
+                                f"analysis.tokenize(cleaned, unit={_model_unit(self.provenance)!r}) first.")
+        units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
+        bows, unseen = [], {}
+        for token_list in units["tokens"]:
+            bow, missing = self.dictionary.doc2bow(list(token_list), return_missing=True)
+            bows.append(bow)
+            for term, count in missing.items():
+                unseen[term] = unseen.get(term, 0) + count
+        keep = [k for k, bow in enumerate(bows) if bow]
+        n_tokens = int(sum(len(t) for t in units["tokens"]))
+        n_unseen = int(sum(unseen.values()))
+        if not keep:
+            raise AnalysisError(f"none of the {len(units)} units has a term of the model's vocabulary ({n_tokens} tokens, all unseen "
+                                "in training): nothing to score; tokenise the new texts as the fitted ones were.")
+        if unseen or len(keep) < len(units):
+            common = sorted(unseen.items(), key=lambda item: (-item[1], item[0]))[:5]
+            warnings.warn(f"{n_unseen} of {n_tokens} tokens ({len(unseen)} distinct terms, e.g. "
+                          f"{', '.join(t for t, _ in common) or '-'}) are not in the model's vocabulary and were left out; "
+                          f"{len(units) - len(keep)} of {len(units)} units had no known term and are not scored.",
+                          TermWarning, stacklevel=2)
+        self.lda.random_state = np.random.RandomState(self.params["seed"])
+        gamma, _ = self.lda.inference([bows[k] for k in keep])
+        gamma = np.asarray(gamma, dtype=np.float64)
+        table = _doc_topic_table(units.iloc[keep], gamma / gamma.sum(axis=1, keepdims=True))
+        table.attrs = {"n_units": len(keep), "n_units_dropped": len(units) - len(keep), "n_tokens": n_tokens,
+                       "n_tokens_unseen": n_unseen, "n_terms_unseen": len(unseen)}
+        return table
 
     def save(self, folder: str | Path) -> Path:
         """Save model, dictionary, units and parameters into ``folder`` (replaced as a whole).
@@ -283,13 +325,15 @@ def prepare(tokens: pd.DataFrame, *, no_below: int = 2, no_above: float = 0.5, k
     return units, dictionary, [bow[k] for k in keep]
 
 
-def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = True, **options) -> TopicModel:
+def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
     """Fit gensim's LdaModel on the units of a token table.
 
     k: topics (2 or more, at most the number of units). seed: the model's random state.
     options: ``passes, iterations, alpha, eta, chunksize`` (LdaModel) and ``no_below,
-    no_above, keep_n`` (vocabulary filter); defaults in ``DEFAULTS``.
-    Same tokens, k, seed and options give the same topics, bit for bit.
+    no_above, keep_n`` (vocabulary filter); defaults in ``DEFAULTS``. texts: the cleaned
+    Corpus the tokens came from (or a table ``unit_id, text``): each unit's text is kept in
+    ``units["text"]`` (and saved with the model), so ``representative_passages(model)``
+    needs nothing else. Same tokens, k, seed and options give the same topics, bit for bit.
     """
     unknown = set(options) - set(DEFAULTS)
     if unknown:
@@ -305,6 +349,8 @@ def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = Tru
     lda.callbacks = None  # the progress bar is not part of the model
     if progress:
         bar.close()
+    if texts is not None:
+        units = units.assign(text=_unit_texts(units, texts, dict(tokens.attrs)))
     return TopicModel(lda=lda, dictionary=dictionary, units=units, bow=bow, params=params, provenance=dict(tokens.attrs))
 
 
@@ -374,27 +420,60 @@ def topic_labels(model: TopicModel, *, top: int = 3, method: TermMethod = "relev
 
 def doc_topics(model: TopicModel) -> pd.DataFrame:
     """Topic shares of every fitted unit, long format: ``doc_id, unit_id, topic, share``."""
-    theta = model.doc_topic_matrix()
+    return _doc_topic_table(model.units, model.doc_topic_matrix())
+
+
+def _doc_topic_table(units: pd.DataFrame, theta: np.ndarray) -> pd.DataFrame:
+    """The long ``doc_topics`` table of ``units`` (``doc_id, unit_id``) and their topic shares."""
     n, k = theta.shape
-    return pd.DataFrame({"doc_id": np.repeat(model.units["doc_id"].to_numpy(), k),
-                         "unit_id": np.repeat(model.units["unit_id"].to_numpy(), k),
+    return pd.DataFrame({"doc_id": np.repeat(units["doc_id"].to_numpy(), k),
+                         "unit_id": np.repeat(units["unit_id"].to_numpy(), k),
                          "topic": np.tile(np.arange(1, k + 1), n), "share": theta.ravel()})
 
 
-def representative_passages(model: TopicModel, texts: pd.DataFrame, *, top: int = 3) -> pd.DataFrame:
+def _model_unit(provenance: dict) -> str:
+    return provenance.get("options", {}).get("unit", "paragraph")
+
+
+def _unit_texts(units: pd.DataFrame, texts, provenance: dict) -> list[str]:
+    """The text of each of ``units`` from a cleaned Corpus or a table ``unit_id, text``."""
+    from .cleaning import units as split_units
+    from .corpus import Corpus
+
+    unit = _model_unit(provenance)
+    if isinstance(texts, Corpus):
+        if texts.cleaning is None:
+            raise AnalysisError("the corpus given for the passages' texts is not cleaned; pass analysis.clean(corpus), "
+                                "the corpus the tokens came from.")
+        texts = split_units(texts, unit)
+    if not isinstance(texts, pd.DataFrame) or not {"unit_id", "text"} <= set(texts.columns):
+        raise AnalysisError(f"texts must be the cleaned Corpus or a table with unit_id and text (analysis.units(cleaned, {unit!r})).")
+    text_of = dict(zip(texts["unit_id"], texts["text"]))
+    missing = [u for u in units["unit_id"] if u not in text_of]
+    if missing:
+        raise AnalysisError(f"unit {missing[0]!r} ({len(missing)} of {len(units)} units) has no text in the given table; "
+                            f"pass the cleaned corpus the tokens came from, or analysis.units(cleaned, {unit!r}).")
+    return [text_of[u] for u in units["unit_id"]]
+
+
+def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> pd.DataFrame:
     """The ``top`` units with the largest share of each topic, with their text.
 
-    texts: a frame with ``unit_id`` and ``text`` (``analysis.units(cleaned, unit)`` for
-    the unit the model was fitted on). Returns ``topic, rank, doc_id, unit_id, <district,
-    year if present>, share, text`` (share: the topic's share of the unit).
+    texts: None, the text the model keeps (``fit_lda(..., texts=cleaned)``; ``analysis
+    topics fit`` does so); or the cleaned Corpus, or a table ``unit_id, text``
+    (``analysis.units(cleaned, unit)`` for the unit the model was fitted on). Returns
+    ``topic, rank, doc_id, unit_id, <district, year if present>, share, text`` (share: the
+    topic's share of the unit).
     """
     top = _check_top(top, len(model.units))
+    if texts is None:
+        if "text" not in model.units.columns:
+            raise AnalysisError("this model keeps no text (fitted without texts=); pass the cleaned corpus: "
+                                "representative_passages(model, cleaned), or fit with fit_lda(tokens, k=..., texts=cleaned).")
+        unit_text = model.units["text"].tolist()
+    else:
+        unit_text = _unit_texts(model.units, texts, model.provenance)
     theta = model.doc_topic_matrix()
-    text_of = dict(zip(texts["unit_id"], texts["text"]))
-    missing = [u for u in model.units["unit_id"][:5] if u not in text_of]
-    if missing:
-        raise AnalysisError(f"unit {missing[0]!r} has no text in the given table; pass analysis.units(cleaned, "
-                            f"{model.provenance.get('options', {}).get('unit', 'paragraph')!r}).")
     extra = [c for c in ("district", "year") if c in model.units.columns]
     rows = []
     for topic in range(theta.shape[1]):
@@ -402,7 +481,7 @@ def representative_passages(model: TopicModel, texts: pd.DataFrame, *, top: int 
         for rank, u in enumerate(order, 1):
             unit = model.units.iloc[u]
             rows.append({"topic": topic + 1, "rank": rank, "doc_id": unit["doc_id"], "unit_id": unit["unit_id"],
-                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]), "text": text_of[unit["unit_id"]]})
+                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]), "text": unit_text[u]})
     return pd.DataFrame(rows)
 
 
@@ -741,3 +820,31 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
             f"<script>var ldavis_data = {payload};\nnew LDAvis(\"#ldavis_el\", ldavis_data);</script>\n</body></html>\n")
     write_text_atomic(Path(path), page)
     return Path(path)
+
+
+# ---------------------------------------------------------------- one table of topics
+
+def topic_info(model: TopicModel, *, top: int | None = 10) -> pd.DataFrame:
+    """One row per topic, as BERTopic's ``get_topic_info``: ``topic, label, share, size,
+    n_tokens, top_terms``.
+
+    label: ``topic_labels`` (three terms by relevance). share: the topic's share of all
+    fitted tokens, sum_u len_u theta_u / sum_u len_u (its corpus-wide prevalence; the shares
+    sum to 1). size: units whose largest topic share is this topic (a tie goes to the lower
+    topic). n_tokens: share x the fitted tokens. top_terms: the ``top`` terms by relevance
+    (``topic_terms(model, top=top, method="relevance")``, Sievert & Shirley 2014, lambda 0.6;
+    ties at the cut kept; None: every term), joined by ``/``. Sorted by topic.
+    """
+    if top is not None and (not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1):
+        raise AnalysisError(f"top={top!r} is not valid; use a whole number of terms, 1 or more (None for all), e.g. 10.")
+    top = len(model.dictionary) if top is None else top
+    theta, lengths = model.doc_topic_matrix(), model.unit_lengths()
+    weighted = lengths @ theta
+    size = np.bincount(theta.argmax(axis=1), minlength=model.k)
+    terms = topic_terms(model, top=top, method="relevance")
+    labels = topic_labels(model)
+    return pd.DataFrame({
+        "topic": np.arange(1, model.k + 1), "label": [labels[t] for t in range(1, model.k + 1)],
+        "share": weighted / lengths.sum(), "size": size.astype(np.int64), "n_tokens": weighted,
+        "top_terms": ["/".join(terms[terms["topic"] == t]["term"]) for t in range(1, model.k + 1)],
+    })

@@ -6,7 +6,8 @@ Used by ``analysis figures --check``. Each file gets one status:
 - ``equal_at_precision``: tables whose numbers differ by at most one unit in their last
   published digit (``precision.agree``), text identical; images whose pixels differ by at
   most ``image_tolerance`` (root mean square over all channels, 0-255); pages whose
-  embedded data agree the same way (log-scale values within ``precision.LOG_TOLERANCE``).
+  embedded data agree the same way (log-scale values within ``precision.LOG_TOLERANCE``);
+  PDF figures whose streams draw the same, coordinates within ``PDF_TOLERANCE`` points.
   This is what another processor produces;
 - ``differs``: a real difference, described (which column, how many cells, by how much;
   for topic tables, which topics changed their terms);
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +66,54 @@ def compare_files(recorded: Path, fresh: Path, *, image_tolerance: float = IMAGE
         return compare_images(recorded, fresh, tolerance=image_tolerance)
     if suffix == ".html":
         return compare_pages(recorded.read_text(encoding="utf-8"), fresh.read_text(encoding="utf-8"))
+    if suffix == ".pdf":
+        return compare_pdfs(recorded.read_bytes(), fresh.read_bytes())
     return "differs", "the bytes differ (compared exactly: no tolerance for this kind of file)"
+
+
+# ---------------------------------------------------------------- PDF figures
+
+# a stream ends at "\nendstream" (as matplotlib writes it); its data may itself end in \r
+_STREAM = re.compile(rb"stream\r?\n(.*?)\nendstream", re.S)
+_PDF_NUMBER = re.compile(rb"-?(?:\d+\.\d*|\.\d+|\d+)")
+#: Coordinates in a PDF figure are points (1/72 inch): 0.01 pt is far below what any eye or printer sees.
+PDF_TOLERANCE = 0.01
+
+
+def _pdf_streams(data: bytes) -> list[bytes]:
+    """The content of every stream of a PDF (drawing, glyph outlines, font maps), inflated."""
+    streams = []
+    for match in _STREAM.finditer(data):
+        try:
+            streams.append(zlib.decompress(match.group(1)))
+        except zlib.error:  # stored uncompressed
+            streams.append(match.group(1))
+    return streams
+
+
+def compare_pdfs(recorded: bytes, fresh: bytes) -> tuple[str, str]:
+    """Two PDF figures compared by what they draw: every stream, inflated, must hold the
+    same operators and text, its numbers (coordinates in points) within ``PDF_TOLERANCE``.
+    Object offsets, stream lengths and the file's other bookkeeping follow from those and
+    are not compared."""
+    a, b = _pdf_streams(recorded), _pdf_streams(fresh)
+    if len(a) != len(b):
+        return "differs", f"{len(a)} streams recorded, {len(b)} regenerated: the figure draws something else"
+    largest, n_within = 0.0, 0
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            continue
+        if _PDF_NUMBER.sub(b"#", x) != _PDF_NUMBER.sub(b"#", y):
+            return "differs", f"stream {k + 1} of {len(a)} draws other operators or text (not only other coordinates)"
+        nx = np.array([float(v) for v in _PDF_NUMBER.findall(x)])
+        ny = np.array([float(v) for v in _PDF_NUMBER.findall(y)])
+        gap = float(np.max(np.abs(nx - ny)))
+        if gap > PDF_TOLERANCE:
+            return "differs", f"stream {k + 1} of {len(a)}: coordinates differ by up to {gap:g} pt (more than {PDF_TOLERANCE} pt)"
+        largest, n_within = max(largest, gap), n_within + 1
+    if n_within == 0:
+        return "equal_at_precision", "the same drawing; only the file's bookkeeping differs"
+    return "equal_at_precision", f"{n_within} stream(s) with coordinates within {largest:g} pt"
 
 
 # ---------------------------------------------------------------- tables

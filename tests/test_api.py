@@ -129,10 +129,11 @@ MIRRORS = {
     "topics select": [topics.select_k], "topics fit": [topics.fit_lda, topics.prevalence],
     "topics stability": [topics.topic_stability], "lexicon suggest": [analysis.suggest_terms],
     "lexicon audit": [analysis.audit_lexicon],
+    "subset": [analysis.subset], "dtm": [analysis.document_term_matrix], "topics info": [topics.topic_info],
 }
 #: Options with no parameter of the same name, and why.
 CLI_ONLY = {
-    "corpus_path", "out", "unit", "no_cache", "lexicon",  # every command: where to read and write
+    "corpus_path", "tokens_path", "model_path", "out", "unit", "no_cache", "lexicon",  # every command: where to read and write
     "stopwords_file", "no_stopwords", "keep_numbers", "keep_punctuation",  # tokens: flags for stopwords= and drop_*=
     "passes", "no_below", "no_above",  # topics: fitting **options (topics.DEFAULTS)
     "square",  # similarity: to_square
