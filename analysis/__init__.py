@@ -30,6 +30,7 @@ from .reading import collocations, cooccurrence, kwic
 from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_terms, plot_keyness, plot_log_odds,
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
+from .figures import plot_seed_retention, plot_topic_effects, plot_topics_over_time
 from .structured_topics import (StructuredTopicModel, fit_dmr, fit_dtm, fit_seeded, seeded_topics, topic_effects,
                                 topics_over_time)
 from .tokenize import Segmenter, TokenOptions, resolve_lexicon, tokenize
@@ -50,4 +51,5 @@ __all__ = [
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
     "StructuredTopicModel", "fit_dmr", "fit_dtm", "fit_seeded", "seeded_topics", "topic_effects", "topics_over_time",
+    "plot_seed_retention", "plot_topic_effects", "plot_topics_over_time",
 ]
