@@ -825,7 +825,10 @@ def plot_topic_effects(effects: pd.DataFrame, *, covariate: str | None = None, l
         left.set_xlabel(_stext(lang, "effect", reference=_short(reference)))
         right.set_xlabel(_stext(lang, "posthoc"))
         right.set_xlim(left=0)
-        fig.legend(*right.get_legend_handles_labels(), frameon=False, loc="outside right upper")
+        handles, names = right.get_legend_handles_labels()
+        if len(rest):  # coloured values first, the grey entry last
+            handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+        fig.legend(handles, names, frameon=False, loc="outside right upper")
         fig.suptitle(_stext(lang, "effects", covariate=covariate), fontsize=9)
         notes = [_stext(lang, "effects_note")] + ([_text(lang, "single_prevalence")] if (part["n_docs"] == 1).any() else [])
         _footnote(fig, "\n".join(notes))
