@@ -166,7 +166,7 @@ def test_cli(planted, tmp_path):
     assert result.exit_code == 0 and "2022" in result.output
     prevalence = tmp_path / "prevalence.csv"
     result = runner.invoke(main, ["-q", "topics", "seeded", "--corpus", str(planted["path"]), "--k", "5", "--iterations", "100",
-                                  "--prevalence", str(prevalence)])
+                                  "--lexicon", str(planted["path"].parent / "lexicon.yaml"), "--prevalence", str(prevalence)])
     assert result.exit_code == 0 and "稀有" in result.output
     assert set(pd.read_csv(prevalence)["covariate"]) == {"district", "year"}
     result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--reference", "district"])
