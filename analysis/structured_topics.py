@@ -434,7 +434,8 @@ def fit_seeded(tokens: pd.DataFrame, themes, *, k: int, seed: int = 0, min_seeds
 
     themes: a Lexicon or lexicon path (each category is a theme, its entries the seeds) or a
     mapping theme -> seed terms. A theme with fewer than ``min_seeds`` seeds in the model's
-    vocabulary gets no topic, and a TermWarning says so with its counts. k: all topics, seeded
+    vocabulary gets no topic, and a TermWarning says so with its counts (with none left, every
+    topic is unseeded). k: all topics, seeded
     and unseeded (at least the number of themes kept). seed, options as in ``fit_dmr``.
     Read it with ``seeded_topics``; ``topics.prevalence(model, by)`` gives each theme's
     prevalence by group.
@@ -454,9 +455,6 @@ def fit_seeded(tokens: pd.DataFrame, themes, *, k: int, seed: int = 0, min_seeds
                       + f" (terms in fewer than no_below={params['no_below']} units or in more than no_above="
                       f"{params['no_above']} of them are not in the vocabulary)", TermWarning, stacklevel=2)
     kept = [t for t in table if t["kept"]]
-    if not kept:
-        raise AnalysisError("no theme has enough seed terms in the vocabulary "
-                            f"(at least {min_seeds} each); lower min_seeds or no_below, or name other seeds.")
     if k < len(kept):
         raise AnalysisError(f"k={k} is fewer than the {len(kept)} seeded themes; use k={len(kept)} or more "
                             "(the topics after the themes are unseeded).")

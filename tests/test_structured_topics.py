@@ -112,9 +112,10 @@ def test_seeded_topics_from_a_mapping_and_bad_themes(planted):
     with pytest.raises(AnalysisError, match="fewer than the"):
         analysis.fit_seeded(planted["tokens"], {"a": PLANTED_THEME[1][:3], "b": PLANTED_THEME[1][3:6],
                                                 "c": PLANTED_THEME[1][6:]}, k=2, progress=False)
-    with pytest.raises(AnalysisError, match="no theme has enough"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", TermWarning)
-        analysis.fit_seeded(planted["tokens"], {"x": ["从未出现"]}, k=3, progress=False)
+    with pytest.warns(TermWarning, match="theme 'x' has 0 of its 1 seed terms"):
+        unseeded = analysis.fit_seeded(planted["tokens"], {"x": ["从未出现"]}, k=3, progress=False, iterations=100)
+    assert unseeded.names == ["unseeded 1", "unseeded 2", "unseeded 3"]
+    assert analysis.seeded_topics(unseeded)["note"].iloc[0].startswith("0 of 1 seed terms")
 
 
 def test_on_the_sample(paragraph_tokens, lexicon):
