@@ -34,6 +34,9 @@ from .dtm import DocumentTermMatrix, document_term_matrix, write_dtm
 from .subsetting import subset, write_corpus
 from .outputs import read_tokens
 from .segment import Segmenter, TokenOptions, resolve_lexicon, tokenize
+from .figures import plot_seed_retention, plot_topic_effects, plot_topics_over_time
+from .structured_topics import (StructuredTopicModel, fit_dmr, fit_dtm, fit_seeded, seeded_topics, topic_effects,
+                                topics_over_time)
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
                      representative_passages, select_k, topic_info, topic_labels, topic_stability, topic_terms)
 
@@ -51,4 +54,6 @@ __all__ = [
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
     "DocumentTermMatrix", "document_term_matrix", "write_dtm", "subset", "write_corpus", "read_tokens", "topic_info",
+    "StructuredTopicModel", "fit_dmr", "fit_dtm", "fit_seeded", "seeded_topics", "topic_effects", "topics_over_time",
+    "plot_seed_retention", "plot_topic_effects", "plot_topics_over_time",
 ]

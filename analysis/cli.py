@@ -958,6 +958,118 @@ def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
     click.echo(f"scored {table.attrs['n_units']} units ({table.attrs['n_units_dropped']} without a known term left out)", err=True)
     _show_or_write(table, out)
 
+# ---------------------------------------------------------------- structured topic models (tomotopy)
+
+def _structured_options(func):
+    func = click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also save the figure (.png/.svg).")(func)
+    func = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure language.")(func)
+    func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
+    func = click.option("--iterations", default=1000, show_default=True, help="Gibbs sampling iterations.")(func)
+    func = click.option("--seed", default=0, show_default=True)(func)
+    func = click.option("--k", required=True, type=int)(func)
+    func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
+    func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
+    func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
+    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+
+
+def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None:
+    from .figures import save_figure
+
+    _show_or_write(table, out)
+    if figure is not None:
+        save_figure(fig, figure)
+        click.echo(f"wrote {figure}", err=True)
+
+
+@topics_group.command("effects")
+@_structured_options
+@click.option("--covariates", default="district", show_default=True, help="Covariates of topic prevalence, comma-separated.")
+@click.option("--reference", multiple=True, metavar="COL=VALUE", help="Reference value of a covariate [its most common].")
+@click.option("--n-boot", default=50, show_default=True, help="Bootstrap refits for the intervals.")
+@click.pass_context
+@_friendly
+def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, seed, iterations, out, lang, figure, covariates,
+                       reference, n_boot, **options):
+    """Topic prevalence modelled from covariates (DMR): each value's effect on each topic with
+    bootstrap intervals, beside the post-hoc group means (tomotopy; same machine, same bytes)."""
+    columns = _named(covariates, "--covariates", "district")
+    refs = {}
+    for item in reference:
+        if "=" not in item:
+            raise AnalysisError(f"--reference {item!r} is not COL=VALUE; write e.g. --reference district=sip.")
+        column, value = item.split("=", 1)
+        refs[column.strip()] = value.strip()
+    _check_up_front(out, corpus_path, lexicon)
+    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    from . import figures, structured_topics
+
+    model = structured_topics.fit_dmr(tokens, columns, k=k, seed=seed, reference=refs or None, progress=ctx.obj["progress"],
+                                      iterations=iterations, no_below=no_below, no_above=no_above)
+    table = structured_topics.topic_effects(model, n_boot=n_boot, progress=ctx.obj["progress"])
+    fig = figures.plot_topic_effects(table, labels=topics.topic_labels(model, top=3), lang=lang) if figure else None
+    _write_structured(table, out, fig, figure)
+    click.echo("read: " + table.attrs["read"], err=True)
+
+
+@topics_group.command("over-time")
+@_structured_options
+@click.option("--over", default="year", show_default=True, help="The time column.")
+@click.option("--top", default=10, show_default=True, help="Top terms per topic and period.")
+@click.pass_context
+@_friendly
+def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, seed, iterations, out, lang, figure, over,
+                         top, **options):
+    """Dynamic topic model over the time column: each topic's top terms period by period."""
+    _nonblank(over, "--over", "year")
+    _check_up_front(out, corpus_path, lexicon)
+    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    from . import figures, structured_topics
+
+    model = structured_topics.fit_dtm(tokens, over.strip(), k=k, seed=seed, progress=ctx.obj["progress"],
+                                      iterations=iterations, no_below=no_below, no_above=no_above)
+    table = structured_topics.topics_over_time(model, top=top)
+    _write_structured(table, out, figures.plot_topics_over_time(table, lang=lang) if figure else None, figure)
+
+
+@topics_group.command("seeded")
+@_structured_options
+@click.option("--by", default="district,year", show_default=True,
+              help="Groups for the prevalence table written with --prevalence, comma-separated.")
+@click.option("--prevalence", "prevalence_out", type=click.Path(path_type=Path), default=None,
+              help="Also write each topic's prevalence by every --by column (.csv/.parquet).")
+@click.option("--min-seeds", default=2, show_default=True, help="Seed terms a category needs in the vocabulary.")
+@click.option("--seed-weight", default=1.0, show_default=True, help="Prior weight of a seed term in its topic (others: eta).")
+@click.pass_context
+@_friendly
+def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, seed, iterations, out, lang, figure, by,
+                      prevalence_out, min_seeds, seed_weight, **options):
+    """Topics seeded with the lexicon's categories (keyATM-style) plus unseeded ones: how much
+    each kept its seeds; with --prevalence, their prevalence by district and year."""
+    columns = _named(by, "--by", "district,year")
+    for path in (out, prevalence_out):
+        _check_up_front(path, corpus_path, lexicon)
+    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    from . import figures, structured_topics
+
+    themes = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    if themes is None:
+        raise AnalysisError("topics seeded needs a lexicon (its categories are the themes); give --lexicon PATH.")
+    model = structured_topics.fit_seeded(tokens, themes, k=k, seed=seed, min_seeds=min_seeds, seed_weight=seed_weight,
+                                         progress=ctx.obj["progress"], iterations=iterations, no_below=no_below,
+                                         no_above=no_above)
+    table = structured_topics.seeded_topics(model)
+    _write_structured(table, out, figures.plot_seed_retention(table, lang=lang) if figure else None, figure)
+    if prevalence_out is not None:
+        frames = [topics.prevalence(model, c, seed=seed).assign(topic_name=lambda f: f["topic"].map(
+            lambda t: model.names[t - 1])) for c in columns]
+        write_table(pd.concat([f.rename(columns={c: "value"}).assign(covariate=c) for f, c in zip(frames, columns)],
+                              ignore_index=True), prevalence_out)
+        click.echo(f"wrote {prevalence_out}", err=True)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -782,3 +782,143 @@ def plot_network(edges: pd.DataFrame, *, seed: int = 0, lang: Lang = "en", highl
         ax.set_axis_off()
         ax.set_title(_text(lang, "network"))
     return fig
+
+
+# ---------------------------------------------------------------- structured topic models (tomotopy)
+
+#: Texts of the structured-topic figures, kept beside them (``TEXT`` holds the others).
+STRUCTURED_TEXT = {
+    "en": {"effects": "Topic prevalence by {covariate}: modelled (DMR) and observed",
+           "effect": "DMR: change in expected share vs {reference}", "posthoc": "observed: share of the group's tokens",
+           "effects_note": "left: the model's effect, the other covariates at their reference values (read this for the "
+                           "covariate's effect)\nright: post-hoc group means, unadjusted; bars: 95% intervals",
+           "over_time": "Top terms of each topic over {over} (dynamic topic model)",
+           "seeds": "Seeded topics: how much each kept its seeds", "seed_mass": "probability of the theme's seeds in its topic",
+           "corpus_share": "seeds' share of all tokens", "no_topic": "no topic: {n} of {m} seeds in the vocabulary"},
+    "zh": {"effects": "按{covariate}的主题占比：模型估计（DMR）与观测值",
+           "effect": "DMR：相对于 {reference} 的预期占比变化", "posthoc": "观测：该组词语的主题占比",
+           "effects_note": "左：其他协变量取参照值时的模型效应（解读协变量效应请看此图）\n右：未经调整的组均值；线段：95% 区间",
+           "over_time": "各主题高频词随{over}的变化（动态主题模型）",
+           "seeds": "种子主题：种子词保留程度", "seed_mass": "主题中该主题种子词的概率之和",
+           "corpus_share": "种子词占全部词语的比例", "no_topic": "无主题：词表中仅有 {m} 个种子词中的 {n} 个"},
+}
+
+
+def _stext(lang: Lang, key: str, **values) -> str:
+    if lang not in STRUCTURED_TEXT:
+        raise choice_error("lang", lang, tuple(STRUCTURED_TEXT))
+    return STRUCTURED_TEXT[lang][key].format(**{k: _literal(v) for k, v in values.items()})
+
+
+def plot_topic_effects(effects: pd.DataFrame, *, covariate: str | None = None, labels: dict[int, str] | None = None,
+                       lang: Lang = "en") -> Figure:
+    """Two panels for one covariate of ``structured_topics.topic_effects`` (default: the first):
+    left, the DMR effect of each value on each topic (change in expected share from the
+    reference value, 95% interval, a line at zero); right, the post-hoc share of each group's
+    tokens with its interval. One row per topic, one colour per value; beyond ``MAX_LEGEND``
+    values, the largest by tokens are coloured and the others drawn as grey points."""
+    check_table(effects, ("covariate", "value", "topic", "effect", "effect_low", "effect_high", "posthoc_share",
+                          "posthoc_low", "posthoc_high"), "plot_topic_effects", "analysis.topic_effects")
+    covariate = effects["covariate"].iloc[0] if covariate is None else covariate
+    part = effects[effects["covariate"] == covariate]
+    if part.empty:
+        raise choice_error("covariate", covariate, sorted(effects["covariate"].unique()))
+    with _styled():
+        topics_ = sorted(part["topic"].unique())
+        values = list(dict.fromkeys(part["value"]))
+        reference = part["reference"].iloc[0]
+        sizes = part.groupby("value", sort=False)["n_tokens"].first()
+        shown = values if len(values) <= MAX_LEGEND else _largest(sizes, MAX_LEGEND - 1)
+        shown = [v for v in values if v in set(shown)]
+        row = min(max(0.45, 0.09 * len(shown)), (MAX_INCHES - 2.0) / max(len(topics_), 1))
+        fig, (left, right) = _new(DOUBLE, row * len(topics_) + 1.2, ncols=2, sharey=True)
+        offsets = np.linspace(0.3, -0.3, len(shown)) if len(shown) > 1 else [0.0]
+        position = {t: len(topics_) - 1 - i for i, t in enumerate(topics_)}
+        for k, (value, offset) in enumerate(zip(shown, offsets)):
+            rows = part[part["value"] == value].set_index("topic").loc[topics_]
+            y = np.array([position[t] for t in topics_]) + offset
+            colour = PALETTE[k % len(PALETTE)]
+            name = _label(value) + ("*" if (rows["n_docs"] == 1).any() else "")
+            if str(value) != str(reference):
+                err = np.vstack([rows["effect"] - rows["effect_low"], rows["effect_high"] - rows["effect"]]).clip(min=0)
+                left.errorbar(rows["effect"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour)
+            err = np.vstack([rows["posthoc_share"] - rows["posthoc_low"], rows["posthoc_high"] - rows["posthoc_share"]]).clip(min=0)
+            right.errorbar(rows["posthoc_share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour,
+                           label=name)
+        rest = part[~part["value"].isin(shown)]
+        if len(rest):
+            y = rest["topic"].map(position) + offsets[-1]
+            left.plot(rest["effect"], y, linestyle="none", marker="o", markersize=2, color=OTHER)
+            right.plot(rest["posthoc_share"], y, linestyle="none", marker="o", markersize=2, color=OTHER,
+                       label=_text(lang, "others", n=rest["value"].nunique()))
+        left.axvline(0, color="#444", linewidth=0.6)
+        left.set_yticks([position[t] for t in topics_],
+                        [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 40) for t in topics_])
+        left.set_xlabel(_stext(lang, "effect", reference=_short(reference)))
+        right.set_xlabel(_stext(lang, "posthoc"))
+        right.set_xlim(left=0)
+        handles, names = right.get_legend_handles_labels()
+        if len(rest):  # coloured values first, the grey entry last
+            handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+        fig.legend(handles, names, frameon=False, loc="outside right upper")
+        fig.suptitle(_stext(lang, "effects", covariate=covariate), fontsize=9)
+        notes = [_stext(lang, "effects_note")] + ([_text(lang, "single_prevalence")] if (part["n_docs"] == 1).any() else [])
+        _footnote(fig, "\n".join(notes))
+    return fig
+
+
+def plot_topics_over_time(table: pd.DataFrame, *, top: int = 3, lang: Lang = "en") -> Figure:
+    """One panel per topic (``structured_topics.topics_over_time``; at most ``MAX_PANELS``): the
+    probability of its terms in each period, for the terms among its ``top`` in any period (at
+    most 8, the most probable), each line labelled with its term at its last period."""
+    check_table(table, ("period", "topic", "rank", "term", "probability"), "plot_topics_over_time", "analysis.topics_over_time")
+    over = table.columns[0]
+    with _styled():
+        topics_ = sorted(table["topic"].unique())[:MAX_PANELS]
+        periods = table.drop_duplicates("period").sort_values("period")
+        fig, axes = _panels(len(topics_), row_height=2.1, max_cols=3)
+        for ax, topic in zip(axes, topics_):
+            rows = table[table["topic"] == topic]
+            chosen = rows[rows["rank"] <= top].groupby("term")["probability"].max().sort_values(ascending=False, kind="stable")
+            for k, term in enumerate(sorted(chosen.index[:8], key=lambda t: (-chosen[t], t))):
+                line = rows[rows["term"] == term].set_index("period")["probability"].reindex(periods["period"])
+                colour = PALETTE[k % len(PALETTE)]
+                ax.plot(periods["period"], line.to_numpy(), marker="o", markersize=2.5, color=colour, linewidth=1)
+                last = line.last_valid_index()
+                if last is not None:
+                    ax.annotate(_label(term, 10), (last, line[last]), xytext=(3, 0), textcoords="offset points",
+                                fontsize=6.5, color=colour, va="center")
+            ax.set_xticks(periods["period"], _labels(periods[over], 8), fontsize=6.5)
+            ax.set_xlim(periods["period"].min() - 0.2, periods["period"].max() + 0.8)
+            ax.set_ylim(bottom=0)
+            ax.set_title(f"{_text(lang, 'topic')} {topic}")
+            ax.set_ylabel(_text(lang, "probability"))
+        fig.suptitle(_stext(lang, "over_time", over=over), fontsize=9)
+        if table["topic"].nunique() > MAX_PANELS:
+            _footnote(fig, _shown_note(lang, MAX_PANELS, table["topic"].nunique(), None))
+    return fig
+
+
+def plot_seed_retention(seeded: pd.DataFrame, *, lang: Lang = "en") -> Figure:
+    """One row per theme (``structured_topics.seeded_topics``): bar, the probability of its seeds
+    in its topic; diamond, the seeds' share of all tokens (the mass without guidance); beside
+    it the topic's top terms (seeds starred). Themes without a topic say why."""
+    check_table(seeded, ("theme", "topic", "seed_mass", "corpus_share", "top_terms", "n_seeds", "n_in_vocabulary"),
+                "plot_seed_retention", "analysis.seeded_topics")
+    themes = seeded[seeded["n_seeds"] > 0].head(MAX_PANELS * 3)
+    with _styled():
+        fig, ax = _new(DOUBLE, 0.35 * len(themes) + 1.2)
+        y = np.arange(len(themes))[::-1]
+        mass = themes["seed_mass"].fillna(0).to_numpy()
+        ax.barh(y, mass, color=COLORS[0], height=0.6, label=_stext(lang, "seed_mass"))
+        ax.plot(themes["corpus_share"], y, linestyle="none", marker="D", markersize=4, color=COLORS[1],
+                label=_stext(lang, "corpus_share"))
+        for yi, row in zip(y, themes.itertuples()):
+            text = (_literal(_short(row.top_terms.replace("/", " "), 60)) if pd.notna(row.topic)
+                    else _stext(lang, "no_topic", n=row.n_in_vocabulary, m=row.n_seeds))
+            ax.annotate(text, (0, yi), xytext=(3, -9), textcoords="offset points", fontsize=6, color="#444", va="center")
+        ax.set_yticks(y, [_label(t) for t in themes["theme"]])
+        ax.set_xlim(0, 1)
+        fig.legend(frameon=False, loc="outside lower center", ncols=2)
+        fig.suptitle(_stext(lang, "seeds"), fontsize=9)
+    return fig

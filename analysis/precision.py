@@ -116,3 +116,8 @@ def agree(a: float, b: float, digits: int) -> bool:
         return False
     unit = 10.0 ** (math.floor(math.log10(max(abs(a), abs(b)))) - digits + 1)
     return abs(a - b) <= unit * (1 + 1e-9)
+
+
+# The structured topic models' quantities (``structured_topics``) are topic-model quantities too.
+DIGITS.update(dict.fromkeys(("effect", "effect_low", "effect_high", "coefficient", "posthoc_share", "posthoc_low",
+                             "posthoc_high", "match", "top_seed_share", "seed_mass", "corpus_share"), TOPIC_DIGITS))

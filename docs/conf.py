@@ -41,8 +41,6 @@ nitpick_ignore_regex = [(r"py:.*", r"(?!analysis\.).*"), (r"py:.*", r"analysis\.
 # in parallel for issue 18). tests/test_docs.py fails once one of them exists, so that each
 # entry is removed as its name lands and a later rename is caught by the build.
 AWAITED = [
-    "analysis.fit_dmr", "analysis.topic_effects", "analysis.fit_dtm", "analysis.topics_over_time",
-    "analysis.fit_seeded", "analysis.seeded_topics",
 ]
 nitpick_ignore = [(role, name) for name in AWAITED for role in ("py:func", "py:class", "py:meth", "py:obj")]
 

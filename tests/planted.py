@@ -90,3 +90,61 @@ def write_planted(folder: Path, seed: int = 0) -> Path:
     path = Path(folder) / "planted.csv"
     planted_frame(seed).to_csv(path, index=False)
     return path
+
+
+# ---------------------------------------------------------------- planted topics
+
+#: Background themes: each paragraph is written from one theme's words.
+TOPIC_THEMES = {
+    "环保": ["生态", "环境", "绿色", "污染", "河道", "垃圾", "节能", "湿地", "空气", "水质"],
+    "民生": ["教育", "医疗", "养老", "就业", "住房", "居民", "托育", "食堂", "体检", "助餐"],
+    "经济": ["企业", "产业", "投资", "项目", "市场", "招商", "税收", "出口", "融资", "集群"],
+}
+#: The planted theme: frequent in district d0 (and only there often).
+PLANTED_THEME = ("数字", ["数据", "平台", "算法", "算力", "智能", "网络", "云端", "芯片", "软件", "数字化"])
+#: Words of the 经济 theme before 2021 and from 2021 on: the theme's top terms drift over time.
+EARLY = ["工厂", "制造", "厂房", "车间"]
+LATE = ["直播", "电商", "跨境", "物流"]
+TOPIC_YEARS = (2019, 2020, 2021, 2022)
+
+
+def topic_frame(seed: int = 0, n_docs: int = 48, paragraphs: int = 6, planted_share: float = 0.5) -> pd.DataFrame:
+    """``doc_id, district, year, text``: documents from four districts (d0-d3) over four years,
+    every district in every year; paragraphs written from one theme each. The planted theme
+    fills ``planted_share`` of d0's paragraphs and 4% of the others'; the 经济 theme uses
+    ``EARLY`` words before 2021 and ``LATE`` words after."""
+    rng = random.Random(seed)
+    rows = []
+    for d in range(n_docs):
+        district, year = f"d{d % 4}", TOPIC_YEARS[(d // 4) % len(TOPIC_YEARS)]
+        paras = []
+        for _ in range(paragraphs):
+            if rng.random() < (planted_share if district == "d0" else 0.04):
+                words = PLANTED_THEME[1]
+            else:
+                theme = rng.choice(sorted(TOPIC_THEMES))
+                words = TOPIC_THEMES[theme] + ((EARLY if year < 2021 else LATE) * 2 if theme == "经济" else [])
+            paras.append("，".join(rng.choice(words) for _ in range(14)) + "。")
+        rows.append({"doc_id": f"t{d:03d}", "district": district, "year": year, "text": "\n".join(paras)})
+    return pd.DataFrame(rows)
+
+
+def topic_lexicon() -> str:
+    """A lexicon whose entries are the theme words (so none is split), one category per theme,
+    and a category ``稀有`` whose two terms never occur."""
+    themes = {**TOPIC_THEMES, PLANTED_THEME[0]: PLANTED_THEME[1]}
+    lines = ["entries:"]
+    for theme, words in themes.items():
+        lines += [f"  - term: {w}\n    category: {theme}" for w in words]
+    lines += [f"  - term: {w}\n    category: {theme}" for theme, words in (("经济", EARLY + LATE),) for w in words]
+    lines += ["  - term: 从未出现\n    category: 稀有", "  - term: 不存在词\n    category: 稀有", "stopwords: []"]
+    return "\n".join(lines) + "\n"
+
+
+def write_topic_corpus(folder: Path, seed: int = 0, **options) -> Path:
+    """Write the planted-topic corpus as ``folder/topics.csv`` with ``folder/lexicon.yaml``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    topic_frame(seed, **options).to_csv(folder / "topics.csv", index=False)
+    (folder / "lexicon.yaml").write_text(topic_lexicon(), encoding="utf-8")
+    return folder / "topics.csv"

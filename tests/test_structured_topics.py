@@ -1,0 +1,176 @@
+"""Structured topic models (tomotopy): on the sample and on generated corpora with planted
+topics (tests/planted.py: a theme frequent in one district, a theme whose words change over
+the years, lexicon categories as seeds)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import analysis
+from analysis.cli import main
+from analysis.errors import AnalysisError, TermWarning
+from planted import EARLY, LATE, PLANTED_THEME, write_topic_corpus
+
+FAST = {"iterations": 400}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    path = write_topic_corpus(tmp_path_factory.mktemp("planted-topics"))
+    corpus = analysis.load_corpus(path, progress=False)
+    lexicon = analysis.load_lexicon(path.parent / "lexicon.yaml")
+    tokens = analysis.tokenize(analysis.clean(corpus, progress=False), lexicon=lexicon, progress=False)
+    return {"path": path, "tokens": tokens, "lexicon": lexicon}
+
+
+def _planted_topic(model) -> int:
+    """The topic (1-based) whose top terms are the planted theme's words."""
+    terms = analysis.topic_terms(model, top=10)
+    hits = terms.assign(hit=terms["term"].isin(PLANTED_THEME[1])).groupby("topic")["hit"].mean()
+    assert hits.max() >= 0.8, terms
+    return int(hits.idxmax())
+
+
+def test_dmr_finds_the_district_of_the_planted_topic_with_intervals_excluding_zero(planted):
+    model = analysis.fit_dmr(planted["tokens"], ["district", "year"], k=5, seed=0, progress=False, **FAST)
+    effects = analysis.topic_effects(model, n_boot=12, progress=False)
+    topic = _planted_topic(model)
+    rows = effects[(effects["covariate"] == "district") & (effects["topic"] == topic)].set_index("value")
+    assert rows.loc["d0", "reference"] == "d0"  # the most common value (ties: first in order)
+    for other in ("d1", "d2", "d3"):  # the planted theme is far less frequent outside d0
+        assert rows.loc[other, "effect_high"] < 0 < rows.loc["d0", "share"], rows
+        assert rows.loc[other, "posthoc_share"] < rows.loc["d0", "posthoc_share"]
+    assert rows.loc["d0", "posthoc_low"] > rows["posthoc_high"].drop("d0").max()
+    assert rows.loc["d0", "match"] > 0.9  # the planted topic reappears in every refit
+    year = effects[(effects["covariate"] == "year") & (effects["topic"] == topic)]
+    assert ((year["effect_low"] < 0.1) | year["effect_low"].isna()).all()  # years carry no planted effect
+    assert set(effects.columns) >= {"covariate", "value", "topic", "share", "ci_low", "ci_high", "effect", "effect_low",
+                                    "effect_high", "posthoc_share", "note"}
+    assert "posthoc" in effects.attrs["read"] and effects.attrs["isa"] == model.params["isa"]
+
+
+def test_dmr_is_identical_run_to_run(planted):
+    first = analysis.topic_effects(analysis.fit_dmr(planted["tokens"], "district", k=4, seed=3, progress=False, iterations=200),
+                                   n_boot=3, progress=False)
+    second = analysis.topic_effects(analysis.fit_dmr(planted["tokens"], "district", k=4, seed=3, progress=False, iterations=200),
+                                    n_boot=3, progress=False)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_dmr_reference_and_bad_values(planted):
+    model = analysis.fit_dmr(planted["tokens"], "district", k=3, seed=0, reference={"district": "d2"}, progress=False, iterations=100)
+    assert model.params["reference"] == {"district": "d2"}
+    with pytest.raises(AnalysisError, match="reference district='d9'"):
+        analysis.fit_dmr(planted["tokens"], "district", k=3, reference={"district": "d9"}, progress=False)
+    with pytest.raises(AnalysisError, match="n_boot"):
+        analysis.topic_effects(model, n_boot=1)
+    with pytest.raises(AnalysisError, match="region"):
+        analysis.fit_dmr(planted["tokens"], "region", k=3, progress=False)
+
+
+def test_topics_over_time_follow_the_drift(planted):
+    model = analysis.fit_dtm(planted["tokens"], "year", k=4, seed=0, progress=False, **FAST)
+    table = analysis.topics_over_time(model, top=8)
+    assert list(table.columns[:6]) == ["year", "period", "topic", "rank", "term", "probability"]
+    first, last = table[table["year"] == 2019], table[table["year"] == 2022]
+    # the economy topic: early words in the first year, late words in the last
+    early_topic = first[first["term"].isin(EARLY)].groupby("topic").size().idxmax()
+    assert last[(last["topic"] == early_topic) & last["term"].isin(LATE)].shape[0] >= 2
+    assert not last[(last["topic"] == early_topic) & last["term"].isin(EARLY)].shape[0]
+    again = analysis.topics_over_time(analysis.fit_dtm(planted["tokens"], "year", k=4, seed=0, progress=False, **FAST), top=8)
+    pd.testing.assert_frame_equal(table, again)  # published precision: identical run to run
+
+
+def test_topics_over_time_keep_the_order_of_eras(planted):
+    tokens = planted["tokens"].copy()
+    eras = pd.Categorical(np.where(tokens["year"] < 2021, "后期", "前期"), categories=["后期", "前期"], ordered=True)
+    model = analysis.fit_dtm(tokens.assign(era=eras), "era", k=3, seed=0, progress=False, iterations=100)
+    assert model.params["periods"] == ["后期", "前期"]
+    with pytest.raises(AnalysisError, match="two periods"):
+        analysis.fit_dtm(tokens.assign(era="同"), "era", k=3, progress=False)
+
+
+def test_seeded_topics_recover_the_planted_theme_and_say_which_categories_are_too_small(planted):
+    with pytest.warns(TermWarning, match="theme '稀有' has 0 of its 2 seed terms"):
+        model = analysis.fit_seeded(planted["tokens"], planted["lexicon"], k=5, seed=0, progress=False, **FAST)
+    table = analysis.seeded_topics(model).set_index("theme")
+    row = table.loc[PLANTED_THEME[0]]
+    assert row["top_seed_share"] >= 0.9 and row["seed_mass"] > 3 * row["corpus_share"]
+    assert pd.isna(table.loc["稀有", "topic"]) and "0 of 2 seed terms" in table.loc["稀有", "note"]
+    assert "unseeded 1" in table.index
+    share = analysis.prevalence(model, "district", n_boot=100).query(f"topic == {row['topic']}").set_index("group")["share"]
+    assert share["d0"] > 2 * share.drop("d0").max()  # the theme lives in d0
+
+
+def test_seeded_topics_from_a_mapping_and_bad_themes(planted):
+    model = analysis.fit_seeded(planted["tokens"], {"数字": PLANTED_THEME[1][:4]}, k=4, seed=0, progress=False, iterations=200)
+    assert model.names[0] == "数字" and model.names[1:] == ["unseeded 1", "unseeded 2", "unseeded 3"]
+    with pytest.raises(AnalysisError, match="fewer than the"):
+        analysis.fit_seeded(planted["tokens"], {"a": PLANTED_THEME[1][:3], "b": PLANTED_THEME[1][3:6],
+                                                "c": PLANTED_THEME[1][6:]}, k=2, progress=False)
+    with pytest.warns(TermWarning, match="theme 'x' has 0 of its 1 seed terms"):
+        unseeded = analysis.fit_seeded(planted["tokens"], {"x": ["从未出现"]}, k=3, progress=False, iterations=100)
+    assert unseeded.names == ["unseeded 1", "unseeded 2", "unseeded 3"]
+    assert analysis.seeded_topics(unseeded)["note"].iloc[0].startswith("0 of 1 seed terms")
+
+
+def test_on_the_sample(paragraph_tokens, lexicon):
+    effects = analysis.topic_effects(analysis.fit_dmr(paragraph_tokens, "district", k=3, seed=0, progress=False, iterations=200),
+                                     n_boot=3, progress=False)
+    single = effects[effects["n_docs"] == 1]
+    assert len(single) and single["note"].str.contains("only 1 document").all()
+    over = analysis.topics_over_time(analysis.fit_dtm(paragraph_tokens, "year", k=3, seed=0, progress=False, iterations=200))
+    assert list(dict.fromkeys(over["year"])) == [2018, 2022, 2025]
+    with pytest.warns(TermWarning, match="theme 'formula'"):
+        seeded = analysis.seeded_topics(analysis.fit_seeded(paragraph_tokens, lexicon, k=6, progress=False, iterations=200))
+    assert set(seeded["theme"]) >= {"slogan", "programme"}
+
+
+def test_figures(planted, tmp_path):
+    model = analysis.fit_dmr(planted["tokens"], "district", k=3, seed=0, progress=False, iterations=200)
+    effects = analysis.topic_effects(model, n_boot=3, progress=False)
+    for lang in ("en", "zh"):
+        analysis.save_figure(analysis.plot_topic_effects(effects, labels=analysis.topic_labels(model), lang=lang), tmp_path / f"e-{lang}.png")
+    over = analysis.topics_over_time(analysis.fit_dtm(planted["tokens"], "year", k=3, progress=False, iterations=100))
+    analysis.save_figure(analysis.plot_topics_over_time(over, lang="zh"), tmp_path / "o.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TermWarning)
+        seeded = analysis.seeded_topics(analysis.fit_seeded(planted["tokens"], planted["lexicon"], k=5, progress=False, iterations=100))
+    analysis.save_figure(analysis.plot_seed_retention(seeded), tmp_path / "s.png")
+    assert all((tmp_path / n).stat().st_size > 10_000 for n in ("e-en.png", "e-zh.png", "o.png", "s.png"))
+    with pytest.raises(AnalysisError, match="topic_effects"):
+        analysis.plot_topic_effects(over)
+
+
+def test_many_groups_are_capped_in_the_effects_figure():
+    rows = [{"covariate": "region", "value": f"g{g:02d}", "reference": "g00", "topic": t, "effect": 0.01 * g, "effect_low": 0.0,
+             "effect_high": 0.02 * g, "posthoc_share": 0.2, "posthoc_low": 0.1, "posthoc_high": 0.3, "n_docs": 2, "n_tokens": 100 + g}
+            for g in range(90) for t in (1, 2)]
+    fig = analysis.plot_topic_effects(pd.DataFrame(rows))
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(names) == analysis.figures.MAX_LEGEND and "79 other groups" in names[-1]
+
+
+def test_cli(planted, tmp_path):
+    runner = CliRunner()
+    out, figure = tmp_path / "effects.csv", tmp_path / "effects.png"
+    result = runner.invoke(main, ["-q", "topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--iterations", "100",
+                                  "--n-boot", "3", "--covariates", "district,year", "--out", str(out), "--figure", str(figure)])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(out)["covariate"]) == {"district", "year"} and figure.stat().st_size > 0
+    result = runner.invoke(main, ["-q", "topics", "over-time", "--corpus", str(planted["path"]), "--k", "3", "--iterations", "100",
+                                  "--top", "3"])
+    assert result.exit_code == 0 and "2022" in result.output
+    prevalence = tmp_path / "prevalence.csv"
+    result = runner.invoke(main, ["-q", "topics", "seeded", "--corpus", str(planted["path"]), "--k", "5", "--iterations", "100",
+                                  "--lexicon", str(planted["path"].parent / "lexicon.yaml"), "--prevalence", str(prevalence)])
+    assert result.exit_code == 0 and "稀有" in result.output
+    assert set(pd.read_csv(prevalence)["covariate"]) == {"district", "year"}
+    result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--reference", "district"])
+    assert result.exit_code == 1 and "COL=VALUE" in result.output
+    result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--figure", str(tmp_path / "f.pdf")])
+    assert result.exit_code == 1 and "'.png'" in result.output
