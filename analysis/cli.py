@@ -837,5 +837,40 @@ def cache_clear_cmd(kind):
                f"from {removed.attrs['folder']}")
 
 
+# ---------------------------------------------------------------- diffusion and the explorer page
+
+@main.command("diffusion")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--by", default="district", show_default=True, help="Metadata column(s) whose groups adopt entries, comma-separated; '' for the whole corpus.")
+@click.option("--time", "time_", type=click.Choice(["auto", "date", "year"]), default="auto", show_default=True,
+              help="The date column (day, month or year per document) or the year column; auto: date when every document has one.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also draw the timeline (.png/.svg).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of the figure's text.")
+@click.pass_context
+@_friendly
+def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **options):
+    """First use of every lexicon entry per group, order of adoption, lag, and use after adoption."""
+    from .diffusion import diffusion
+    from .figures import plot_diffusion, save_figure
+
+    _check_up_front(out, corpus_path, lexicon)
+    if figure is not None:
+        _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    cleaned = _clean(ctx, corpus)
+    tokens = tokenize(cleaned, lexicon=lex, unit="paragraph", cache=ctx.obj["cache"], progress=ctx.obj["progress"])
+    frame = diffusion(cleaned, by=_split(by), time=time_, lexicon=lex, tokens=tokens, progress=ctx.obj["progress"])
+    _show_or_write(frame, out)
+    click.echo(f"note: time is the {frame.attrs['time']} column (coarsest resolution: {frame.attrs['resolution']}); "
+               f"{frame.attrs['n_never']} entries never used (rows with no group)", err=True)
+    if figure is not None:
+        save_figure(plot_diffusion(frame, lang=lang, table=out.name if out else None), figure)
+        click.echo(f"wrote the timeline to {figure}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
