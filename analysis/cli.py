@@ -26,7 +26,7 @@ from .errors import AnalysisError, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
-from .outputs import TOKEN_FORMATS, refuse_overwrite, write_cleaned, write_tokens
+from .outputs import TOKEN_FORMATS, refuse_foreign_folder, refuse_overwrite, write_cleaned, write_tokens
 from .tokenize import resolve_lexicon, tokenize
 
 
@@ -706,12 +706,7 @@ TOPIC_FILES = frozenset({"model", "topic_terms.csv", "passages.csv", "prevalence
 
 def _refuse_foreign_folder(out: Path, ours: frozenset[str], command: str) -> None:
     """Refuse an --out folder holding anything but what ``command`` writes: it is replaced whole."""
-    if out.exists() and not out.is_dir():
-        raise AnalysisError(f"--out {str(out)!r} is a file; name a folder.")
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.is_dir() else []
-    if foreign:
-        raise AnalysisError(f"--out {str(out)!r} holds {foreign[0]!r} ({len(foreign)} file(s) '{command}' did not write); "
-                            "it replaces its folder as a whole: choose a new or empty folder.")
+    refuse_foreign_folder(out, ours, command)
 
 
 @topics_group.command("stability")
@@ -870,6 +865,38 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
     if figure is not None:
         save_figure(plot_diffusion(frame, lang=lang, table=out.name if out else None), figure)
         click.echo(f"wrote the timeline to {figure}", err=True)
+
+
+@main.command("explore")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--by", default="district", show_default=True, help="Metadata column(s) to compare, comma-separated; '' for the whole corpus.")
+@click.option("--k", type=int, default=None, help="Topics [chosen by coherence over 2-8].")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--time", "time_", type=click.Choice(["auto", "date", "year"]), default="auto", show_default=True,
+              help="Time of the slogan timeline (see 'analysis diffusion').")
+@click.option("--top", default=25, show_default=True, help="Key terms listed per group; 0 for all.")
+@click.option("--max-lines", default=20, show_default=True, help="Concordance lines kept per term (the page says when cut).")
+@click.option("--window-chars", default=30, show_default=True, help="Characters of context on each side.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for index.html (opens offline).")
+@click.pass_context
+@_friendly
+def explore_cmd(ctx, corpus_path, lexicon, by, k, seed, time_, top, max_lines, window_chars, out, **options):
+    """One offline page: key terms per group (click a term for its passages), topics with
+    passages, prevalence by group, and the slogan timeline.
+
+    The folder is written whole at the end; it may only replace a folder that holds nothing
+    but what this command writes."""
+    from .explore import EXPLORE_FILES, explore
+
+    _check_up_front(out, corpus_path, lexicon, folder=True)
+    refuse_foreign_folder(out, EXPLORE_FILES, "explore")
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    page = explore(_clean(ctx, corpus), out, by=_split(by), lexicon=lex, k=k, seed=seed, time=time_, top=top or None,
+                   max_lines=max_lines, window_chars=window_chars, progress=ctx.obj["progress"])
+    click.echo(f"wrote {page}; open it in a browser (no server needed)", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
