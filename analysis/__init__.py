@@ -31,6 +31,7 @@ from .figures import (plot_coherence, plot_corpus_overview, plot_distinctive_ter
                       plot_network, plot_prevalence, plot_similarity, plot_slogan_heatmap, plot_topic_terms, plot_trends,
                       save_figure)
 from .diffusion import diffusion
+from .explore import explore
 from .figures import plot_diffusion
 from .tokenize import Segmenter, TokenOptions, resolve_lexicon, tokenize
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
@@ -49,5 +50,5 @@ __all__ = [
     "cache_info", "clear_cache", "Plan", "frequent_terms", "resolve_lexicon", "check", "cooccurrence", "make_plan", "document_sizes", "load_config", "plot_coherence", "plot_corpus_overview",
     "plot_distinctive_terms", "plot_keyness", "plot_log_odds", "plot_network", "plot_prevalence",
     "plot_similarity", "plot_slogan_heatmap", "plot_topic_terms", "plot_trends", "save_figure",
-    "diffusion", "plot_diffusion",
+    "diffusion", "explore", "plot_diffusion",
 ]

@@ -839,8 +839,8 @@ def cache_clear_cmd(kind):
 @_lexicon_option
 @_no_cache_option
 @click.option("--by", default="district", show_default=True, help="Metadata column(s) whose groups adopt entries, comma-separated; '' for the whole corpus.")
-@click.option("--time", "time_", type=click.Choice(["auto", "date", "year"]), default="auto", show_default=True,
-              help="The date column (day, month or year per document) or the year column; auto: date when every document has one.")
+@click.option("--time", "time_", default="auto", show_default=True,
+              help="The column of dates (date: day, month or year per document) or of years (year); auto: date when every document has one.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
 @click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also draw the timeline (.png/.svg).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of the figure's text.")
@@ -874,8 +874,8 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
 @click.option("--by", default="district", show_default=True, help="Metadata column(s) to compare, comma-separated; '' for the whole corpus.")
 @click.option("--k", type=int, default=None, help="Topics [chosen by coherence over 2-8].")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--time", "time_", type=click.Choice(["auto", "date", "year"]), default="auto", show_default=True,
-              help="Time of the slogan timeline (see 'analysis diffusion').")
+@click.option("--time", "time_", default="auto", show_default=True,
+              help="Time column of the slogan timeline: date, year or auto (see 'analysis diffusion').")
 @click.option("--top", default=25, show_default=True, help="Key terms listed per group; 0 for all.")
 @click.option("--max-lines", default=20, show_default=True, help="Concordance lines kept per term (the page says when cut).")
 @click.option("--window-chars", default=30, show_default=True, help="Characters of context on each side.")

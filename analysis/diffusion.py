@@ -7,8 +7,8 @@ it, the lag from its first use anywhere, and its frequency in the group from ado
     table = analysis.diffusion(cleaned, by="district", time="date")
     analysis.plot_diffusion(table)
 
-Time is a date column (``2018-11-01``; a date known only to the month or year, ``2022-10``
-or ``2022``, is the interval it names) or a year column. Two first uses whose intervals
+Time is a column of dates (``2018-11-01``; a date known only to the month or year, ``2022-10``
+or ``2022``, is the interval it names) or of years (whole numbers only). Two first uses whose intervals
 overlap (the same day, the same year, or 2022 against 2022-10) are tied: neither is said
 to come first, and both get the better rank.
 """
@@ -27,12 +27,13 @@ import pandas as pd
 from .clean import clean, split_sentences
 from .compare import group_labels, small_sample_note
 from .corpus import Corpus
-from .errors import AnalysisError, choice_error, column_error
+from .errors import AnalysisError, column_error
 from .lexicon import Lexicon
 from .tokenize import resolve_lexicon, tokenize
 
-Time = Literal["auto", "date", "year"]
-TIMES = ("auto", "date", "year")
+#: ``"auto"``, or the name of a column of dates or of years (``"date"``, ``"year"``, ``"yr"`` …).
+Time = str
+_YEAR = re.compile(r"^\s*-?\d{1,4}\s*$")
 #: The label of the one group when ``by`` is None.
 ALL = "all"
 #: Characters of context on each side of the slogan when its sentence is longer than a passage.
@@ -61,17 +62,25 @@ def parse_date(value) -> tuple[int, int, str]:
     return ordinal, ordinal, "day"
 
 
+def time_kind(values: pd.Series) -> str:
+    """``"year"`` when every value is a whole number (a column of years), else ``"date"``."""
+    if pd.api.types.is_integer_dtype(values):
+        return "year"
+    return "year" if all(_YEAR.match(str(v)) for v in values if not pd.isna(v)) else "date"
+
+
 def _doc_times(metadata: pd.DataFrame, time: str) -> pd.DataFrame:
     """``doc_id, label, start, end, resolution`` for every document (start/end: days for a
     date, the year itself for a year). Raises naming the first document without a time."""
     if time not in metadata.columns:
         raise column_error(time, metadata.columns)
+    kind = time_kind(metadata[time])
     rows = []
     for doc_id, value in zip(metadata["doc_id"], metadata[time]):
         if pd.isna(value) or not str(value).strip():
             raise AnalysisError(f"document {doc_id!r} has no {time}; fill it in, or use --time "
                                 f"{'year' if time == 'date' else 'date'} if that column is complete.")
-        if time == "year":
+        if kind == "year":
             try:
                 year = int(value)
             except (TypeError, ValueError):
@@ -87,10 +96,13 @@ def _doc_times(metadata: pd.DataFrame, time: str) -> pd.DataFrame:
 
 
 def resolve_time(metadata: pd.DataFrame, time: Time) -> str:
-    """``"auto"``: ``date`` when the metadata has a date for every document, else ``year``."""
-    if time not in TIMES:
-        raise choice_error("time", time, TIMES)
+    """``"auto"``: ``date`` when the metadata has a date for every document, else ``year``;
+    any other value names the column."""
+    if not isinstance(time, str) or not time.strip():
+        raise AnalysisError(f"time={time!r} is not valid; name a column of dates or years, e.g. 'date' or 'year', or 'auto'.")
     if time != "auto":
+        if time not in metadata.columns:
+            raise column_error(time, metadata.columns)
         return time
     if "date" in metadata.columns and metadata["date"].notna().all() and metadata["date"].astype(str).str.strip().ne("").all():
         return "date"
@@ -124,8 +136,9 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     """First use of every lexicon entry per group, the order of adoption, and use after it.
 
     corpus: cleaned first if it is not. by: grouping column(s); None: the corpus is one
-    group (``all``). time: ``"date"`` (a date column, day, month or year resolution per
-    document), ``"year"`` (the year column) or ``"auto"`` (date when every document has one).
+    group (``all``). time: the column of dates (``"date"``: day, month or year resolution per
+    document) or of years (whole numbers, e.g. ``"year"``), or ``"auto"`` (date when every
+    document has one, else year).
     lexicon: as for ``tokenize``; one is required. tokens: the paragraph token table of this
     corpus and lexicon, if already made (else tokenised here, cached).
 
@@ -155,6 +168,7 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     meta = corpus.metadata
     time_column = resolve_time(meta, time)
     times = _doc_times(meta, time_column).set_index("doc_id")
+    kind = time_kind(meta[time_column])
     if by is None:
         columns, labels = [], pd.Series(ALL, index=meta.index)
     else:
@@ -182,7 +196,7 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     keys = meta.assign(group=labels.to_numpy()).groupby("group", sort=True)[columns].first() if columns else None
     docs = times.assign(group=[group_of[d] for d in times.index]).reset_index()
     docs = docs.sort_values(["start", "end", "doc_id"], kind="stable")
-    lag_column = "lag_days" if time_column == "date" else "lag_years"
+    lag_column = "lag_days" if kind == "date" else "lag_years"
     rows = []
     for entry in lex.entries:
         users = docs[[entry.term in counts.get(d, ()) for d in docs["doc_id"]]]
@@ -208,7 +222,7 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
                 "rank": before + 1, "n_tied": len(tied), lag_column: int(first["start"]) - origin,
                 "n_docs": len(after), "count": count, "n_tokens": n_tokens,
                 "per_10k": 10_000 * count / n_tokens if n_tokens else np.nan,
-                "note": _note(tied, len(same_time), first["resolution"] if time_column == "date" else "day", len(after)),
+                "note": _note(tied, len(same_time), first["resolution"] if kind == "date" else "day", len(after)),
                 "_origin": origin, "_start": int(first["start"])})
     return _finish(rows, columns, keys, lag_column, time_column, by, times)
 
@@ -248,6 +262,6 @@ def _finish(rows: list[dict], columns: list[str], keys, lag_column: str, time_co
         frame[column] = frame[column].astype("Int64")
     frame = frame[order].reset_index(drop=True)
     resolutions = set(times["resolution"])
-    frame.attrs = {"time": time_column, "by": columns, "resolution": next(r for r in ("year", "month", "day") if r in resolutions),
+    frame.attrs = {"time": time_column, "kind": "date" if lag_column == "lag_days" else "year", "by": columns, "resolution": next(r for r in ("year", "month", "day") if r in resolutions),
                    "n_never": int(never.sum()), "lag_unit": lag_column.removeprefix("lag_")}
     return frame

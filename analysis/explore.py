@@ -158,7 +158,7 @@ def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None =
         "kwic": kwic, "hits": {t: int(hits[t]) for t in terms}, "max_lines": max_lines,
         "diffusion": _records(slogans, ["term", "category", "group", "first_use", "resolution", "doc_id", "rank", "n_tied",
                                         "lag_days", "lag_years", "per_10k", "note"]) if slogans is not None else [],
-        "diffusion_time": slogans.attrs["time"] if slogans is not None else "",
+        "diffusion_time": slogans.attrs["kind"] if slogans is not None else "",
     }
     timeline = _timeline(slogans) if slogans is not None else ""
     page = page_html(data, timeline)

@@ -799,7 +799,8 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
     needed = {"term", "group", "first_use", "rank"}
     if not needed <= set(diffusion.columns):
         raise AnalysisError("plot_diffusion needs the table of analysis.diffusion (term, group, first_use, rank, …).")
-    time = diffusion.attrs.get("time") or ("date" if "lag_days" in diffusion.columns else "year")
+    time = "date" if "lag_days" in diffusion.columns else "year"  # as the table says, also when read back from CSV
+    column = diffusion.attrs.get("time") or time
     with _styled():
         used = diffusion[diffusion["group"].notna()].copy()
         never = diffusion["term"][diffusion["group"].isna()].nunique()
@@ -842,7 +843,7 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
                         color=c, markeredgecolor="black" if first else c, markeredgewidth=0.4, zorder=3 if c != OTHER else 2)
         ax.set_yticks(range(len(terms))[::-1], [_literal(f"{_short(t)} (n={int(n)})") for t, n in zip(terms, chosen["n"])])
         ax.set_ylim(-0.7, len(terms) - 0.3)
-        ax.set_xlabel(_text(lang, "date" if time == "date" else "year"))
+        ax.set_xlabel(_text(lang, "date" if time == "date" else "year") if column in ("date", "year") else _label(column))
         if time == "year":
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=8, integer=True))
         handles = [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", markersize=4, color=colour[g], label=_label(g))

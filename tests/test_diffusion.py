@@ -130,7 +130,7 @@ def test_bad_inputs(tmp_path, cleaned, lexicon):
     corpus = analysis.load_corpus(tmp_path / "bad.csv", progress=False)
     with pytest.raises(AnalysisError, match=r"document 'd00-2022': date 'sometime' is not a date"):
         diffusion(corpus, lexicon=analysis.parse_lexicon(spread_lexicon()), time="date", progress=False)
-    with pytest.raises(AnalysisError, match="time='month' is not valid"):
+    with pytest.raises(AnalysisError, match="column 'month' is not"):
         diffusion(cleaned, lexicon=lexicon, time="month", progress=False)
     with pytest.raises(AnalysisError, match="column 'region'"):
         diffusion(cleaned, lexicon=lexicon, by="region", progress=False)
@@ -182,3 +182,27 @@ def test_cli(tmp_path):
     bad = CliRunner().invoke(main, ["-q", "diffusion", "--corpus", str(tmp_path / "c.csv"), "--lexicon",
                                     str(tmp_path / "lexicon.yaml"), "--by", "region"])
     assert bad.exit_code == 1 and "column 'region'" in bad.output and "Traceback" not in bad.output
+
+
+def test_any_column_of_years_or_dates(tmp_path):
+    """Time is any column: whole numbers are years (even read as text), anything else dates."""
+    frame = diffusion_frame(3, dates=True).rename(columns={"year": "yr", "date": "published"})
+    frame["yr"] = frame["yr"].astype(str)
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    corpus = analysis.load_corpus(tmp_path / "c.csv", progress=False)
+    lexicon = analysis.parse_lexicon(spread_lexicon())
+    years = diffusion(corpus, lexicon=lexicon, time="yr", progress=False)
+    assert years.attrs["kind"] == "year" and "lag_years" in years.columns
+    dates = diffusion(corpus, lexicon=lexicon, time="published", progress=False)
+    assert dates.attrs["kind"] == "date" and "lag_days" in dates.columns
+    rows = dates[dates["term"] == SPREADING]
+    assert list(rows["first_use"]) == [spread_date(k, adoption_year(k, 3, 6)) for k in range(3)]
+    with pytest.raises(AnalysisError, match="neither a complete 'date' nor a 'year'"):
+        diffusion(corpus, lexicon=lexicon, progress=False)
+
+
+def test_timeline_tick_labels_do_not_clash_with_40_groups(tmp_path):
+    from test_figures import _tick_label_clashes
+
+    _, corpus, lexicon = _spread(tmp_path, 40, dates=True)
+    assert not _tick_label_clashes(figures.plot_diffusion(diffusion(corpus, lexicon=lexicon, progress=False)))

@@ -22,9 +22,9 @@ SMALL = ('[compare]\ntop_n = 5\n\n[topics]\nks = [2, 3]\nseeds = [0]\npasses = 2
          'n_boot = 50\nworkers = 1\n')
 
 
-def test_there_are_five_notebooks():
+def test_there_are_the_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01-corpus.ipynb", "02-lexicon-tokens.ipynb", "03-districts.ipynb",
-                                           "04-years.ipynb", "05-topics.ipynb"]
+                                           "04-years.ipynb", "05-topics.ipynb", "07-diffusion-explore.ipynb"]
 
 
 def _sample_names() -> set[str]:
