@@ -126,10 +126,6 @@ def _passage(text: str, pattern: re.Pattern) -> str:
     return text[: 2 * PASSAGE_CHARS] + ("…" if len(text) > 2 * PASSAGE_CHARS else "")
 
 
-def _overlaps(a_start, a_end, b_start, b_end) -> bool:
-    return a_start <= b_end and b_start <= a_end
-
-
 def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", time: Time = "auto",
               lexicon: str | Lexicon | None = "auto", tokens: pd.DataFrame | None = None,
               progress: bool = True) -> pd.DataFrame:
@@ -197,6 +193,8 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     docs = times.assign(group=[group_of[d] for d in times.index]).reset_index()
     docs = docs.sort_values(["start", "end", "doc_id"], kind="stable")
     lag_column = "lag_days" if kind == "date" else "lag_years"
+    # Each group's documents in time order, as arrays: the loop below runs entries x groups times.
+    by_group = {g: (part["start"].to_numpy(), part["doc_id"].to_list()) for g, part in docs.groupby("group", sort=False)}
     rows = []
     for entry in lex.entries:
         users = docs[[entry.term in counts.get(d, ()) for d in docs["doc_id"]]]
@@ -205,25 +203,27 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
                          "note": "never used in the corpus (as a token, aliases included)"})
             continue
         firsts = users.groupby("group", sort=True).head(1).set_index("group")
-        origin = int(firsts["start"].min())
+        starts, ends, names = firsts["start"].to_numpy(), firsts["end"].to_numpy(), firsts.index.to_list()
+        same = users.groupby(["group", "start", "end"]).size()
+        origin = int(starts.min())
         pattern = lex.entry_pattern(entry)
-        for group, first in firsts.iterrows():
-            before = int((firsts["end"] < first["start"]).sum())
-            tied = [g for g, other in firsts.iterrows()
-                    if g != group and _overlaps(first["start"], first["end"], other["start"], other["end"])]
-            same_time = users[(users["group"] == group) & (users["start"] == first["start"]) & (users["end"] == first["end"])]
-            after = docs[(docs["group"] == group) & (docs["start"] >= first["start"])]
-            n_tokens = int(sum(doc_tokens.get(d, 0) for d in after["doc_id"]))
-            count = int(sum(counts.get(d, Counter())[entry.term] for d in after["doc_id"]))
+        for i, (group, first) in enumerate(firsts.iterrows()):
+            overlap = (starts <= ends[i]) & (starts[i] <= ends)
+            overlap[i] = False
+            tied = [names[j] for j in np.flatnonzero(overlap)]
+            group_starts, group_docs = by_group[group]
+            after = [d for d, start in zip(group_docs, group_starts) if start >= starts[i]]
+            n_tokens = int(sum(doc_tokens.get(d, 0) for d in after))
+            count = int(sum(counts.get(d, Counter())[entry.term] for d in after))
             rows.append({
                 "term": entry.term, "category": entry.category, "group": group,
                 "first_use": first["label"], "resolution": first["resolution"], "doc_id": first["doc_id"],
                 "passage": _passage(paragraphs.get(first_unit[(first["doc_id"], entry.term)], ""), pattern),
-                "rank": before + 1, "n_tied": len(tied), lag_column: int(first["start"]) - origin,
+                "rank": int((ends < starts[i]).sum()) + 1, "n_tied": len(tied), lag_column: int(starts[i]) - origin,
                 "n_docs": len(after), "count": count, "n_tokens": n_tokens,
                 "per_10k": 10_000 * count / n_tokens if n_tokens else np.nan,
-                "note": _note(tied, len(same_time), first["resolution"] if kind == "date" else "day", len(after)),
-                "_origin": origin, "_start": int(first["start"])})
+                "note": _note(tied, int(same[(group, starts[i], ends[i])]), first["resolution"] if kind == "date" else "day", len(after)),
+                "_origin": origin, "_start": int(starts[i])})
     return _finish(rows, columns, keys, lag_column, time_column, by, times)
 
 

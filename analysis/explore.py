@@ -58,15 +58,18 @@ def _keyness(tokens: pd.DataFrame, by: list[str], top: int) -> tuple[dict, list[
     if len(keep) < len(sizes):
         notes.append(f"keyness: {len(keep)} of {len(sizes)} groups shown, the largest by tokens")
     table = compare.keyness_all(tokens, by)
-    result = {}
+    result, cut = {}, {}
     for target, part in table.groupby("target", sort=True):
         if target not in keep:
             continue
         positive = part[part["g2"] > 0]
         if len(positive) > top:
-            notes.append(f"keyness: {target}: the first {top} of {len(positive)} key terms listed")
+            cut[str(target)] = len(positive)
         result[str(target)] = _records(positive.head(top), ["term", "g2", "p_adj", "log_ratio", "n_target", "n_reference",
                                                             "per_10k_target", "per_10k_reference", "note"])
+    if cut:
+        notes.append(f"keyness: the first {top} terms with G² > 0 are listed per group; {len(cut)} of {len(result)} groups "
+                     f"have more ({min(cut.values())} to {max(cut.values())})")
     return result, notes
 
 

@@ -67,7 +67,7 @@ def test_every_term_has_its_passages_and_cuts_are_said(sample_page, cleaned, lex
     assert data["hits"]["红色管家"] == len(full)
     assert [(r["doc_id"], r["left"], r["keyword"], r["right"]) for r in shown] == \
         list(full[["doc_id", "left", "keyword", "right"]].head(5).itertuples(index=False, name=None))
-    assert any("key terms listed" in n for n in data["notes"]) and any("concordance lines" in n for n in data["notes"])
+    assert any("the first 8 terms with G² > 0 are listed" in n for n in data["notes"]) and any("concordance lines" in n for n in data["notes"])
     assert data["topics"]["k"] == 2 and data["topics"]["passages"] and data["topics"]["prevalence"]
     assert any(r["term"] == "群雁齐飞" and r["group"] == "xiangcheng" and r["rank"] == 1 for r in data["diffusion"])
     record = json.loads((sample_page.parent / "explore.json").read_text(encoding="utf-8"))
