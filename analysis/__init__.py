@@ -37,6 +37,9 @@ from .segment import Segmenter, TokenOptions, resolve_lexicon, tokenize
 from .figures import plot_seed_retention, plot_topic_effects, plot_topics_over_time
 from .structured_topics import (StructuredTopicModel, fit_dmr, fit_dtm, fit_seeded, seeded_topics, topic_effects,
                                 topics_over_time)
+from .slogan_diffusion import diffusion
+from .explorer import explore
+from .figures import plot_diffusion
 from .topics import (TopicModel, doc_topics, fit_lda, k_summary, ldavis_html, perplexity, prevalence, recommend_k,
                      representative_passages, select_k, topic_info, topic_labels, topic_stability, topic_terms)
 
@@ -56,4 +59,5 @@ __all__ = [
     "DocumentTermMatrix", "document_term_matrix", "write_dtm", "subset", "write_corpus", "read_tokens", "topic_info",
     "StructuredTopicModel", "fit_dmr", "fit_dtm", "fit_seeded", "seeded_topics", "topic_effects", "topics_over_time",
     "plot_seed_retention", "plot_topic_effects", "plot_topics_over_time",
+    "diffusion", "explore", "plot_diffusion",
 ]

@@ -26,7 +26,7 @@ from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
 from .lexicon import find_lexicon, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
-from .outputs import TOKEN_FORMATS, read_tokens, refuse_overwrite, write_cleaned, write_tokens
+from .outputs import TOKEN_FORMATS, read_tokens, refuse_foreign_folder, refuse_overwrite, write_cleaned, write_tokens
 from .segment import resolve_lexicon, tokenize
 
 
@@ -691,7 +691,7 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     replace a folder that holds nothing but what this command writes."""
     columns = _split(by)
     _check_up_front(out, corpus_path, lexicon, folder=True)
-    _refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
+    refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     compare.group_labels(tokens, columns)  # a wrong --by is refused before the fit, not after
     # the model keeps its units' text, so 'representative_passages(model)' works on the saved model
@@ -711,16 +711,6 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
 
 #: What ``topics fit`` writes into its --out folder.
 TOPIC_FILES = frozenset({"model", "topic_terms.csv", "passages.csv", "prevalence.csv", "topics.html"})
-
-
-def _refuse_foreign_folder(out: Path, ours: frozenset[str], command: str) -> None:
-    """Refuse an --out folder holding anything but what ``command`` writes: it is replaced whole."""
-    if out.exists() and not out.is_dir():
-        raise AnalysisError(f"--out {str(out)!r} is a file; name a folder.")
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.is_dir() else []
-    if foreign:
-        raise AnalysisError(f"--out {str(out)!r} holds {foreign[0]!r} ({len(foreign)} file(s) '{command}' did not write); "
-                            "it replaces its folder as a whole: choose a new or empty folder.")
 
 
 @topics_group.command("stability")
@@ -906,7 +896,7 @@ def dtm_cmd(ctx, corpus_path, lexicon, unit, by, min_count, out, **options):
     from .dtm import DTM_FILES, document_term_matrix, write_dtm
 
     _check_up_front(out, corpus_path, lexicon, folder=True)
-    _refuse_foreign_folder(out, DTM_FILES, "dtm")
+    refuse_foreign_folder(out, DTM_FILES, "dtm")
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     dtm = document_term_matrix(tokens, by=_split(by), min_count=min_count)
     with atomic_folder(out) as stage:
@@ -1069,6 +1059,71 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
         write_table(pd.concat([f.rename(columns={c: "value"}).assign(covariate=c) for f, c in zip(frames, columns)],
                               ignore_index=True), prevalence_out)
         click.echo(f"wrote {prevalence_out}", err=True)
+# ---------------------------------------------------------------- diffusion and the explorer page
+
+@main.command("diffusion")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--by", default="district", show_default=True, help="Metadata column(s) whose groups adopt entries, comma-separated; '' for the whole corpus.")
+@click.option("--time", "time_", default="auto", show_default=True,
+              help="The column of dates (date: day, month or year per document) or of years (year); auto: date when every document has one.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
+@click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also draw the timeline (.png/.svg).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of the figure's text.")
+@click.pass_context
+@_friendly
+def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **options):
+    """First use of every lexicon entry per group, order of adoption, lag, and use after adoption."""
+    from .slogan_diffusion import diffusion
+    from .figures import plot_diffusion, save_figure
+
+    _check_up_front(out, corpus_path, lexicon)
+    if figure is not None:
+        _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    cleaned = _clean(ctx, corpus)
+    tokens = tokenize(cleaned, lexicon=lex, unit="paragraph", cache=ctx.obj["cache"], progress=ctx.obj["progress"])
+    frame = diffusion(cleaned, by=_split(by), time=time_, lexicon=lex, tokens=tokens, progress=ctx.obj["progress"])
+    _show_or_write(frame, out)
+    click.echo(f"note: time is the {frame.attrs['time']} column (coarsest resolution: {frame.attrs['resolution']}); "
+               f"{frame.attrs['n_never']} entries never used (rows with no group)", err=True)
+    if figure is not None:
+        save_figure(plot_diffusion(frame, lang=lang, table=out.name if out else None), figure)
+        click.echo(f"wrote the timeline to {figure}", err=True)
+
+
+@main.command("explore")
+@_corpus_options
+@_lexicon_option
+@_no_cache_option
+@click.option("--by", default="district", show_default=True, help="Metadata column(s) to compare, comma-separated; '' for the whole corpus.")
+@click.option("--k", type=int, default=None, help="Topics [chosen by coherence over 2-8].")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--time", "time_", default="auto", show_default=True,
+              help="Time column of the slogan timeline: date, year or auto (see 'analysis diffusion').")
+@click.option("--top", default=25, show_default=True, help="Key terms listed per group; 0 for all.")
+@click.option("--max-lines", default=20, show_default=True, help="Concordance lines kept per term (the page says when cut).")
+@click.option("--window-chars", default=30, show_default=True, help="Characters of context on each side.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for index.html (opens offline).")
+@click.pass_context
+@_friendly
+def explore_cmd(ctx, corpus_path, lexicon, by, k, seed, time_, top, max_lines, window_chars, out, **options):
+    """One offline page: key terms per group (click a term for its passages), topics with
+    passages, prevalence by group, and the slogan timeline.
+
+    The folder is written whole at the end; it may only replace a folder that holds nothing
+    but what this command writes."""
+    from .explorer import EXPLORE_FILES, explore
+
+    _check_up_front(out, corpus_path, lexicon, folder=True)
+    refuse_foreign_folder(out, EXPLORE_FILES, "explore")
+    corpus = _load(ctx, corpus_path, options)
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    page = explore(_clean(ctx, corpus), out, by=_split(by), lexicon=lex, k=k, seed=seed, time=time_, top=top or None,
+                   max_lines=max_lines, window_chars=window_chars, progress=ctx.obj["progress"])
+    click.echo(f"wrote {page}; open it in a browser (no server needed)", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

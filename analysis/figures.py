@@ -921,4 +921,123 @@ def plot_seed_retention(seeded: pd.DataFrame, *, lang: Lang = "en") -> Figure:
         ax.set_xlim(0, 1)
         fig.legend(frameon=False, loc="outside lower center", ncols=2)
         fig.suptitle(_stext(lang, "seeds"), fontsize=9)
+# ---------------------------------------------------------------- diffusion
+
+#: Slogans drawn one row each in the diffusion timeline: beyond, those adopted by most groups.
+MAX_SLOGANS = 30
+
+TEXT["en"].update({
+    "diffusion": "Diffusion: first use of each entry by {by}",
+    "diffusion_rows": "{shown} of {total} used entries shown, those adopted by most groups; all in {table}",
+    "diffusion_never": "{n} entries never used (listed in {table})",
+    "diffusion_marks": "★ first use anywhere (rank 1); ● later adoption; n: groups using it",
+    "diffusion_interval": "line: the span a date known only to the month or year covers (marks at its start)",
+    "diffusion_ties": "marks at the same time are ties (order unknown), stacked for visibility",
+    "diffusion_others": "grey: {n} other groups; coloured: the {shown} that adopted most entries",
+    "date": "date",
+})
+TEXT["zh"].update({
+    "diffusion": "扩散：各{by}首次使用各词条的时间",
+    "diffusion_rows": "显示 {total} 个已使用词条中被最多组采用的 {shown} 个；全部见 {table}",
+    "diffusion_never": "{n} 个词条从未使用（见 {table}）",
+    "diffusion_marks": "★ 全语料首次使用（第 1 位）；● 其后采用；n：使用该词条的组数",
+    "diffusion_interval": "线段：只知月份或年份的日期所涵盖的时段（标记在其起点）",
+    "diffusion_ties": "同一时间的标记为并列（先后不明），上下错开以便辨认",
+    "diffusion_others": "灰色：其余 {n} 组；彩色：采用词条最多的 {shown} 组",
+    "date": "日期",
+})
+
+
+def _diffusion_x(first_use: str, time: str):
+    """Where a first use sits on the time axis, and where its interval ends (dates: a
+    ``datetime.date``; years: the year)."""
+    import datetime
+
+    from .slogan_diffusion import parse_date
+
+    if time == "year":
+        return int(first_use), int(first_use)
+    start, end, _ = parse_date(first_use)
+    return datetime.date.fromordinal(start), datetime.date.fromordinal(end)
+
+
+def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | None = None) -> Figure:
+    """Timeline of ``analysis.diffusion``: one row per entry (earliest first use on top), a
+    mark per group at its first use (a star for rank 1, the first use anywhere). A date known
+    only to the month or year is drawn as a line over the span it covers. Marks at the same
+    time (ties) are stacked within the row, not ordered.
+
+    Beyond ``MAX_SLOGANS`` entries, those adopted by most groups (then the earliest);
+    beyond ``MAX_LEGEND`` groups, the ``MAX_LEGEND - 1`` that adopted most entries are
+    coloured and the rest grey. The figure says what is left out and names ``table``.
+    """
+    check_table(diffusion, ("term", "group", "first_use", "rank"), "plot_diffusion", "analysis.diffusion")
+    time = "date" if "lag_days" in diffusion.columns else "year"  # as the table says, also when read back from CSV
+    column = diffusion.attrs.get("time") or time
+    with _styled():
+        used = diffusion[diffusion["group"].notna()].copy()
+        never = diffusion["term"][diffusion["group"].isna()].nunique()
+        if used.empty:
+            raise AnalysisError("plot_diffusion: no lexicon entry is used in the corpus; there is nothing to draw.")
+        spans = [_diffusion_x(str(v), time) for v in used["first_use"]]
+        used["_x"], used["_end"] = [s for s, _ in spans], [e for _, e in spans]
+        summary = used.groupby("term", sort=False).agg(n=("group", "size"), first=("_x", "min")).reset_index()
+        summary = summary.sort_values(["n", "first", "term"], ascending=[False, True, True], kind="stable")
+        chosen = summary.head(MAX_SLOGANS).sort_values(["first", "term"], kind="stable")
+        terms = list(chosen["term"])
+        adoptions = used.groupby("group")["term"].size()
+        groups = sorted(adoptions.index, key=str)
+        others: list = []
+        if len(groups) > MAX_LEGEND:
+            coloured = _largest(adoptions, MAX_LEGEND - 1)
+            others = [g for g in groups if g not in set(coloured)]
+            groups = sorted(coloured, key=str)
+        colour = {g: PALETTE[k % len(PALETTE)] for k, g in enumerate(groups)}
+        n_groups = used["group"].nunique()
+        row = min(0.3 if n_groups <= 6 else 0.45, (MAX_INCHES - 2.2) / max(len(terms), 1))
+        fig, ax = _new(DOUBLE, row * len(terms) + 2.2)
+        any_interval = any_tie = False
+        for i, term in enumerate(terms):
+            y0 = len(terms) - 1 - i
+            marks = used[used["term"] == term].sort_values(["_x", "rank", "group"], key=lambda s: s.astype(str) if s.name == "group" else s)
+            stacks = marks.groupby("_x", sort=False)["group"].transform("size").to_numpy()
+            within = marks.groupby("_x", sort=False).cumcount().to_numpy()
+            any_tie = any_tie or bool((stacks > 1).any())
+            ax.axhline(y0, color="#eeeeee", linewidth=0.5, zorder=0)
+            for (_, mark), depth, size in zip(marks.iterrows(), within, stacks):
+                y = y0 + (0.0 if size == 1 else 0.22 - 0.44 * depth / (size - 1))
+                c = colour.get(mark["group"], OTHER)
+                if mark["_end"] != mark["_x"]:
+                    ax.plot([mark["_x"], mark["_end"]], [y, y], color=c, linewidth=1.0, alpha=0.7, zorder=1)
+                    any_interval = True
+                first = int(mark["rank"]) == 1
+                ax.plot([mark["_x"]], [y], linestyle="none", marker="*" if first else "o",
+                        markersize=(7 if first else 4) if n_groups <= 12 else (5 if first else 2.5),
+                        color=c, markeredgecolor="black" if first else c, markeredgewidth=0.4, zorder=3 if c != OTHER else 2)
+        ax.set_yticks(range(len(terms))[::-1], [_literal(f"{_short(t)} (n={int(n)})") for t, n in zip(terms, chosen["n"])])
+        ax.set_ylim(-0.7, len(terms) - 0.3)
+        ax.set_xlabel(_text(lang, "date" if time == "date" else "year") if column in ("date", "year") else _label(column))
+        if time == "year":
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=8, integer=True))
+        handles = [matplotlib.lines.Line2D([], [], linestyle="none", marker="o", markersize=4, color=colour[g], label=_label(g))
+                   for g in groups]
+        if others:
+            handles.append(matplotlib.lines.Line2D([], [], linestyle="none", marker="o", markersize=4, color=OTHER,
+                                                   label=_text(lang, "others", n=len(others))))
+        fig.legend(handles=handles, frameon=False, loc="outside lower center", ncols=min(len(handles), 6))
+        by = ", ".join(diffusion.attrs.get("by") or []) or "group"
+        fig.suptitle(_text(lang, "diffusion", by=by), fontsize=9)
+        where = table or TEXT[lang]["all_in"]
+        notes = [_text(lang, "diffusion_marks")]
+        if any_interval:
+            notes.append(_text(lang, "diffusion_interval"))
+        if any_tie:
+            notes.append(_text(lang, "diffusion_ties"))
+        if len(terms) < len(summary):
+            notes.append(_text(lang, "diffusion_rows", shown=len(terms), total=len(summary), table=where))
+        if never:
+            notes.append(_text(lang, "diffusion_never", n=never, table=where))
+        if others:
+            notes.append(_text(lang, "diffusion_others", n=len(others), shown=len(groups)))
+        ax.set_title("\n".join(notes), fontsize=6, loc="left", color="#444")
     return fig

@@ -119,3 +119,12 @@ def read_tokens(path: Path) -> pd.DataFrame:
     lists = [str(t).split() if suffix == ".csv" else list(t) for t in frame["tokens"]]
     frame["tokens"] = pd.Series(lists, index=frame.index, dtype=object)
     return frame
+def refuse_foreign_folder(out: str | Path, ours: frozenset[str], command: str) -> None:
+    """Refuse an output folder holding anything but what ``command`` writes: it is replaced whole."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise AnalysisError(f"--out {str(out)!r} is a file; name a folder.")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.is_dir() else []
+    if foreign:
+        raise AnalysisError(f"--out {str(out)!r} holds {foreign[0]!r} ({len(foreign)} file(s) '{command}' did not write); "
+                            "it replaces its folder as a whole: choose a new or empty folder.")

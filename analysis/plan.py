@@ -29,7 +29,7 @@ from .display import Summary, first_few
 from .errors import AnalysisError, column_error
 
 #: The sections of ``analysis figures``, in the order they are made.
-SECTIONS = ("overview", "slogans", "slice", "follow", "similarity", "topics", "network")
+SECTIONS = ("overview", "slogans", "slice", "follow", "similarity", "topics", "network", "diffusion")
 #: Metadata columns that never group documents.
 NOT_GROUPS = ("doc_id", "unit_id", "file", "title", "date", "source", "text", "tokens", "n_tokens", "encoding",
               "n_chars", "notes", "seed_file", "district_zh")
@@ -76,6 +76,11 @@ class Plan(Summary):
     def followed_tokens(self, tokens: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``tokens`` of the group followed over time (the follow section)."""
         return tokens[tokens[self.by] == self.follow]
+
+    def diffusion_time(self) -> str:
+        """The time of slogan diffusion: with a year column, complete dates when the corpus
+        has them (``"auto"``), else the plan's time column."""
+        return "auto" if self.time in (None, "year") else self.time
 
     def record(self) -> dict:
         """The plan as the manifest records it."""
@@ -148,6 +153,10 @@ def make_plan(metadata: pd.DataFrame, config: dict, *, has_lexicon: bool = True)
     plan = Plan(by=by, time=time, slice=None, follow=None, contrast=None, trend_terms=[], make=make)
     if not has_lexicon:
         plan.skip("slogans", "no lexicon (add lexicon.yaml to the corpus folder)")
+        plan.skip("diffusion", "no lexicon (add lexicon.yaml to the corpus folder)")
+    if time is None:
+        plan.skip("diffusion", "no time column")
+
     if by is None:
         for section in ("slice", "follow", "similarity"):
             plan.skip(section, "no grouping column with 2 to 100 values; name one with --by")

@@ -148,3 +148,56 @@ def write_topic_corpus(folder: Path, seed: int = 0, **options) -> Path:
     topic_frame(seed, **options).to_csv(folder / "topics.csv", index=False)
     (folder / "lexicon.yaml").write_text(topic_lexicon(), encoding="utf-8")
     return folder / "topics.csv"
+# ---------------------------------------------------------------- a slogan that spreads
+
+#: The slogan planted to spread from district d0 to the others, its long form (an alias,
+#: used by the last district to adopt it), and a lexicon entry no document uses.
+SPREADING = "三融三进"
+SPREADING_LONG = "融入中心融入基层融入群众"
+NEVER_USED = "从未出现"
+SPREAD_START = 2018
+
+
+def adoption_year(k: int, n_groups: int, years: int) -> int:
+    """The year district ``k`` first uses the spreading slogan: d0 in the first year, the
+    others in cohorts spread over the years (several districts share a year when there are
+    more districts than years)."""
+    return SPREAD_START + (k * years) // n_groups
+
+
+def spread_date(k: int, year: int) -> str:
+    """District ``k``'s document date in ``year``: a different day for each district."""
+    return f"{year}-{1 + k % 12:02d}-{1 + k % 28:02d}"
+
+
+def diffusion_frame(n_groups: int = 5, *, years: int = 6, dates: bool = True, seed: int = 0) -> pd.DataFrame:
+    """``doc_id, district, year, [date,] text``: one report per district and year; from its
+    adoption year on, each report uses ``SPREADING`` in one to three sentences (the last
+    district writes its long form ``SPREADING_LONG`` instead)."""
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n_groups):
+        adopted = adoption_year(k, n_groups, years)
+        for year in range(SPREAD_START, SPREAD_START + years):
+            sentences = []
+            uses = rng.randint(1, 3) if year >= adopted else 0
+            for s in range(8):
+                fill = {"s": rng.choice(UNITS) + rng.choice(ROLES), "v": rng.choice(VERBS), "o": rng.choice(OBJECTS),
+                        "o2": rng.choice(OBJECTS), "g": rng.choice(GOALS), "n": rng.choice(NUMBERS), "p": rng.choice(PLACES)}
+                if s < uses:
+                    fill["c"] = SPREADING_LONG if k == n_groups - 1 and n_groups > 1 else SPREADING
+                    sentences.append(rng.choice(COINED).format(**fill))
+                else:
+                    sentences.append(rng.choice(TEMPLATES).format(**fill))
+            rng.shuffle(sentences)
+            row = {"doc_id": f"d{k:02d}-{year}", "district": f"d{k:02d}", "year": year}
+            if dates:
+                row["date"] = spread_date(k, year)
+            rows.append({**row, "text": "".join(sentences[:4]) + "\n" + "".join(sentences[4:])})
+    return pd.DataFrame(rows)
+
+
+def spread_lexicon() -> str:
+    """The lexicon (YAML) for ``diffusion_frame``."""
+    return (f"entries:\n  - term: {SPREADING}\n    category: slogan\n    aliases: [{SPREADING_LONG}]\n"
+            f"  - term: {NEVER_USED}\n    category: slogan\n  - term: 党建引领\n    category: slogan\n")

@@ -282,7 +282,7 @@ PLOTS = [(figures.plot_keyness, "analysis.keyness"), (figures.plot_log_odds, "an
          (figures.plot_slogan_heatmap, "analysis.slogan_counts"), (figures.plot_network, "analysis.cooccurrence"),
          (figures.plot_corpus_overview, "analysis.document_sizes"),
          (figures.plot_topic_effects, "analysis.topic_effects"), (figures.plot_topics_over_time, "analysis.topics_over_time"),
-         (figures.plot_seed_retention, "analysis.seeded_topics")]
+         (figures.plot_seed_retention, "analysis.seeded_topics"), (figures.plot_diffusion, "analysis.diffusion")]
 
 
 def test_every_plot_is_covered_here():

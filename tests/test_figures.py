@@ -14,7 +14,7 @@ from analysis import figures, reading, topics
 
 
 @pytest.fixture(scope="module")
-def results(paragraph_tokens, lexicon):
+def results(paragraph_tokens, lexicon, cleaned):
     slice_2022 = paragraph_tokens[paragraph_tokens.year == 2022]
     sip = paragraph_tokens[paragraph_tokens.district == "sip"]
     model = topics.fit_lda(paragraph_tokens, k=3, seed=0, progress=False, passes=5)
@@ -32,6 +32,7 @@ def results(paragraph_tokens, lexicon):
         "prevalence": (figures.plot_prevalence, topics.prevalence(model, "district", n_boot=50), {"labels": topics.topic_labels(model)}),
         "trends": (figures.plot_trends, analysis.trends(sip, ["党建", "红色管家", "三个哪里"], by="district"), {}),
         "network": (figures.plot_network, edges, {"highlight": set(lexicon.terms)}),
+        "diffusion": (figures.plot_diffusion, analysis.diffusion(cleaned, lexicon=lexicon, tokens=paragraph_tokens, progress=False), {}),
     }
 
 
@@ -43,7 +44,7 @@ def _texts(fig: Figure) -> str:
 
 
 @pytest.mark.parametrize("name", ["overview", "slogans", "distinctive", "keyness", "logodds", "similarity",
-                                  "coherence", "topics", "prevalence", "trends", "network"])
+                                  "coherence", "topics", "prevalence", "trends", "network", "diffusion"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_figure_renders_chinese_and_saves_identically(results, name, lang, tmp_path):
     plot, frame, options = results[name]

@@ -22,9 +22,10 @@ SMALL = ('[compare]\ntop = 5\n\n[topics]\nks = [2, 3]\nseeds = [0]\npasses = 2\n
          'n_boot = 50\nworkers = 1\n')
 
 
-def test_there_are_six_notebooks():
+def test_there_are_the_notebooks():
     assert [p.name for p in NOTEBOOKS] == ["01-corpus.ipynb", "02-lexicon-tokens.ipynb", "03-districts.ipynb",
-                                           "04-years.ipynb", "05-topics.ipynb", "06-structured-topics.ipynb"]
+                                           "04-years.ipynb", "05-topics.ipynb", "06-structured-topics.ipynb",
+                                           "07-diffusion-explore.ipynb"]
 
 
 def _sample_names() -> set[str]:

@@ -34,8 +34,8 @@ def regenerated(tmp_path_factory):
 def test_every_output_is_listed_with_its_hash(regenerated):
     manifest = json.loads((regenerated / "manifest.json").read_text(encoding="utf-8"))
     files = manifest["files"]
-    assert sum(name.endswith(".png") for name in files) == 13
-    assert {"topics.html", "tables/keyness_by_district_2022.csv", "tables/topic_prevalence_district.csv"} <= set(files)
+    assert sum(name.endswith(".png") for name in files) == 14
+    assert {"topics.html", "tables/keyness_by_district_2022.csv", "tables/topic_prevalence_district.csv", "tables/diffusion.csv", "fig14_diffusion.png"} <= set(files)
     assert files == {k: v for k, v in tree_hashes(regenerated).items() if k != "manifest.json"}
     assert manifest["corpus_hash"] == analysis.load_corpus(SAMPLE, progress=False).hash
     assert manifest["topics"]["reason"].startswith(f"K={manifest['topics']['recommended_k']} is the smallest K within one standard error")

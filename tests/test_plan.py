@@ -31,7 +31,8 @@ def test_choices_come_from_the_corpus():
     meta = pd.concat([_meta(["a", "b"], [2018, 2020]), _meta(["c"], [2016, 2018, 2020, 2022])], ignore_index=True)
     plan = _plan(meta)
     assert (plan.by, plan.time, plan.slice, plan.follow, plan.contrast) == ("region", "year", 2020, "c", (2016, 2022))
-    assert plan.skipped == {"slogans": "no lexicon (add lexicon.yaml to the corpus folder)"}
+    assert plan.skipped == {"slogans": "no lexicon (add lexicon.yaml to the corpus folder)",
+                            "diffusion": "no lexicon (add lexicon.yaml to the corpus folder)"}
     assert _plan(meta, slice="2018", follow="a", contrast=["2018", "2020"]).contrast == (2018, 2020)  # text or number alike
     with pytest.raises(analysis.AnalysisError, match=r"\[compare\] follow = 'x': no such value of 'region'; use one of 'a', 'b', 'c', or \"auto\""):
         _plan(meta, follow="x")
