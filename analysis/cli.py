@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
-from .cleaning import clean, cleaning_options, losses, summarize_losses, units
+from .cleaning import clean, cleaning_options, losses, summarize_losses
 from .corpus import load_corpus
 from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms

@@ -921,6 +921,9 @@ def plot_seed_retention(seeded: pd.DataFrame, *, lang: Lang = "en") -> Figure:
         ax.set_xlim(0, 1)
         fig.legend(frameon=False, loc="outside lower center", ncols=2)
         fig.suptitle(_stext(lang, "seeds"), fontsize=9)
+    return fig
+
+
 # ---------------------------------------------------------------- diffusion
 
 #: Slogans drawn one row each in the diffusion timeline: beyond, those adopted by most groups.

@@ -18,7 +18,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from .cleaning import normalize_text

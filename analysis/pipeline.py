@@ -285,7 +285,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
                    corpus_options: dict) -> list[Path]:
     """Every section the corpus allows (``analysis.plan``), then the manifest, into ``out``;
     returns the paths written."""
-    tok_cfg, top_cfg, fig_cfg = cfg["tokens"], cfg["topics"], cfg["figures"]
+    tok_cfg, fig_cfg = cfg["tokens"], cfg["figures"]
     write = _Writer(out, fig_cfg["format"])
     corpus = load_corpus(corpus_path, progress=progress, **corpus_options)
     cleaned = clean(corpus, progress=progress)

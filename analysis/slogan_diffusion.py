@@ -19,7 +19,6 @@ import datetime
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
