@@ -27,7 +27,7 @@ from .corpus import Corpus
 from .errors import AnalysisError, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
-from .parallel import imap_ordered
+from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 
 Backend = Literal["jieba", "rjieba"]
@@ -244,25 +244,14 @@ def _work(texts: list[str]) -> list[list[str]]:
     return _WORKER.tokens_of(texts)
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -> Iterator[list[str]]:
     """Token lists for ``texts`` in order, in this process or in ``workers`` processes."""
     if workers == 1:
         segmenter = Segmenter(*segmenter_args)
-        for chunk in _chunks(texts, _CHUNK):
+        for chunk in chunked(texts, _CHUNK):
             yield from segmenter.tokens_of(chunk)
         return
-    for chunk in imap_ordered(_work, _chunks(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
+    for chunk in imap_ordered(_work, chunked(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
         yield from chunk
 
 
@@ -326,7 +315,7 @@ def tokenize(
     if min_length < 1:
         raise AnalysisError(f"min_length={min_length!r} is not valid; use 1 or more.")
     if corpus.cleaning is None:
-        corpus = clean(corpus, progress=progress)
+        corpus = clean(corpus, workers=workers, progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
     stop = resolve_stopwords(stopwords, lex)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
