@@ -354,21 +354,19 @@ def loss_table(removed: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
     """
     lost = removed[~removed["step"].isin(NOT_LOST)]
     lost = lost.assign(n=lost["text"].str.len())
-    by_doc = dict(tuple(lost.groupby("doc_id", sort=False)))  # rows in report order within each document
+    n_removed = lost.groupby("doc_id", sort=False)["n"].sum()
+    # The main rule removed most characters (on a tie, the first by name); its first line is
+    # its first row in report order.
+    by_rule = lost.groupby(["doc_id", "rule"], sort=True)["n"].sum().reset_index()
+    by_rule = by_rule.sort_values(["doc_id", "n", "rule"], ascending=[True, False, True], kind="stable").drop_duplicates("doc_id")
+    first = lost.drop_duplicates(["doc_id", "rule"])[["doc_id", "rule", "line", "text"]]
+    main = {r.doc_id: (r.rule, int(r.line), r.text) for r in by_rule.merge(first, on=["doc_id", "rule"], how="left").itertuples()}
     rows = []
     for doc_id, text in texts.items():
         kept = len(text.replace("\n", ""))
-        mine = by_doc.get(doc_id)
-        n_removed = 0 if mine is None else int(mine["n"].sum())
-        if n_removed:
-            by_rule = mine.groupby("rule", sort=True)["n"].sum()
-            rule = by_rule.sort_values(ascending=False, kind="stable").index[0]
-            first = mine[mine["rule"] == rule].iloc[0]
-            main = (rule, int(first["line"]), first["text"])
-        else:
-            main = ("", 0, "")
-        share = n_removed / (n_removed + kept) if n_removed + kept else 0.0
-        rows.append((doc_id, kept, n_removed, share, *main))
+        removed_chars = int(n_removed.get(doc_id, 0))
+        share = removed_chars / (removed_chars + kept) if removed_chars + kept else 0.0
+        rows.append((doc_id, kept, removed_chars, share, *(main[doc_id] if removed_chars else ("", 0, ""))))
     frame = pd.DataFrame(rows, columns=LOSS_COLUMNS)
     return frame.sort_values(["share_removed", "doc_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
