@@ -91,7 +91,7 @@ class Segmenter:
         # Words repeat: each is decided once, and every kept occurrence shares one string
         # object, so the output holds pointers.
         self._kept = _Decisions(self._keep)
-        # The one-call path (``tokens``): as _kept, plus each term's private-use character -> term.
+        # The one-call path (``tokens_of``): as _kept, plus each term's private-use character -> term.
         self._kept_or_term = _Decisions(self._keep)
         self._kept_or_term[_END] = _END
         self._marks = _Marks(self)  # matched text -> its term's character
