@@ -3,7 +3,9 @@
 Builds a corpus of ``--docs`` documents by replicating the raw sample (its boilerplate,
 split paragraphs and repeats give every step work), cleans it with 1 and ``--workers``
 processes, alternating ``--repeats`` times, checks that the results are identical, and
-prints the seconds and the speed-up (median and range).
+prints the seconds and the speed-up (median and range). On a machine shared with other
+programs, it first measures how many cores it is given: the same busy loop twice, one after
+the other and in two processes at once.
 
     python benchmarks/bench_clean.py [--docs 3000] [--workers 2] [--repeats 3]
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import analysis
+from analysis.parallel import imap_ordered
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,6 +39,24 @@ def raw_corpus(docs: int) -> analysis.Corpus:
     return replace(base, metadata=meta, texts=texts, hash=f"bench-clean-{docs}", source="benchmark")
 
 
+def _busy(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def cores_given(workers: int, n: int = 10_000_000) -> float:
+    """Serial time of ``workers`` busy loops over their time in ``workers`` processes at once."""
+    start = time.perf_counter()
+    for _ in range(workers):
+        _busy(n)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    list(imap_ordered(_busy, [n] * workers, workers))
+    return serial / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=3000)
@@ -44,7 +65,8 @@ def main() -> None:
     args = parser.parse_args()
     corpus = raw_corpus(args.docs)
     mb = sum(len(t.encode()) for _, t in corpus) / 1e6
-    print(f"clean: {args.docs} documents, {mb:.1f} MB; {os.cpu_count()} cores")
+    print(f"clean: {args.docs} documents, {mb:.1f} MB; {os.cpu_count()} cores; "
+          f"cores given now (a busy loop in {args.workers} processes): {cores_given(args.workers):.2f}")
     times: dict[int, list[float]] = {1: [], args.workers: []}
     results = {}
     for _ in range(args.repeats):
