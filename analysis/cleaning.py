@@ -22,6 +22,7 @@ import yaml
 
 from .corpus import Corpus
 from .errors import AnalysisError, choice_error
+from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 
 Unit = Literal["document", "paragraph", "sentence"]
@@ -353,20 +354,19 @@ def loss_table(removed: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
     """
     lost = removed[~removed["step"].isin(NOT_LOST)]
     lost = lost.assign(n=lost["text"].str.len())
+    n_removed = lost.groupby("doc_id", sort=False)["n"].sum()
+    # The main rule removed most characters (on a tie, the first by name); its first line is
+    # its first row in report order.
+    by_rule = lost.groupby(["doc_id", "rule"], sort=True)["n"].sum().reset_index()
+    by_rule = by_rule.sort_values(["doc_id", "n", "rule"], ascending=[True, False, True], kind="stable").drop_duplicates("doc_id")
+    first = lost.drop_duplicates(["doc_id", "rule"])[["doc_id", "rule", "line", "text"]]
+    main = {r.doc_id: (r.rule, int(r.line), r.text) for r in by_rule.merge(first, on=["doc_id", "rule"], how="left").itertuples()}
     rows = []
     for doc_id, text in texts.items():
         kept = len(text.replace("\n", ""))
-        mine = lost[lost["doc_id"] == doc_id]
-        n_removed = int(mine["n"].sum())
-        if n_removed:
-            by_rule = mine.groupby("rule", sort=True)["n"].sum()
-            rule = by_rule.sort_values(ascending=False, kind="stable").index[0]
-            first = mine[mine["rule"] == rule].iloc[0]
-            main = (rule, int(first["line"]), first["text"])
-        else:
-            main = ("", 0, "")
-        share = n_removed / (n_removed + kept) if n_removed + kept else 0.0
-        rows.append((doc_id, kept, n_removed, share, *main))
+        removed_chars = int(n_removed.get(doc_id, 0))
+        share = removed_chars / (removed_chars + kept) if removed_chars + kept else 0.0
+        rows.append((doc_id, kept, removed_chars, share, *(main[doc_id] if removed_chars else ("", 0, ""))))
     frame = pd.DataFrame(rows, columns=LOSS_COLUMNS)
     return frame.sort_values(["share_removed", "doc_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -456,6 +456,7 @@ def clean(
     dedupe: bool | None = None,
     near_duplicate: float | None = None,
     max_loss: float | None = None,
+    workers: int = 1,
     progress: bool = True,
 ) -> Corpus:
     """Clean every document of ``corpus``; each step on by default and switchable.
@@ -469,7 +470,7 @@ def clean(
     shingle overlap above which two paragraphs count as one (0.8). max_loss: the largest
     share of a document's characters cleaning may remove (0.1); a document that would lose
     more, or be emptied, raises CleaningLossError naming it, the rule and the first removed
-    line. 1 allows any loss.
+    line. 1 allows any loss. workers: processes; the result is the same for any number.
 
     Returns a new Corpus (texts: one paragraph a line) with ``removed``, the report
     (``doc_id, step, rule, line, text, detail``; ``line`` in the raw file), and ``cleaning``,
@@ -487,11 +488,15 @@ def clean(
     options = {key: opts[key] for key in ("normalize", "simplify", "rejoin", "dedupe", "near_duplicate")}
     options.update({"boilerplate": bool(rules), "rule_set": _describe_rules(opts),
                     "boilerplate_rules": [[r.name, r.kind, r.pattern.pattern, r.signoff, r.max_chars] for r in rules]})
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
+    steps = {"rules": rules, "normalize": opts["normalize"], "simplify": opts["simplify"], "boilerplate": bool(rules),
+             "rejoin": opts["rejoin"], "dedupe": opts["dedupe"], "near_duplicate": opts["near_duplicate"]}
+    doc_ids = list(corpus.metadata["doc_id"])
+    cleaned = progress_bar(_clean_texts((text for _, text in corpus), steps, workers), "cleaning", progress,
+                           total=len(doc_ids), unit="doc")
     texts, rows = {}, []
-    for doc_id, text in progress_bar(list(corpus), "cleaning", progress, unit="doc"):
-        paras, report = clean_text(text, rules=rules, normalize=opts["normalize"], simplify=opts["simplify"],
-                                   boilerplate=bool(rules), rejoin=opts["rejoin"], dedupe=opts["dedupe"],
-                                   near_duplicate=opts["near_duplicate"])
+    for doc_id, (paras, report) in zip(doc_ids, cleaned):
         texts[doc_id] = "\n".join(paras)
         rows += [{"doc_id": doc_id, **r} for r in report]
     removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
@@ -503,6 +508,29 @@ def clean(
     meta = corpus.metadata.assign(n_chars=[len(texts[d]) for d in corpus.metadata["doc_id"]])
     digest = hashlib.sha256((corpus.hash + json.dumps(options, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
     return replace(corpus, metadata=meta, texts=texts, hash=digest, removed=removed, cleaning=options)
+
+
+_CHUNK = 64  # documents per task sent to a worker process
+_STEPS: dict | None = None  # clean_text's options in a worker process
+
+
+def _init_worker(steps: dict) -> None:
+    global _STEPS
+    _STEPS = steps
+
+
+def _clean_chunk(texts: list[str]) -> list[tuple[list[str], list[dict]]]:
+    return [clean_text(text, **_STEPS) for text in texts]
+
+
+def _clean_texts(texts: Iterable[str], steps: dict, workers: int) -> Iterator[tuple[list[str], list[dict]]]:
+    """``clean_text(text, **steps)`` for each text in order, here or in ``workers`` processes."""
+    if workers == 1:
+        for text in texts:
+            yield clean_text(text, **steps)
+        return
+    for chunk in imap_ordered(_clean_chunk, chunked(texts, _CHUNK), workers, initializer=_init_worker, initargs=(steps,)):
+        yield from chunk
 
 
 def _describe_rules(opts: dict) -> str:

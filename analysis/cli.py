@@ -130,9 +130,9 @@ def _load(ctx: click.Context, corpus_path: Path, options: dict):
     return corpus
 
 
-def _clean(ctx: click.Context, corpus):
+def _clean(ctx: click.Context, corpus, workers: int = 1):
     """Clean with the corpus's settings; one line on stderr says what was removed."""
-    cleaned = clean(corpus, progress=ctx.obj["progress"])
+    cleaned = clean(corpus, workers=workers, progress=ctx.obj["progress"])
     click.echo(f"note: {summarize_losses(losses(cleaned), cleaned.cleaning['rule_set'])}", err=True)
     return cleaned
 
@@ -269,9 +269,10 @@ def validate_cmd(ctx, corpus_path, **options):
 @_corpus_options
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder for the cleaned texts, removed.csv and losses.csv.")
 @click.option("--explain", "explain", default=None, metavar="DOC_ID", help="List every line removed from this document, with its rule (no --out needed).")
+@click.option("--workers", default=1, show_default=True, help="Processes for cleaning; the result does not depend on it.")
 @click.pass_context
 @_friendly
-def clean_cmd(ctx, corpus_path, out, explain, **options):
+def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
     """Clean a corpus; write one text per document, metadata.csv, removed.csv and losses.csv to --out."""
     if out is None and explain is None:
         raise click.UsageError("give --out FOLDER to write the cleaned corpus, or --explain DOC_ID to see what is removed.")
@@ -280,7 +281,7 @@ def clean_cmd(ctx, corpus_path, out, explain, **options):
     if explain is not None:
         if explain not in corpus.texts:
             raise AnalysisError(f"--explain {explain!r} is not a document of the corpus; e.g. {', '.join(corpus.doc_ids[:3])}.")
-        cleaned = clean(corpus, max_loss=1, progress=ctx.obj["progress"])
+        cleaned = clean(corpus, max_loss=1, workers=workers, progress=ctx.obj["progress"])
         rows = cleaned.removed[cleaned.removed["doc_id"] == explain]
         loss = losses(cleaned).set_index("doc_id").loc[explain]
         click.echo(f"{explain}: {len(rows)} line(s) removed or moved, {loss.n_chars_removed} of "
@@ -289,7 +290,7 @@ def clean_cmd(ctx, corpus_path, out, explain, **options):
             click.echo(f"line {row.line:>4}  {row.step:<18} {row.rule:<20} {row.text}" + (f"  [{row.detail}]" if row.detail else ""))
         if out is None:
             return
-    cleaned = _clean(ctx, corpus)
+    cleaned = _clean(ctx, corpus, workers)
     write_cleaned(cleaned, out, protect=Path(corpus_path))
     click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
 
@@ -331,7 +332,7 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--pos", default=None, help="Keep only these part-of-speech tags (prefixes), e.g. n,v.")
 @click.option("--backend", type=click.Choice(["jieba", "rjieba"]), default="jieba", show_default=True)
 @click.option("--hmm/--no-hmm", default=True, show_default=True, help="jieba's HMM for unknown words (rjieba needs --no-hmm).")
-@click.option("--workers", default=1, show_default=True, help="Processes for tokenising.")
+@click.option("--workers", default=1, show_default=True, help="Processes for cleaning and tokenising.")
 @click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
 @click.pass_context
 @_friendly
@@ -346,7 +347,7 @@ def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, replace_sto
     progress = ctx.obj["progress"]
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    corpus = _clean(ctx, corpus)
+    corpus = _clean(ctx, corpus, workers)
     stopwords = False if no_stopwords else (stopwords_file or True)
     frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
                      drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,

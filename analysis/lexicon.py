@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -91,7 +91,7 @@ class Lexicon(Summary):
         followed by its name in apposition is one match (see ``appositions``)."""
         forms = [item for e in self.entries for item in _entry_regexes(e)]
         forms.sort(key=lambda item: (-item[0], item[1]))
-        return re.compile("|".join(regex for _, regex in forms), re.IGNORECASE) if forms else None
+        return re.compile(_by_first_character([regex for _, regex in forms]), re.IGNORECASE) if forms else None
 
     @cached_property
     def canonical(self) -> dict[str, str]:
@@ -136,6 +136,22 @@ def _entry_regexes(entry: Entry) -> list[tuple[int, str]]:
         regex = form_pattern(long_form) + _GAP + "(?:的" + _GAP + ")?" + form_pattern(entry.term)
         items.append((len(_key(long_form)) + 1 + len(_key(entry.term)), regex))
     return items
+
+
+def _by_first_character(regexes: list[str]) -> str:
+    """One alternation of ``regexes`` with those that start with the same literal character
+    grouped under it, in their order.
+
+    Python's regex engine tries the alternatives one by one at every position of the text;
+    grouped, it tries only those that can start there. Alternatives whose first characters
+    differ (case folded) never match at the same position, so the first alternative that
+    matches, and so every match, is the same as with the plain alternation.
+    """
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for regex in regexes:
+        first = re.match(r"\\?.", regex, re.DOTALL).group()  # form_pattern starts with one escaped character
+        groups.setdefault(first[-1].casefold(), (first, []))[1].append(regex[len(first):])
+    return "|".join(first + "(?:" + "|".join(rests) + ")" for first, rests in groups.values())
 
 
 def _key(form: str) -> str:
@@ -218,8 +234,10 @@ def _compose(text: str, where: str) -> yaml.Node | None:
         raise LexiconError(f"{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax.") from None
 
 
+@lru_cache(maxsize=16)
 def parse_lexicon(text: str, where: str = "lexicon") -> Lexicon:
-    """Parse lexicon YAML text (see ``load_lexicon``)."""
+    """Parse lexicon YAML text (see ``load_lexicon``). A Lexicon cannot change, so the same
+    text parsed again is the same object, its regular expression compiled once."""
     root = _compose(text, where)
     if root is None:
         return Lexicon(source=where)

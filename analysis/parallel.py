@@ -19,6 +19,18 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last may be shorter): one task for a worker each."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers: int, *,
                  initializer: Callable | None = None, initargs: tuple = ()) -> Iterator[Any]:
     """``func`` applied to ``items`` in ``workers`` processes; results in the order of

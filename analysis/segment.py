@@ -29,13 +29,17 @@ from .display import Summary
 from .errors import AnalysisError, LexiconWarning, as_terms, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
-from .parallel import imap_ordered
+from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 
 Backend = Literal["jieba", "rjieba"]
 BACKENDS = ("jieba", "rjieba")
 _NUMBER = re.compile(r"^[\d.,%+\-]+$")
 _CHUNK = 256  # units per task sent to a worker process
+# Unicode's private-use area: characters no font draws and no segmenter joins to others.
+_FIRST_MARK, _N_MARKS = 0xE000, 0x18FF
+_END = "\uf8ff"  # ends each text in a batch (never a term's mark: _N_MARKS stops below it)
+_MARKS = re.compile("[\ue000-\uf8fe]")
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,16 @@ class Segmenter(Summary):
         self.options = options
         self._words, self._tagged = _backend(options.backend, options.hmm)
         self._terms: dict[str, str] = {}  # matched text -> canonical term
-        # word -> itself if the filters keep it, "" if not. Words repeat: each is decided once,
-        # and every kept occurrence shares one string object, so the output holds pointers.
-        self._kept: dict[str, str] = {}
+        # Words repeat: each is decided once, and every kept occurrence shares one string
+        # object, so the output holds pointers.
+        self._kept = _Decisions(self._keep)
+        # The one-call path (``tokens_of``): as _kept, plus each term's private-use character -> term.
+        self._kept_or_term = _Decisions(self._keep)
+        self._kept_or_term[_END] = _END
+        self._marks = _Marks(self)  # matched text -> its term's character
+        pattern = self.lexicon.pattern
+        self._split = re.compile(f"({pattern.pattern})", pattern.flags) if pattern is not None else None
+        self._one_call = not options.pos and len(self.lexicon.terms) <= _N_MARKS
 
     def _summary(self) -> tuple[str, list[str]]:
         o = self.options
@@ -134,6 +145,37 @@ class Segmenter(Summary):
     def tokens(self, text: str) -> list[str]:
         """The filtered tokens of ``text``: lexicon terms always kept; stopwords, short
         tokens, numbers, punctuation and unwanted parts of speech dropped as configured."""
+        return self.tokens_of([text])[0]
+
+    def tokens_of(self, texts: list[str]) -> list[list[str]]:
+        """``tokens`` of each text, segmented together in one call.
+
+        Each lexicon match is replaced by a private-use character standing for its term, the
+        texts are joined with another one between them, and the whole is segmented at once.
+        The segmenter cuts text into blocks of Chinese characters, letters and digits and
+        yields every other character alone, so these characters split the text exactly where
+        cutting piece by piece, text by text, would, and each comes out as a token of its own:
+        mapped back to its term, or marking where a text ends. Texts that hold private-use
+        characters themselves, and part-of-speech filters, are cut piece by piece.
+        """
+        joined = _END.join(texts) + _END
+        if not self._one_call or _MARKS.search(joined) or joined.count(_END) != len(texts):
+            return [self._tokens_by_piece(text) for text in texts]
+        if self._split is not None:
+            pieces = self._split.split(joined)  # plain text, match, plain text, match, ..., plain text
+            if len(pieces) > 1:
+                pieces[1::2] = map(self._marks.__getitem__, pieces[1::2])
+                joined = "".join(pieces)
+        words = list(filter(None, map(self._kept_or_term.__getitem__, self._words(joined))))
+        out, start = [], 0
+        for _ in texts:
+            end = words.index(_END, start)
+            out.append(words[start:end])
+            start = end + 1
+        return out
+
+    def _tokens_by_piece(self, text: str) -> list[str]:
+        """``tokens`` segmenting the text between lexicon matches piece by piece."""
         out: list[str] = []
         kept, keep_pos = self._kept, self.options.pos
         for start, end, term in self._pieces(text):
@@ -144,8 +186,6 @@ class Segmenter(Summary):
                 words = [w for w, tag in self._tagged(text[start:end]) if tag.startswith(keep_pos)]
             else:
                 words = self._words(text[start:end])
-            for word in set(words).difference(kept):
-                kept[word] = word if self._keep(word) else ""
             out.extend(filter(None, map(kept.__getitem__, words)))
         return out
 
@@ -157,6 +197,37 @@ class Segmenter(Summary):
                     or (opts.drop_numbers and _NUMBER.match(word)))
 
 
+class _Decisions(dict):
+    """word -> itself if ``keep(word)``, "" if not; each word decided when first looked up."""
+
+    def __init__(self, keep):
+        super().__init__()
+        self._keep = keep
+
+    def __missing__(self, word: str) -> str:
+        value = self[word] = word if self._keep(word) else ""
+        return value
+
+
+class _Marks(dict):
+    """Matched text -> the private-use character standing for its term, one per term,
+    registered in the segmenter's ``_kept_or_term`` when first seen."""
+
+    def __init__(self, segmenter: Segmenter):
+        super().__init__()
+        self._segmenter = segmenter
+        self._by_term: dict[str, str] = {}
+
+    def __missing__(self, found: str) -> str:
+        term = self._segmenter.lexicon.term_of(found)
+        mark = self._by_term.get(term)
+        if mark is None:
+            mark = self._by_term[term] = chr(_FIRST_MARK + len(self._by_term))
+            self._segmenter._kept_or_term[mark] = term
+        self[found] = mark
+        return mark
+
+
 def _backend(backend: str, hmm: bool):
     """Two functions of a piece of text: its words, and its (word, tag) pairs."""
     if backend == "rjieba":
@@ -164,7 +235,7 @@ def _backend(backend: str, hmm: bool):
             import rjieba
         except ImportError:
             raise AnalysisError("backend='rjieba' needs the optional package rjieba; install it with: pip install 'analysis[fast]'.") from None
-        return (lambda text: rjieba.cut(text, hmm=False)), (lambda text: rjieba.tag(text, hmm=False))
+        return partial(rjieba.cut, hmm=False), partial(rjieba.tag, hmm=False)
     tokenizer, tagger = _jieba_tokenizer()
     return (lambda text: tokenizer.lcut(text, HMM=hmm)), (lambda text: [(p.word, p.flag) for p in tagger.cut(text, HMM=hmm)])
 
@@ -180,28 +251,17 @@ def _init_worker(segmenter_args: tuple) -> None:
 
 
 def _work(texts: list[str]) -> list[list[str]]:
-    return [_WORKER.tokens(t) for t in texts]
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return _WORKER.tokens_of(texts)
 
 
 def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -> Iterator[list[str]]:
     """Token lists for ``texts`` in order, in this process or in ``workers`` processes."""
     if workers == 1:
         segmenter = Segmenter(*segmenter_args)
-        for text in texts:
-            yield segmenter.tokens(text)
+        for chunk in chunked(texts, _CHUNK):
+            yield from segmenter.tokens_of(chunk)
         return
-    for chunk in imap_ordered(_work, _chunks(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
+    for chunk in imap_ordered(_work, chunked(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
         yield from chunk
 
 
@@ -279,7 +339,7 @@ def tokenize(
     if min_length < 1:
         raise AnalysisError(f"min_length={min_length!r} is not valid; use 1 or more.")
     if corpus.cleaning is None:
-        corpus = clean(corpus, progress=progress)
+        corpus = clean(corpus, workers=workers, progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
     stop = resolve_stopwords(stopwords, lex, replace=replace_stopwords)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,

@@ -335,23 +335,35 @@ def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = Tru
     ``units["text"]`` (and saved with the model), so ``representative_passages(model)``
     needs nothing else. Same tokens, k, seed and options give the same topics, bit for bit.
     """
+    params = _fit_params(k, seed, options)
+    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
+    _check_k(params["k"], len(bow))
+    model = _fit_prepared(units, dictionary, bow, params, dict(tokens.attrs), progress)
+    if texts is not None:
+        model.units = model.units.assign(text=_unit_texts(model.units, texts, model.provenance))
+    return model
+
+
+def _fit_params(k, seed: int, options: dict) -> dict:
+    """k, seed and every fitting option (``DEFAULTS`` filled in); raises for unknown options."""
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise AnalysisError(f"unknown option(s) {', '.join(sorted(unknown))}; use {', '.join(DEFAULTS)}.")
-    params = {"k": int(k) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else k, "seed": seed, **DEFAULTS, **options}
-    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
-    _check_k(params["k"], len(bow))
-    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={seed}", progress, total=params["passes"], unit="pass")
+    return {"k": int(k) if isinstance(k, (int, np.integer)) and not isinstance(k, bool) else k, "seed": seed, **DEFAULTS, **options}
+
+
+def _fit_prepared(units: pd.DataFrame, dictionary: Dictionary, bow: list, params: dict, provenance: dict,
+                  progress: bool) -> TopicModel:
+    """``fit_lda`` on units already prepared (``prepare``) with ``params`` (``_fit_params``)."""
+    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={params['seed']}", progress, total=params["passes"], unit="pass")
     callbacks = [_EpochBar(bar)] if progress else None
-    lda = LdaModel(corpus=bow, id2word=dictionary, num_topics=params["k"], random_state=seed, passes=params["passes"],
+    lda = LdaModel(corpus=bow, id2word=dictionary, num_topics=params["k"], random_state=params["seed"], passes=params["passes"],
                    iterations=params["iterations"], alpha=params["alpha"], eta=params["eta"], chunksize=params["chunksize"],
                    eval_every=None, callbacks=callbacks)
     lda.callbacks = None  # the progress bar is not part of the model
     if progress:
         bar.close()
-    if texts is not None:
-        units = units.assign(text=_unit_texts(units, texts, dict(tokens.attrs)))
-    return TopicModel(lda=lda, dictionary=dictionary, units=units, bow=bow, params=params, provenance=dict(tokens.attrs))
+    return TopicModel(lda=lda, dictionary=dictionary, units=units, bow=bow, params=params, provenance=provenance)
 
 
 # ---------------------------------------------------------------- reading topics
@@ -597,25 +609,62 @@ def prevalence_intervals(gamma: np.ndarray, weights: np.ndarray, groups: np.ndar
 
 # ---------------------------------------------------------------- choosing K
 
-def _fit_and_score(args: tuple) -> dict:
-    """One (k, seed) fit scored by coherence and perplexity; runs in a worker process."""
-    tokens, k, seed, measures, top, options = args
-    model = fit_lda(tokens, k=k, seed=seed, progress=False, **options)
-    lists = [list(t) for t in model.units["tokens"]]
-    tops = [[model.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=top)] for t in range(k)]
-    row = {"k": k, "seed": seed}
-    for measure in measures:
-        cm = CoherenceModel(topics=tops, texts=lists, dictionary=model.dictionary, coherence=measure, topn=top, processes=1)
-        row[measure] = float(cm.get_coherence())
-    row["perplexity"] = perplexity(model)
-    return row
+@dataclass(frozen=True)
+class _Grid:
+    """What every fit of ``select_k`` shares: the units, dictionary and bag-of-words built once,
+    the token lists coherence is counted on, and the options."""
+
+    units: pd.DataFrame
+    dictionary: Dictionary
+    bow: list
+    texts: list
+    options: dict
+    topn: int
 
 
-def _run(tasks: list[tuple], workers: int, desc: str, progress: bool) -> list:
-    """Apply ``_fit_and_score`` to tasks in order, in this process or in worker processes."""
+_GRID: _Grid | None = None  # the grid of this worker process
+
+
+def _init_grid(grid: _Grid) -> None:
+    global _GRID
+    _GRID = grid
+
+
+def _fit_top_terms(task: tuple, grid: _Grid | None = None) -> dict:
+    """One (k, seed) fit: its topics' top ``topn`` terms and its perplexity."""
+    grid = grid or _GRID
+    k, seed = task
+    model = _fit_prepared(grid.units, grid.dictionary, grid.bow, _fit_params(k, seed, grid.options), {}, False)
+    tops = [[grid.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=grid.topn)] for t in range(k)]
+    return {"k": k, "seed": seed, "tops": tops, "perplexity": perplexity(model)}
+
+
+def _coherences(task: tuple, grid: _Grid | None = None) -> list[float]:
+    """One coherence measure of every fit's topics, from one count of the texts.
+
+    gensim counts (co-)occurrences only for the terms of the topics it is given, and each
+    term's counts do not depend on which other terms are counted; so the texts are counted
+    once for the top terms of all fits, and each fit is scored from those counts
+    (``CoherenceModel`` keeps its counts when new topics use only terms it has counted).
+    """
+    grid = grid or _GRID
+    measure, tops_per_fit = task
+    every = [topic for tops in tops_per_fit for topic in tops]
+    scorer = CoherenceModel(topics=every, texts=grid.texts, dictionary=grid.dictionary, coherence=measure, topn=grid.topn, processes=1)
+    scorer.estimate_probabilities()
+    values = []
+    for tops in tops_per_fit:
+        scorer.topics = tops
+        values.append(float(scorer.get_coherence()))
+    return values
+
+
+def _run(func, tasks: list, grid: _Grid, workers: int, desc: str, progress: bool) -> list:
+    """``func`` applied to tasks in order, in this process or in worker processes that share ``grid``."""
     if workers == 1:
-        return [_fit_and_score(t) for t in progress_bar(tasks, desc, progress, unit="fit")]
-    return list(progress_bar(imap_ordered(_fit_and_score, tasks, workers), desc, progress, total=len(tasks), unit="fit"))
+        return [func(t, grid) for t in progress_bar(tasks, desc, progress, total=len(tasks))]
+    results = imap_ordered(func, tasks, min(workers, len(tasks)), initializer=_init_grid, initargs=(grid,))
+    return list(progress_bar(results, desc, progress, total=len(tasks)))
 
 
 def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
@@ -630,6 +679,10 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     and call ``perplexity(model, held_out)``. workers: processes; the
     results are the same for any number of workers.
 
+    The dictionary and bag-of-words are built once for all fits, the fits run in ``workers``
+    processes, and each coherence measure counts the texts once for all fits (see
+    ``_coherences``): the scores are those of a CoherenceModel per fit, bit for bit.
+
     Returns ``k, seed, <coherence measures>, perplexity``, sorted by k and seed.
     """
     ks, seeds = sorted(set(ks)), sorted(set(seeds))
@@ -638,11 +691,19 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
         raise choice_error("coherence", bad[0], COHERENCE)
     if not isinstance(workers, int) or workers < 1:
         raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
-    n_units = len(prepare(tokens, **{o: options.get(o, DEFAULTS[o]) for o in ("no_below", "no_above", "keep_n")})[2])
+    params = _fit_params(2, 0, options)
+    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
     for k in ks:
-        _check_k(k, n_units)
-    tasks = [(tokens, k, seed, tuple(coherence), top, options) for k in ks for seed in seeds]
-    return pd.DataFrame(_run(tasks, workers, "choosing K", progress))
+        _check_k(k, len(bow))
+    grid = _Grid(units, dictionary, bow, [list(t) for t in units["tokens"]], dict(options), top)
+    fits = _run(_fit_top_terms, [(k, seed) for k in ks for seed in seeds], grid, workers, "choosing K", progress)
+    if not fits:
+        return pd.DataFrame(columns=["k", "seed", *coherence, "perplexity"])
+    tops = [fit["tops"] for fit in fits]
+    scores = _run(_coherences, [(measure, tops) for measure in coherence], grid, workers, "coherence", progress)
+    rows = [{"k": fit["k"], "seed": fit["seed"], **{m: scores[j][i] for j, m in enumerate(coherence)}, "perplexity": fit["perplexity"]}
+            for i, fit in enumerate(fits)]
+    return pd.DataFrame(rows)
 
 
 def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:

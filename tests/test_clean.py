@@ -278,3 +278,23 @@ def test_cleaning_never_crashes_and_normalising_is_idempotent(text):
     assert all("\n" not in p and p == p.strip() and p for p in paras)
     assert all({"step", "rule", "line", "text", "detail"} <= set(r) for r in report)
     assert normalize_text(normalize_text(text)) == normalize_text(text)
+
+
+def test_workers_change_nothing(tmp_path, sample_corpus):
+    """Hundreds of generated reports (other column names) mixed with the sample's articles, whose
+    boilerplate, split paragraphs and repeats every step acts on: any number of workers, one result."""
+    from planted import planted_frame
+
+    frame = planted_frame(3, n_docs=300, paragraphs=6).rename(columns={"doc_id": "id", "text": "body"})
+    sample = [text for _, text in sample_corpus]
+    frame["body"] = [sample[i % len(sample)] if i % 4 == 0 else body for i, body in enumerate(frame["body"])]
+    frame.to_csv(tmp_path / "reports.csv", index=False)
+    corpus = analysis.load_corpus(tmp_path / "reports.csv", id_column="id", text_column="body", progress=False)
+    one = analysis.clean(corpus, progress=False)
+    two = analysis.clean(corpus, workers=2, progress=False)
+    assert len(one.removed) > 300 and set(one.removed["step"]) >= {"series_banner", "near_duplicate", "rejoin"}
+    assert two.texts == one.texts and two.hash == one.hash
+    pd.testing.assert_frame_equal(two.removed, one.removed)
+    pd.testing.assert_frame_equal(analysis.losses(two), analysis.losses(one))
+    with pytest.raises(analysis.AnalysisError, match="workers=0 is not valid"):
+        analysis.clean(corpus, workers=0, progress=False)

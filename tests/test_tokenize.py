@@ -178,7 +178,7 @@ def test_workers_give_the_same_result(cleaned):
 
 def test_second_run_comes_from_the_cache(cleaned, monkeypatch):
     first = analysis.tokenize(cleaned, unit="sentence", progress=False)
-    monkeypatch.setattr(analysis.Segmenter, "tokens", lambda self, text: pytest.fail("tokenised again"))
+    monkeypatch.setattr(analysis.Segmenter, "tokens_of", lambda self, texts: pytest.fail("tokenised again"))
     second = analysis.tokenize(cleaned, unit="sentence", progress=False)
     pd.testing.assert_frame_equal(first, second)
     assert second.attrs == first.attrs
@@ -248,3 +248,19 @@ def test_tokenising_never_crashes_on_arbitrary_unicode(text):
     assert all(isinstance(t, str) and t for t in tokens)
     spans = list(SEGMENTER.spans(text))
     assert all(0 <= s < e <= len(text) for s, e, *_ in spans)
+
+
+# Texts that put entries at the edges of texts, next to each other and to private-use
+# characters (which the one-call path uses to stand for terms and to end texts).
+EDGY_TEXT = st.lists(st.one_of(st.sampled_from(TERMS), FILLER, st.sampled_from(["\ue000", "\uf8ff", " ", "\n", "1+19", "abc"])),
+                     max_size=8).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(EDGY_TEXT, st.text(max_size=30)), max_size=6))
+def test_texts_segmented_together_give_the_tokens_of_each_alone(texts):
+    for segmenter in (SEGMENTER, RJIEBA_SEGMENTER):
+        assert segmenter.tokens_of(texts) == [segmenter._tokens_by_piece(t) for t in texts]
+
+
+RJIEBA_SEGMENTER = analysis.Segmenter(SAMPLE_LEXICON, options=analysis.TokenOptions(backend="rjieba", hmm=False))

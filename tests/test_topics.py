@@ -304,3 +304,17 @@ def test_ldavis_page_with_a_hostile_term_renders_and_runs_no_injected_script(hos
     dom = _dom(topics.ldavis_html(hostile_model, tmp_path / "topics.html"), tmp_path / "profile")
     assert all(f'id="ldavis_el-topic{t}"' in dom for t in range(1, 5)), dom[:500]
     assert 'id="pwned"' not in dom
+
+
+def test_select_k_scores_are_those_of_a_coherence_model_per_fit(paragraph_tokens):
+    """Counted once for every fit's top terms, coherence equals gensim's count for each fit alone."""
+    from gensim.models import CoherenceModel
+
+    table = topics.select_k(paragraph_tokens, ks=[2, 4], seeds=[0, 3], progress=False, **FAST)
+    for row in table.itertuples():
+        model = topics.fit_lda(paragraph_tokens, k=row.k, seed=row.seed, progress=False, **FAST)
+        texts = [list(t) for t in model.units["tokens"]]
+        tops = [[model.dictionary[i] for i, _ in model.lda.get_topic_terms(t, topn=10)] for t in range(row.k)]
+        for measure in ("c_v", "c_npmi"):
+            alone = CoherenceModel(topics=tops, texts=texts, dictionary=model.dictionary, coherence=measure, topn=10, processes=1)
+            assert getattr(row, measure) == alone.get_coherence()
