@@ -143,7 +143,7 @@ def main() -> None:
         analysis.keyness_all(tokens, "district")
     with step("similarity", rows, memory):
         analysis.similarity(tokens, "district")
-    terms = analysis.frequent_terms(tokens, lexicon, 5)
+    terms = analysis.frequent_terms(tokens, lexicon, top=5)
     with step("trends of 5 lexicon entries", rows, memory):
         analysis.trends(tokens, terms, over="year", by="district")
     with step(f"LDA K={args.k}, one pass", rows, memory):
