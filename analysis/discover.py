@@ -444,8 +444,9 @@ def apply_review(review: str | Path, *, lexicon: str | Path, rejected: str | Pat
     """Write the accepted rows of a review file into the lexicon and remember the rejected.
 
     review: a CSV from ``suggest_terms`` (``lexicon suggest --out review.csv``) with
-    ``decision`` filled in. lexicon: the lexicon file to extend (it must exist; it may be
-    the corpus's own ``lexicon.yaml``: that is the file this command exists to update).
+    ``decision`` filled in. lexicon: the lexicon file to extend (it may be the corpus's own
+    ``lexicon.yaml``: that is the file this command exists to update); a missing file, or
+    one with no entries yet (``entries:``, ``entries: []``), is started with the accepted.
     rejected: the rejections file (default ``lexicon.rejected.yaml`` beside the lexicon).
     Entries are appended in the file's own style, its comments kept, atomically; an
     accepted term that already is an entry or alias is refused, naming its line.
@@ -454,7 +455,9 @@ def apply_review(review: str | Path, *, lexicon: str | Path, rejected: str | Pat
     (``added``, ``rejected``, or ``already rejected``).
     """
     lexicon = Path(lexicon)
-    lex = load_lexicon(lexicon)
+    if lexicon.is_dir():
+        raise AnalysisError(f"{lexicon}: is a folder; name the lexicon file (lexicon.yaml) or pass --corpus FOLDER.")
+    lex = load_lexicon(lexicon) if lexicon.exists() else Lexicon(source=str(lexicon))
     rejected = Path(rejected) if rejected is not None else rejected_path(lexicon)
     if Path(review).resolve() in (lexicon.resolve(), rejected.resolve()):
         raise AnalysisError(f"{review}: the review file is the lexicon or its rejections file; name the review CSV.")
