@@ -456,7 +456,8 @@ def _merge_fragments(frame: pd.DataFrame, stats: _Statistics, share: float = 0.7
     ``share`` of the occurrences of ``f`` and of whatever ``L`` adds to ``f`` on either
     side: then ``f`` rarely occurs outside ``L`` and ``L`` is the stable form. ``打造`` in
     ``打造海棠红·幸福里`` occurs everywhere else, so that longer string absorbs nothing.
-    A quoted ``L`` needs no such check: the author drew its boundaries.
+    A quoted ``L`` needs no such check: the author drew its boundaries. A quoted list
+    (企业点单、党委派单、部门接单) keeps its parts: each is a slogan of its own.
     """
     terms = frame["term"].tolist()
     counts = dict(zip(terms, frame["count"]))
@@ -468,7 +469,7 @@ def _merge_fragments(frame: pd.DataFrame, stats: _Statistics, share: float = 0.7
             if len(longer) <= len(f):
                 break
             at = longer.find(f)
-            if at < 0 or counts[longer] < share * counts[f]:
+            if at < 0 or counts[longer] < share * counts[f] or "、" in longer:  # a list's parts stand alone too
                 continue
             rest = [p for p in (longer[:at], longer[at + len(f):]) if p.strip("·+ ")]
             if quoted[longer] or all(counts[longer] >= share * stats.count(p) for p in rest):
