@@ -10,11 +10,16 @@ The cycle a researcher runs on a new corpus::
 Candidates come from three sources, all scored alike on the cleaned paragraphs:
 
 - ``quoted``: spans the text puts in quotation marks (“…”, 「…」, 『…』, ‘…’, "…") that look
-  like a term (2 to ``max_length`` characters, no clause punctuation);
+  like a term (2 to ``max_length`` characters, no clause punctuation), and a recurring quoted
+  list with 、 (企业点单、党委派单、部门接单), whole and in its parts;
 - ``formula``: numbered formulas (``三个哪里``, ``两在两同``, ``1+19``, ``2+3+X``,
-  ``135工作法``) and names joined by a middle dot (``海棠红·幸福里``);
+  ``135工作法``), number-initial coinages found on characters (``五微治理``, ``三项工程``,
+  ``5大集群``) and names joined by a middle dot (``海棠红·幸福里``);
 - ``ngram``: runs of 2 or more segmenter pieces (jieba without HMM, lexicon entries whole)
-  seen at least twice.
+  seen at least twice whose part-of-speech pattern is a noun phrase (Justeson & Katz 1995).
+
+Reviewed terms are not proposed again, nor their fragments, nor an entry with context.
+See docs/methods.md, "Lexicon discovery".
 
 Each candidate is scored by association (the weakest pointwise mutual information between
 the segmenter pieces it is made of: a coinage's pieces rarely occur apart) and boundary
