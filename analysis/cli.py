@@ -24,7 +24,7 @@ from .cleaning import clean, cleaning_options, losses, summarize_losses
 from .corpus import load_corpus
 from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
-from .lexicon import find_lexicon, load_lexicon, rejected_path
+from .lexicon import find_lexicon, lexicon_location, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, read_tokens, refuse_foreign_folder, refuse_overwrite, write_cleaned, write_tokens
 from .segment import resolve_lexicon, tokenize
@@ -399,14 +399,14 @@ def apply_cmd(review, corpus_path, lexicon_file, rejected_file):
     """Write a review's accepted terms into the lexicon and remember its rejected ones.
 
     This is the one command that writes into a corpus folder: the lexicon is the
-    researcher's own configuration, and entries are only appended, comments kept.
+    researcher's own configuration, and entries are only appended, comments kept. A
+    missing lexicon is created (the first review starts it).
     """
     if lexicon_file is None:
         if corpus_path is None:
             raise AnalysisError("name the lexicon to extend: --lexicon FILE, or --corpus FOLDER for its lexicon.yaml.")
-        lexicon_file = find_lexicon(corpus_path)
-        if lexicon_file is None:
-            raise AnalysisError(f"{corpus_path}: no lexicon.yaml in the corpus folder; create one (see corpus/lexicon.yaml) or pass --lexicon FILE.")
+        # a first review starts the corpus's lexicon.yaml
+        lexicon_file = find_lexicon(corpus_path) or lexicon_location(corpus_path)
     result = apply_review(review, lexicon=lexicon_file, rejected=rejected_file)
     rejected_to = rejected_file or rejected_path(lexicon_file)
     for rec in result.itertuples():

@@ -10,11 +10,16 @@ The cycle a researcher runs on a new corpus::
 Candidates come from three sources, all scored alike on the cleaned paragraphs:
 
 - ``quoted``: spans the text puts in quotation marks (“…”, 「…」, 『…』, ‘…’, "…") that look
-  like a term (2 to ``max_length`` characters, no clause punctuation);
+  like a term (2 to ``max_length`` characters, no clause punctuation), and a recurring quoted
+  list with 、 (企业点单、党委派单、部门接单), whole and in its parts;
 - ``formula``: numbered formulas (``三个哪里``, ``两在两同``, ``1+19``, ``2+3+X``,
-  ``135工作法``) and names joined by a middle dot (``海棠红·幸福里``);
+  ``135工作法``), number-initial coinages found on characters (``五微治理``, ``三项工程``,
+  ``5大集群``) and names joined by a middle dot (``海棠红·幸福里``);
 - ``ngram``: runs of 2 or more segmenter pieces (jieba without HMM, lexicon entries whole)
-  seen at least twice.
+  seen at least twice whose part-of-speech pattern is a noun phrase (Justeson & Katz 1995).
+
+Reviewed terms are not proposed again, nor their fragments, nor an entry with context.
+See docs/methods.md, "Lexicon discovery".
 
 Each candidate is scored by association (the weakest pointwise mutual information between
 the segmenter pieces it is made of: a coinage's pieces rarely occur apart) and boundary
@@ -62,11 +67,20 @@ _FORMULAS = [
 ]
 # 两在两同, 一长八员, 五聚焦五落实, 两代表一委员: numeral + part, twice, parts of equal length
 _PAIRS = [re.compile(rf"(?<![{_NUM}0-9])[{_NUM}]([^{_NUM}\W\d]{{{k}}})[{_NUM}]([^{_NUM}\W\d]{{{k}}})") for k in (2, 1)]
+# 五微治理, 四下基层, 三项工程, 5大集群: a numeral (not an ordinal, a date or a quantity),
+# one to three characters, then a segmenter word; found on characters because jieba cuts
+# such coinages differently from one sentence to the next (以五微/治理, 五/微/治理).
+_QUANTITY = "0-9.%年月日号时分秒万亿千百余多人户次名元米岁倍周天期届套条只件张座家所篇位种批台辆棵块间层栋本份笔处"
+# 一 is left out (一流, 一定, 一项: ordinary words; 一核三化 and 一轴两翼 are pairs), and 是
+# after a numeral enumerates (一是, 二是).
+_NUMERAL = re.compile(rf"(?<![{_NUM}0-9A-Za-z第.])(?:[二两三四五六七八九十](?![{_NUM}{_QUANTITY}是])|[0-9]+(?![{_QUANTITY}个是]))"
+                      r"(?=[\u4e00-\u9fff])")
 # 海棠红·幸福里: two names joined by a middle dot (every split is tried; scoring picks the stable one)
 _DOT = re.compile(r"[\u4e00-\u9fff]{2,6}·[\u4e00-\u9fff]{2,6}")
 _JOINERS = {"·", "+"}
 _WORDLIKE = re.compile(r"^[0-9A-Za-z\u3400-\u9fff]+$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_WORD = re.compile(r"^[\u3400-\u9fff]+$")
 
 
 @dataclass
@@ -118,37 +132,50 @@ def suggest_terms(
 
     candidates: dict[str, _Candidate] = {}
 
-    def add(term: str, source: str, quoted: bool = False) -> None:
+    def add(term: str, source: str, quoted: bool = False, longest: int = max_length) -> None:
         term = term.strip(" ")
-        if 2 <= len(term) <= max_length and _CJK.search(term) or source == "formula" and len(term) >= 3:
+        if 2 <= len(term) <= max(longest, max_length) and _CJK.search(term) or source == "formula" and len(term) >= 3:
             cand = candidates.setdefault(term, _Candidate(term))
             cand.sources.add(source)
             cand.quoted += quoted
 
     segmenter = Segmenter(lex, options=TokenOptions(hmm=False))
+    tokenizer, tagger = _jieba_tokenizer()
     piece_counts: Counter[tuple[str, ...]] = Counter()
+    numbered: Counter[str] = Counter()
+    lists: Counter[str] = Counter()
     for _, para in paragraphs:
         for match in _QUOTES.finditer(para):
             span = next(g for g in match.groups() if g is not None).strip()
             if not _CLAUSE.search(span):
                 add(span, "quoted", quoted=True)
+            elif _quoted_list(span, max_length):
+                lists[span] += 1
         spans = list(segmenter.spans(para))
         cuts = {0} | {end for _, end, *_ in spans}
         for start, end in _formulas(para):
             if start in cuts and end in cuts:  # not 三角一体 inside 长三角一体化
                 add(para[start:end], "formula")
+        numbered.update(_numbered(para, spans, tokenizer.FREQ, tagger.word_tag_tab, max_length))
         for run in _runs(spans):
             for i in range(len(run)):
                 for n in range(1, max_pieces + 1):
                     if i + n <= len(run):
                         piece_counts[tuple(run[i:i + n])] += 1
-    tokenizer, tagger = _jieba_tokenizer()
+    for term, count in numbered.items():
+        if count >= max(2, min_count):
+            add(term, "formula")
+    for span, count in lists.items():
+        if count >= max(2, min_count):  # a list quoted once is that sentence's wording; a slogan recurs
+            for part in (span, *_quoted_list(span, max_length)):
+                for _ in range(count):
+                    add(part, "quoted", quoted=True, longest=len(span))
     for gram, count in piece_counts.items():
         if (len(gram) >= 2 and count >= max(2, min_count) and gram[0] not in _JOINERS and gram[-1] not in _JOINERS
                 and gram[0] not in stop and gram[-1] not in stop and _names_something(gram, tagger.word_tag_tab)):
             add("".join(gram), "ngram")
 
-    stats = _Statistics(paragraphs, lex)
+    stats = _Statistics(paragraphs, lex, rejections)
     rows = []
     for term, cand in candidates.items():
         if form_key(term) in known:
@@ -158,8 +185,8 @@ def suggest_terms(
         if len(pieces) < 2 and term in tokenizer.FREQ:
             continue
         occurrences = stats.find(term)
-        if occurrences and all(stats.inside_entry(i, start, len(term)) for i, start in occurrences):
-            continue  # only ever part of a lexicon match (a long form's sentence): already whole
+        if stats.reviewed(term, occurrences, quoted=cand.quoted > 0):
+            continue
         if len(occurrences) < min_count:
             continue
         rows.append(_row(term, cand, pieces, occurrences, stats, corpus, by))
@@ -173,24 +200,82 @@ def suggest_terms(
 
 _NUMBERISH = re.compile(r"^[0-9.%]+$")
 # jieba's tags of words that cannot start a name (verbs, adverbs, pronouns, prepositions,
-# conjunctions, particles), end one, or stand inside one (的, 和).
+# conjunctions, particles), end one (also an adjective or an idiom: 更加牢固, 稳中有进 close a
+# clause), or stand inside one (的, 和, an adverb, a numeral after the first word).
 _NOT_FIRST = ("v", "d", "r", "p", "c", "u", "y", "e", "o")
 _NOT_LAST = ("d", "r", "p", "c", "u", "y", "e")
-_NOT_INSIDE = ("u", "c", "y", "p")
+_CLAUSE_LAST = {"a", "ad", "l", "i", "z", "vd"}
+_NOT_INSIDE = ("u", "c", "y", "p", "d")
 
 
 def _names_something(gram: tuple[str, ...], tags: dict[str, str]) -> bool:
-    """Whether an n-gram of pieces could be a name rather than a clause: it holds no verb
-    (深入推进, 有效激发基层活力), does not begin with an adverb or a verbal noun (营造良好氛围)
-    or end with a function word, holds no particle or conjunction (可复制的经验) and no
-    number (累计服务群众120人次; numbered formulas have their own patterns). Quoted spans
-    and formulas are not held to this: a slogan may well be a clause (机关带行业)."""
+    """Whether an n-gram of pieces could be a name rather than a clause, by the part-of-speech
+    patterns of term extraction (Justeson & Katz 1995: terms are noun phrases): it holds no
+    verb (深入推进, 有效激发基层活力) and no adverb (基层基础更加牢固), does not begin with a
+    verbal noun (营造良好氛围) or end with a function word, an adjective or an idiom (服务效能
+    明显增强), holds no particle or conjunction (可复制的经验) and no number after its first
+    word (累计服务群众120人次, 惠及群众近千户; numbered formulas have their own patterns).
+    Quoted spans and formulas are not held to this: a slogan may well be a clause (机关带行业)."""
     def tag(word: str) -> str:
         return tags.get(word, "x")
 
-    if tag(gram[0]).startswith(_NOT_FIRST) or tag(gram[-1]).startswith(_NOT_LAST):
+    if tag(gram[0]).startswith(_NOT_FIRST) or tag(gram[-1]).startswith(_NOT_LAST) or tag(gram[-1]) in _CLAUSE_LAST:
         return False
-    return not any(_NUMBERISH.match(w) or tag(w).startswith(_NOT_INSIDE) or tag(w) == "v" for w in gram)
+    return not any(_NUMBERISH.match(w) or tag(w).startswith(_NOT_INSIDE) or tag(w) in ("v", "vd", "z") or k and tag(w) == "m"
+                   for k, w in enumerate(gram))
+
+
+# jieba's tags of function words (and, as the second word after a numeral, verbs): a
+# numbered coinage is not followed by them (五微治理为引领 is 五微治理 and context).
+_FUNCTION_TAGS = ("p", "c", "u", "d", "r", "y", "e", "o", "f", "m", "q")
+
+
+def _quoted_list(span: str, max_length: int) -> list[str]:
+    """The parts of a quoted parallel slogan listed with 、 (企业点单、党委派单、部门接单), each
+    2 to ``max_length`` characters with no other clause punctuation; [] for anything else."""
+    parts = span.split("、")
+    if len(parts) >= 2 and not any(_CLAUSE.search(p) for p in parts) and all(2 <= len(p) <= max_length for p in parts):
+        return parts
+    return []
+
+
+def _numbered(para: str, spans: list[tuple], freq: dict[str, int], tags: dict[str, str], max_length: int) -> list[str]:
+    """Number-initial coinages of a paragraph found on characters: a Chinese or Arabic
+    numeral (not 第…, not a date, a decimal or a quantity such as 3人, 5万), one to three
+    characters, then one or two segmenter words (五微治理, 四下基层, 三项工程, 5大集群党建联盟).
+    The numeral must begin a segmenter piece or sit inside a piece jieba does not know as a
+    word (以五微), so 统一战线 and 进一步 give nothing. Each is one candidate occurrence;
+    counts and scoring decide which extent is stable."""
+    starts = {start: end for start, end, *_ in spans}
+    owner = {}
+    for start, end, *_ in spans:
+        for i in range(start, end):
+            owner[i] = start
+
+    def word(start: int, function: tuple[str, ...]) -> int | None:
+        end = starts.get(start)
+        text = para[start:end] if end else ""
+        if len(text) >= 2 and _CJK_WORD.match(text) and not tags.get(text, "x").startswith(function):
+            return end
+        return None
+
+    found = set()
+    for match in _NUMERAL.finditer(para):
+        begin, after = match.span()
+        piece = para[owner.get(begin, begin):starts.get(owner.get(begin, begin), after)]
+        if owner.get(begin, begin) != begin and piece in freq or para[begin:after + 1] == "一个":
+            continue
+        for k in range(1, 4):
+            if not _CJK_WORD.match(para[after:after + k]) or len(para[after:after + k]) < k:
+                break
+            end = word(after + k, _FUNCTION_TAGS)
+            if end is None:
+                continue
+            found.add((begin, end))
+            second = word(end, _FUNCTION_TAGS + ("v",))
+            if second is not None and second - begin <= max_length:
+                found.add((begin, second))
+    return [para[a:b] for a, b in sorted(found)]
 
 
 def _resolve_rejections(corpus, lexicon, lex: Lexicon, rejected) -> dict[str, str]:
@@ -230,10 +315,14 @@ def _runs(spans: list[tuple]) -> list[list[str]]:
 class _Statistics:
     """Occurrences of strings in the paragraphs, with their neighbours."""
 
-    def __init__(self, paragraphs: list[tuple[str, str]], lexicon: Lexicon):
+    def __init__(self, paragraphs: list[tuple[str, str]], lexicon: Lexicon, rejections=(), share: float = 0.75):
         self.paragraphs = paragraphs
         pattern = lexicon.pattern
         self.entries = [[m.span() for m in pattern.finditer(p)] if pattern else [] for _, p in paragraphs]
+        rejected = sorted({normalize_text(t) for t in rejections}, key=len, reverse=True)
+        pattern = re.compile("|".join(map(re.escape, rejected))) if rejected else None
+        self.rejected = [[m.span() for m in pattern.finditer(p)] if pattern else [] for _, p in paragraphs]
+        self.share = share
         self.text = "\n".join(p for _, p in paragraphs)
         self.size = len(self.text)
         self._counts: dict[str, int] = {}
@@ -243,9 +332,22 @@ class _Statistics:
             self._counts[s] = self.text.count(s)
         return self._counts[s]
 
-    def inside_entry(self, i: int, start: int, length: int) -> bool:
-        """Whether text at ``start`` of paragraph ``i`` lies inside a lexicon match."""
-        return any(s <= start and start + length <= e for s, e in self.entries[i])
+    def reviewed(self, term: str, occurrences: list[tuple[int, int]], quoted: bool) -> bool:
+        """Whether a candidate was in effect already reviewed: (nearly) every occurrence
+        overlaps a lexicon match (a fragment of an entry, or an entry with context:
+        以滨江·红帆港为引领 once 滨江·红帆港 is accepted) or lies inside a rejected term (基层基础
+        once 基层基础更加牢固 is rejected). "Nearly" is ``share`` of the occurrences, the
+        threshold of fragment merging. A quoted candidate needs every occurrence inside an
+        entry: its author drew its boundaries."""
+        if not occurrences:
+            return False
+        size = len(term)
+        inside = sum(any(s <= a and a + size <= e for s, e in self.entries[i]) for i, a in occurrences)
+        if quoted:
+            return inside == len(occurrences)
+        overlap = sum(any(a < e and s < a + size for s, e in self.entries[i]) for i, a in occurrences)
+        fragment = sum(any(s <= a and a + size <= e for s, e in self.rejected[i]) for i, a in occurrences)
+        return max(overlap, fragment) >= self.share * len(occurrences)
 
     def find(self, term: str) -> list[tuple[int, int]]:
         """(paragraph index, start) of every non-overlapping occurrence."""
@@ -294,8 +396,9 @@ def _entropy(counter: Counter) -> float:
 
 def _score(count: int, pmi: float, dependence: float, boundary: float, quoted_share: float, formula: bool,
            burst: float) -> float:
-    """Boundary freedom times association, with quotation marks, a formula's shape and
-    concentration in few documents as extra evidence.
+    """Boundary freedom times association, with quotation marks, a formula's shape (as
+    strong as quotation marks: ordinary phrases have neither) and concentration in few
+    documents as extra evidence.
 
     Boundary entropy grows with the number of distinct contexts, so a term seen in many
     places outranks one seen twice; dependence (see ``_Statistics.association``) separates
@@ -304,7 +407,7 @@ def _score(count: int, pmi: float, dependence: float, boundary: float, quoted_sh
     documents coin and others never use over vocabulary spread evenly everywhere.
     """
     bound = 1 / (1 + math.exp(-(pmi - 3)))  # about 0.5 at 3 bits: pieces 8x likelier together
-    evidence = 1 + quoted_share + (0.5 if formula else 0) + 2 * burst
+    evidence = 1 + quoted_share + (1.0 if formula else 0) + 2 * burst
     return (1 + boundary) * dependence * bound * evidence * math.log2(1 + count) ** 0.5
 
 
@@ -358,7 +461,8 @@ def _merge_fragments(frame: pd.DataFrame, stats: _Statistics, share: float = 0.7
     ``share`` of the occurrences of ``f`` and of whatever ``L`` adds to ``f`` on either
     side: then ``f`` rarely occurs outside ``L`` and ``L`` is the stable form. ``打造`` in
     ``打造海棠红·幸福里`` occurs everywhere else, so that longer string absorbs nothing.
-    A quoted ``L`` needs no such check: the author drew its boundaries.
+    A quoted ``L`` needs no such check: the author drew its boundaries. A quoted list
+    (企业点单、党委派单、部门接单) keeps its parts: each is a slogan of its own.
     """
     terms = frame["term"].tolist()
     counts = dict(zip(terms, frame["count"]))
@@ -370,7 +474,7 @@ def _merge_fragments(frame: pd.DataFrame, stats: _Statistics, share: float = 0.7
             if len(longer) <= len(f):
                 break
             at = longer.find(f)
-            if at < 0 or counts[longer] < share * counts[f]:
+            if at < 0 or counts[longer] < share * counts[f] or "、" in longer:  # a list's parts stand alone too
                 continue
             rest = [p for p in (longer[:at], longer[at + len(f):]) if p.strip("·+ ")]
             if quoted[longer] or all(counts[longer] >= share * stats.count(p) for p in rest):
@@ -444,8 +548,9 @@ def apply_review(review: str | Path, *, lexicon: str | Path, rejected: str | Pat
     """Write the accepted rows of a review file into the lexicon and remember the rejected.
 
     review: a CSV from ``suggest_terms`` (``lexicon suggest --out review.csv``) with
-    ``decision`` filled in. lexicon: the lexicon file to extend (it must exist; it may be
-    the corpus's own ``lexicon.yaml``: that is the file this command exists to update).
+    ``decision`` filled in. lexicon: the lexicon file to extend (it may be the corpus's own
+    ``lexicon.yaml``: that is the file this command exists to update); a missing file, or
+    one with no entries yet (``entries:``, ``entries: []``), is started with the accepted.
     rejected: the rejections file (default ``lexicon.rejected.yaml`` beside the lexicon).
     Entries are appended in the file's own style, its comments kept, atomically; an
     accepted term that already is an entry or alias is refused, naming its line.
@@ -454,7 +559,9 @@ def apply_review(review: str | Path, *, lexicon: str | Path, rejected: str | Pat
     (``added``, ``rejected``, or ``already rejected``).
     """
     lexicon = Path(lexicon)
-    lex = load_lexicon(lexicon)
+    if lexicon.is_dir():
+        raise AnalysisError(f"{lexicon}: is a folder; name the lexicon file (lexicon.yaml) or pass --corpus FOLDER.")
+    lex = load_lexicon(lexicon) if lexicon.exists() else Lexicon(source=str(lexicon))
     rejected = Path(rejected) if rejected is not None else rejected_path(lexicon)
     if Path(review).resolve() in (lexicon.resolve(), rejected.resolve()):
         raise AnalysisError(f"{review}: the review file is the lexicon or its rejections file; name the review CSV.")

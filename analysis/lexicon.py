@@ -279,7 +279,7 @@ def _text(value) -> str:
 
 
 def _parse_entries(node, where: str) -> list[Entry]:
-    if node is None:
+    if node is None or isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):  # "entries:" with none yet
         return []
     if not isinstance(node, yaml.SequenceNode):
         raise LexiconError(f"{where} line {node.start_mark.line + 1}: 'entries' must be a list of entries; see corpus/lexicon.yaml.")
@@ -314,11 +314,16 @@ def _parse_entries(node, where: str) -> list[Entry]:
     return entries
 
 
-def find_lexicon(corpus_source: str | Path) -> Path | None:
-    """``lexicon.yaml`` in a corpus folder, or beside a one-file corpus (``.csv``,
-    ``.jsonl``), if there is one."""
+def lexicon_location(corpus_source: str | Path) -> Path:
+    """Where a corpus's lexicon lives, whether or not it exists yet: ``lexicon.yaml`` in a
+    corpus folder, or beside a one-file corpus (``.csv``, ``.jsonl``)."""
     source = Path(corpus_source)
-    candidate = (source if source.is_dir() else source.parent) / LEXICON_FILE
+    return (source if source.is_dir() else source.parent) / LEXICON_FILE
+
+
+def find_lexicon(corpus_source: str | Path) -> Path | None:
+    """``lexicon.yaml`` in a corpus folder, or beside a one-file corpus, if there is one."""
+    candidate = lexicon_location(corpus_source)
     return candidate if candidate.is_file() else None
 
 
@@ -401,8 +406,9 @@ def _append_items(text: str, key: str, items: list[dict[str, str]], where: str) 
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    if node is None or (isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null")):
-        if node is not None:  # "key:" with nothing after it
+    empty_flow = isinstance(node, yaml.SequenceNode) and node.flow_style and not node.value
+    if node is None or empty_flow or (isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null")):
+        if node is not None:  # "key:", "key: ~" or "key: []": nothing in it yet
             lines[node.start_mark.line] = lines[node.start_mark.line][:node.start_mark.column].rstrip() + "\n"
             at, indent = node.start_mark.line + 1, 2
         else:
@@ -428,7 +434,9 @@ def add_entries(path: str | Path, entries: list[Entry]) -> Lexicon:
     ``path``, keeping its content and comments; written atomically. The result is validated
     before it is written (a term that is already a form is refused). Returns the new Lexicon."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
+    text = path.read_text(encoding="utf-8-sig") if path.exists() else (
+        "# Domain lexicon: terms kept whole by the segmenter. Started by `analysis lexicon apply`;\n"
+        "# edit by hand as you like (term, category, aliases, note; stopwords).\n")
     items = []
     for e in entries:
         item = {"term": e.term, "category": e.category}

@@ -201,3 +201,72 @@ def spread_lexicon() -> str:
     """The lexicon (YAML) for ``diffusion_frame``."""
     return (f"entries:\n  - term: {SPREADING}\n    category: slogan\n    aliases: [{SPREADING_LONG}]\n"
             f"  - term: {NEVER_USED}\n    category: slogan\n  - term: 党建引领\n    category: slogan\n")
+
+
+# ---------------------------------------------------------------- coinages among stock phrases
+
+#: A second planted corpus (templates unlike ``planted_frame``'s, after an acceptance
+#: tester's generator): coinage -> how it is written. Number-initial coinages are never quoted.
+COINED_2 = {
+    "四下基层": "quoted", "2+4+N": "both", "星火·同心圆": "quoted", "滨江·红帆港": "plain", "五微治理": "plain",
+    "蓝鲸驿站": "plain", "睦邻议事会": "both", "369工作法": "plain", "一轴两翼": "plain", "云上党校": "quoted",
+    "1+3+X": "plain", "红色物业": "both", "三个一批": "quoted", "三项工程": "plain", "5大集群": "plain",
+}
+#: Stock phrases of the genre, each used as often as a coinage, in the same slots.
+STOCK_2 = ["基层基础更加牢固", "惠及群众近千户", "区委组织部", "营商环境", "社区服务体系", "基层党组织建设",
+           "产业转型升级", "文化惠民工程", "美丽乡村建设", "河西街道"]
+_SUBJECTS_2 = ["镇党委", "各村党支部", "街道党工委", "社区居委会", "县人社局", "开发区管委会", "市场监管所"]
+_VERBS_2 = ["着力推动", "扎实推进", "深入实施", "认真落实", "不断优化", "全力保障", "持续提升", "积极构建"]
+_OBJECTS_2 = ["农业现代化", "乡村治理", "公共卫生服务", "教育均衡发展", "就业创业服务", "防汛抗旱工作", "民生保障",
+              "招商引资", "生态修复", "数字政府建设"]
+_GOALS_2 = ["成效显著", "群众口碑持续向好", "各项指标稳中有进", "为高质量发展注入动能", "服务效能明显增强"]
+_PLACES_2 = ["城关镇", "青山村", "滨湖社区", "经开区", "北塘镇"]
+_PLAIN_2 = ["{s}{v}{o}，{g}。", "{p}{v}{o}和{o2}，{g}。", "围绕{o}，{s}{v}{o2}，{g}。", "今年，{p}{v}{o}，惠及群众{n}户，{g}。"]
+_WITH_2 = ["{s}以{c}为引领，{v}{o}，{g}。", "{p}推行{c}，{v}{o}，{g}。", "借助{c}，{s}{v}{o}，{g}。",
+           "{s}深化{c}，{v}{o2}，{g}。", "{p}的{c}成为亮点，{s}{v}{o}，{g}。"]
+_STOCK_SLOTS_2 = ["{s}{v}{o}，{c}。", "围绕{c}，{s}{v}{o}，{g}。", "{c}，{p}{v}{o}，{g}。", "{p}{v}{c}，{g}。"]
+
+
+def stock_frame(seed: int = 0, regions: tuple[str, ...] = ("江宁", "浦口", "六合", "溧水", "高淳", "栖霞")) -> pd.DataFrame:
+    """``id, region, yr, body``: four reports per region and year (2019, 2021, 2023), five
+    paragraphs of four sentences, paragraphs separated by blank lines. A third of the
+    sentences name a planted coinage (``COINED_2``), another third a stock phrase
+    (``STOCK_2``): each stock phrase is used about as often as each coinage."""
+    rng = random.Random(seed)
+    rows = []
+    for region in regions:
+        for year in (2019, 2021, 2023):
+            for k in range(4):
+                paras = []
+                for _ in range(5):
+                    sentences = []
+                    for _ in range(4):
+                        fill = {"s": rng.choice(_SUBJECTS_2), "v": rng.choice(_VERBS_2), "o": rng.choice(_OBJECTS_2),
+                                "o2": rng.choice(_OBJECTS_2), "g": rng.choice(_GOALS_2), "p": rng.choice(_PLACES_2),
+                                "n": rng.choice(["120", "3600", "2.1万"])}
+                        draw = rng.random()
+                        if draw < 0.33:
+                            coinage = rng.choice(sorted(COINED_2))
+                            how = COINED_2[coinage]
+                            quoted = how == "quoted" or (how == "both" and rng.random() < 0.5)
+                            fill["c"] = f"“{coinage}”" if quoted else coinage
+                            sentences.append(rng.choice(_WITH_2).format(**fill))
+                        elif draw < 0.33 + 0.33 * len(STOCK_2) / len(COINED_2):
+                            fill["c"] = rng.choice(STOCK_2)
+                            sentences.append(rng.choice(_STOCK_SLOTS_2).format(**fill))
+                        else:
+                            sentences.append(rng.choice(_PLAIN_2).format(**fill))
+                    paras.append("".join(sentences))
+                rows.append({"id": f"{region}-{year}-{k}", "region": region, "yr": year, "body": "\n\n".join(paras)})
+    return pd.DataFrame(rows)
+
+
+def write_stock(folder: Path, seed: int = 0) -> Path:
+    """Write the stock-phrase corpus as ``folder/reports.csv`` with its ``corpus.toml``
+    (columns id, body, region, yr) and return the CSV's path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stock_frame(seed).to_csv(folder / "reports.csv", index=False)
+    (folder / "corpus.toml").write_text('[corpus]\nid_column = "id"\ntext_column = "body"\n'
+                                        'rename = { yr = "year", region = "district" }\n', encoding="utf-8")
+    return folder / "reports.csv"
