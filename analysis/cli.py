@@ -968,6 +968,8 @@ def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None
     from .figures import save_figure
 
     _show_or_write(table, out)
+    # Another instruction set samples differently: a CLI user needs the build to reproduce the table.
+    click.echo(f"{table.attrs['build']}; set TOMOTOPY_ISA={table.attrs['isa']} to reproduce elsewhere", err=True)
     if figure is not None:
         save_figure(fig, figure)
         click.echo(f"wrote {figure}", err=True)
@@ -977,13 +979,14 @@ def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None
 @_structured_options
 @click.option("--covariates", default="district", show_default=True, help="Covariates of topic prevalence, comma-separated.")
 @click.option("--reference", multiple=True, metavar="COL=VALUE", help="Reference value of a covariate [its most common].")
-@click.option("--n-boot", default=50, show_default=True, help="Bootstrap refits for the intervals.")
+@click.option("--draws", default=100, show_default=True, help="Draws of the topic shares for the effect intervals.")
 @click.pass_context
 @_friendly
 def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, seed, iterations, out, lang, figure, covariates,
-                       reference, n_boot, **options):
+                       reference, draws, **options):
     """Topic prevalence modelled from covariates (DMR): each value's effect on each topic with
-    bootstrap intervals, beside the post-hoc group means (tomotopy; same machine, same bytes)."""
+    intervals (regression over posterior draws, as stm's estimateEffect), beside the post-hoc
+    group means (tomotopy; same machine, same bytes)."""
     columns = _named(covariates, "--covariates", "district")
     refs = {}
     for item in reference:
@@ -998,7 +1001,7 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
 
     model = structured_topics.fit_dmr(tokens, columns, k=k, seed=seed, reference=refs or None, progress=ctx.obj["progress"],
                                       iterations=iterations, no_below=no_below, no_above=no_above)
-    table = structured_topics.topic_effects(model, n_boot=n_boot, progress=ctx.obj["progress"])
+    table = structured_topics.topic_effects(model, draws=draws, progress=ctx.obj["progress"])
     fig = figures.plot_topic_effects(table, labels=topics.topic_labels(model, top=3), lang=lang) if figure else None
     _write_structured(table, out, fig, figure)
     click.echo("read: " + table.attrs["read"], err=True)

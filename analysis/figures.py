@@ -788,16 +788,18 @@ def plot_network(edges: pd.DataFrame, *, seed: int = 0, lang: Lang = "en", highl
 
 #: Texts of the structured-topic figures, kept beside them (``TEXT`` holds the others).
 STRUCTURED_TEXT = {
-    "en": {"effects": "Topic prevalence by {covariate}: modelled (DMR) and observed",
-           "effect": "DMR: change in expected share vs {reference}", "posthoc": "observed: share of the group's tokens",
-           "effects_note": "left: the model's effect, the other covariates at their reference values (read this for the "
+    "en": {"effects": "Topic prevalence by {covariate}: effects (DMR topics) and observed",
+           "effect": "effect: change in expected share\nvs {reference}", "posthoc": "observed: share of\nthe group's tokens",
+           "others": "{n} others, grey (smaller effects)",
+           "effects_note": "left: effect on a document's topic share, adjusted for the other covariates (read this for a "
                            "covariate's effect)\nright: post-hoc group means, unadjusted; bars: 95% intervals",
            "over_time": "Top terms of each topic over {over} (dynamic topic model)",
            "seeds": "Seeded topics: how much each kept its seeds", "seed_mass": "probability of the theme's seeds in its topic",
            "corpus_share": "seeds' share of all tokens", "no_topic": "no topic: {n} of {m} seeds in the vocabulary"},
-    "zh": {"effects": "按{covariate}的主题占比：模型估计（DMR）与观测值",
-           "effect": "DMR：相对于 {reference} 的预期占比变化", "posthoc": "观测：该组词语的主题占比",
-           "effects_note": "左：其他协变量取参照值时的模型效应（解读协变量效应请看此图）\n右：未经调整的组均值；线段：95% 区间",
+    "zh": {"effects": "按{covariate}的主题占比：效应（DMR 主题）与观测值",
+           "effect": "效应：相对于 {reference}\n的预期占比变化", "posthoc": "观测：该组词语\n的主题占比",
+           "others": "其余 {n} 个，灰色（效应较小）",
+           "effects_note": "左：对文档主题占比的效应，已对其他协变量调整（解读协变量效应请看此图）\n右：未经调整的组均值；线段：95% 区间",
            "over_time": "各主题高频词随{over}的变化（动态主题模型）",
            "seeds": "种子主题：种子词保留程度", "seed_mass": "主题中该主题种子词的概率之和",
            "corpus_share": "种子词占全部词语的比例", "no_topic": "无主题：词表中仅有 {m} 个种子词中的 {n} 个"},
@@ -810,60 +812,85 @@ def _stext(lang: Lang, key: str, **values) -> str:
     return STRUCTURED_TEXT[lang][key].format(**{k: _literal(v) for k, v in values.items()})
 
 
+def _strongest(effects: pd.DataFrame, k: int) -> list:
+    """``k`` values with the largest absolute effects, topic by topic: each topic's largest
+    first, then each topic's second largest, and so on (ties by value), so that a value that
+    stands out on a small topic is not drowned by values that move the large ones."""
+    order = effects.assign(size=effects["effect"].abs(), label=effects["value"].astype(str))
+    order = order.sort_values(["topic", "size", "label"], ascending=[True, False, True], kind="stable")
+    order["rank"] = order.groupby("topic").cumcount()
+    order = order.sort_values(["rank", "topic"], kind="stable")
+    return list(dict.fromkeys(order["value"]))[:k]
+
+
+def _effect_rows(ax_effect, ax_posthoc, part: pd.DataFrame, topics_: list, lang: Lang) -> None:
+    """One covariate's rows of ``plot_topic_effects``: effects left, post-hoc shares right, a
+    colour per value (beyond ``MAX_LEGEND``: the reference and the values with the largest
+    absolute effects), the rest grey; the legend beside the right panel."""
+    values = list(dict.fromkeys(part["value"]))
+    reference = part["reference"].iloc[0]
+    others = part[part["value"].astype(str) != str(reference)]
+    chosen = set(values if len(values) <= MAX_LEGEND else _strongest(others, MAX_LEGEND - 2))
+    shown = [v for v in values if v in chosen or str(v) == str(reference)]
+    offsets = np.linspace(0.3, -0.3, len(shown)) if len(shown) > 1 else [0.0]
+    position = {t: len(topics_) - 1 - i for i, t in enumerate(topics_)}
+    for k, (value, offset) in enumerate(zip(shown, offsets)):
+        rows = part[part["value"] == value].set_index("topic").loc[topics_]
+        y = np.array([position[t] for t in topics_]) + offset
+        colour = PALETTE[k % len(PALETTE)]
+        name = _label(value) + ("*" if (rows["n_docs"] == 1).any() else "")
+        if str(value) != str(reference):
+            err = np.vstack([rows["effect"] - rows["effect_low"], rows["effect_high"] - rows["effect"]]).clip(min=0)
+            ax_effect.errorbar(rows["effect"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour)
+        err = np.vstack([rows["posthoc_share"] - rows["posthoc_low"], rows["posthoc_high"] - rows["posthoc_share"]]).clip(min=0)
+        ax_posthoc.errorbar(rows["posthoc_share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour,
+                            label=name)
+    rest = part[~part["value"].isin(shown)]
+    if len(rest):
+        y = rest["topic"].map(position) + offsets[-1]
+        ax_effect.plot(rest["effect"], y, linestyle="none", marker="o", markersize=2, color=OTHER)
+        ax_posthoc.plot(rest["posthoc_share"], y, linestyle="none", marker="o", markersize=2, color=OTHER,
+                        label=_stext(lang, "others", n=rest["value"].nunique()))
+    ax_effect.axvline(0, color="#444", linewidth=0.6)
+    ax_effect.set_xlabel(_stext(lang, "effect", reference=_short(reference)))
+    ax_posthoc.set_xlabel(_stext(lang, "posthoc"))
+    ax_posthoc.set_xlim(left=0)
+    handles, names = ax_posthoc.get_legend_handles_labels()
+    if len(rest):  # coloured values first, the grey entry last
+        handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
+    ax_posthoc.legend(handles, names, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=6.5,
+                      title=_literal(part["covariate"].iloc[0]), title_fontsize=7)
+
+
 def plot_topic_effects(effects: pd.DataFrame, *, covariate: str | None = None, labels: dict[int, str] | None = None,
                        lang: Lang = "en") -> Figure:
-    """Two panels for one covariate of ``structured_topics.topic_effects`` (default: the first):
-    left, the DMR effect of each value on each topic (change in expected share from the
-    reference value, 95% interval, a line at zero); right, the post-hoc share of each group's
-    tokens with its interval. One row per topic, one colour per value; beyond ``MAX_LEGEND``
-    values, the largest by tokens are coloured and the others drawn as grey points."""
-    check_table(effects, ("covariate", "value", "topic", "effect", "effect_low", "effect_high", "posthoc_share",
-                          "posthoc_low", "posthoc_high"), "plot_topic_effects", "analysis.topic_effects")
-    covariate = effects["covariate"].iloc[0] if covariate is None else covariate
-    part = effects[effects["covariate"] == covariate]
-    if part.empty:
-        raise choice_error("covariate", covariate, sorted(effects["covariate"].unique()))
+    """Two panels per covariate of ``structured_topics.topic_effects`` (every covariate, or
+    ``covariate``), one pair above the other: left, each value's effect on each topic (change
+    in a document's expected share from the reference value, the other covariates held fixed,
+    95% interval, a line at zero); right, the post-hoc share of each group's tokens with its
+    interval. One row per topic, one colour per value; beyond ``MAX_LEGEND`` values, the
+    reference and the values with the largest absolute effects are coloured and the others
+    drawn as grey points (the legend says how many)."""
+    check_table(effects, ("covariate", "value", "reference", "topic", "effect", "effect_low", "effect_high",
+                          "posthoc_share", "posthoc_low", "posthoc_high", "n_docs"), "plot_topic_effects", "analysis.topic_effects")
+    covariates = list(dict.fromkeys(effects["covariate"]))
+    if covariate is not None:
+        if covariate not in covariates:
+            raise choice_error("covariate", covariate, sorted(covariates))
+        covariates = [covariate]
     with _styled():
-        topics_ = sorted(part["topic"].unique())
-        values = list(dict.fromkeys(part["value"]))
-        reference = part["reference"].iloc[0]
-        sizes = part.groupby("value", sort=False)["n_tokens"].first()
-        shown = values if len(values) <= MAX_LEGEND else _largest(sizes, MAX_LEGEND - 1)
-        shown = [v for v in values if v in set(shown)]
-        row = min(max(0.45, 0.09 * len(shown)), (MAX_INCHES - 2.0) / max(len(topics_), 1))
-        fig, (left, right) = _new(DOUBLE, row * len(topics_) + 1.2, ncols=2, sharey=True)
-        offsets = np.linspace(0.3, -0.3, len(shown)) if len(shown) > 1 else [0.0]
-        position = {t: len(topics_) - 1 - i for i, t in enumerate(topics_)}
-        for k, (value, offset) in enumerate(zip(shown, offsets)):
-            rows = part[part["value"] == value].set_index("topic").loc[topics_]
-            y = np.array([position[t] for t in topics_]) + offset
-            colour = PALETTE[k % len(PALETTE)]
-            name = _label(value) + ("*" if (rows["n_docs"] == 1).any() else "")
-            if str(value) != str(reference):
-                err = np.vstack([rows["effect"] - rows["effect_low"], rows["effect_high"] - rows["effect"]]).clip(min=0)
-                left.errorbar(rows["effect"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour)
-            err = np.vstack([rows["posthoc_share"] - rows["posthoc_low"], rows["posthoc_high"] - rows["posthoc_share"]]).clip(min=0)
-            right.errorbar(rows["posthoc_share"], y, xerr=err, fmt="o", markersize=3, capsize=2, linewidth=0.8, color=colour,
-                           label=name)
-        rest = part[~part["value"].isin(shown)]
-        if len(rest):
-            y = rest["topic"].map(position) + offsets[-1]
-            left.plot(rest["effect"], y, linestyle="none", marker="o", markersize=2, color=OTHER)
-            right.plot(rest["posthoc_share"], y, linestyle="none", marker="o", markersize=2, color=OTHER,
-                       label=_text(lang, "others", n=rest["value"].nunique()))
-        left.axvline(0, color="#444", linewidth=0.6)
-        left.set_yticks([position[t] for t in topics_],
-                        [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 40) for t in topics_])
-        left.set_xlabel(_stext(lang, "effect", reference=_short(reference)))
-        right.set_xlabel(_stext(lang, "posthoc"))
-        right.set_xlim(left=0)
-        handles, names = right.get_legend_handles_labels()
-        if len(rest):  # coloured values first, the grey entry last
-            handles, names = handles[1:] + handles[:1], names[1:] + names[:1]
-        fig.legend(handles, names, frameon=False, loc="outside right upper")
-        fig.suptitle(_stext(lang, "effects", covariate=covariate), fontsize=9)
-        notes = [_stext(lang, "effects_note")] + ([_text(lang, "single_prevalence")] if (part["n_docs"] == 1).any() else [])
-        _footnote(fig, "\n".join(notes))
+        topics_ = sorted(effects["topic"].unique())
+        shown = min(effects.groupby("covariate")["value"].nunique().max(), MAX_LEGEND)
+        row = min(max(0.45, 0.09 * shown), (MAX_INCHES - 1.2) / max(len(topics_) * len(covariates), 1))
+        fig, axes = _new(DOUBLE, (row * len(topics_) + 0.9) * len(covariates) + 0.6, nrows=len(covariates), ncols=2,
+                         sharey=True, squeeze=False)
+        for (left, right), name in zip(axes, covariates):
+            _effect_rows(left, right, effects[effects["covariate"] == name], topics_, lang)
+            left.set_yticks([len(topics_) - 1 - i for i in range(len(topics_))],
+                            [_label((labels or {}).get(t, f"{_text(lang, 'topic')} {t}"), 40) for t in topics_])
+        fig.suptitle(_stext(lang, "effects", covariate=" + ".join(covariates)), fontsize=9)
+        single = (effects[effects["covariate"].isin(covariates)]["n_docs"] == 1).any()
+        _footnote(fig, "\n".join([_stext(lang, "effects_note")] + ([_text(lang, "single_prevalence")] if single else [])))
     return fig
 
 

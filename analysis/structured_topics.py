@@ -30,13 +30,14 @@ import numpy as np
 import pandas as pd
 import tomotopy as tp
 from gensim.corpora import Dictionary
+from scipy import sparse
 
 from .compare import group_labels, small_sample_note, top_with_ties
 from .errors import AnalysisError, TermWarning
 from .lexicon import Lexicon, load_lexicon
 from .precision import TOPIC_DIGITS, published_array
 from .progress import progress_bar
-from .topics import _check_k, align_topics, prepare, prevalence
+from .topics import _check_k, prepare, prevalence
 
 #: Fitting defaults shared by the three models (Gibbs iterations; tomotopy's alpha and eta;
 #: the vocabulary filter of ``topics.prepare``).
@@ -178,23 +179,54 @@ def _dmr(words, features, params: dict, seed: int):
     return model
 
 
+def _design(docs: pd.DataFrame, columns: list[str], refs: Mapping) -> tuple[np.ndarray, list[tuple]]:
+    """Documents x (1 + dummies) design matrix: an intercept, then one 0/1 column per covariate
+    value other than its reference (dummy coding, all covariates together); the
+    ``(covariate, value)`` of each dummy column."""
+    names = [(c, v) for c in columns for v in sorted(docs[c].unique(), key=str) if str(v) != str(refs[c])]
+    x = np.column_stack([np.ones(len(docs))] + [(docs[c].astype(str) == str(v)).to_numpy(np.float64) for c, v in names])
+    return x, names
+
+
+def _check_covariates(docs: pd.DataFrame, columns: list[str], refs: Mapping) -> None:
+    """Refuse covariates the effects regression cannot use: one value in every document, more
+    coefficients than documents allow, or values that always occur together (confounded)."""
+    for column in columns:
+        values = docs[column].astype(str).unique()
+        if len(values) == 1:
+            raise AnalysisError(f"covariate {column!r} has one value ({values[0]!r}) in every document, so it cannot "
+                                f"explain differences in topic prevalence; leave {column!r} out of the covariates.")
+    x, names = _design(docs, columns, refs)
+    if len(x) <= x.shape[1]:
+        raise AnalysisError(f"{len(x)} documents are too few for the {x.shape[1]} coefficients of covariates "
+                            f"{', '.join(columns)} (an intercept and one per value other than the reference); "
+                            "use fewer covariates, or group their values (e.g. years into eras).")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        raise AnalysisError(f"the covariates {', '.join(columns)} are confounded: some of their values always occur "
+                            "together (e.g. a district seen in one year only), so their effects cannot be told apart; "
+                            "use one of them, or group their values.")
+
+
 def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", *, k: int, seed: int = 0,
             reference: Mapping | None = None, sigma: float = 1.0, progress: bool = True, **options) -> StructuredTopicModel:
     """Fit a Dirichlet-multinomial regression topic model (Mimno & McCallum 2008): each unit's
     prior over topics depends on its metadata, alpha_{d,k} = exp(lambda_k0 + sum_j lambda_kj x_dj).
 
-    covariates: the metadata columns prevalence depends on (categorical; a year is a category, so eras work too). Each is
-    coded against a reference value (``reference={"district": "sip"}``; default: its most
-    common value by documents): x_dj = 1 when unit d has value j. lambda is the MAP estimate
-    under a Normal(0, sigma^2) prior, optimised between Gibbs sweeps (tomotopy's DMRModel).
-    k: topics; seed: the sampler's seed; options: ``iterations, alpha, eta, no_below,
-    no_above, keep_n`` (``DEFAULTS``). Read the result with ``topic_effects``.
+    covariates: the metadata columns prevalence depends on (categorical; a year is a category,
+    so eras work too), each with two values or more, not confounded with one another (one
+    sentence refuses them otherwise). Each is coded against a reference value
+    (``reference={"district": "sip"}``; default: its most common value by documents):
+    x_dj = 1 when unit d has value j. lambda is the MAP estimate under a Normal(0, sigma^2)
+    prior, optimised between Gibbs sweeps (tomotopy's DMRModel). k: topics; seed: the
+    sampler's seed; options: ``iterations, alpha, eta, no_below, no_above, keep_n``
+    (``DEFAULTS``). Read the result with ``topic_effects``.
     """
     params = {**_options(options), "k": k, "seed": _check_seed(seed), "sigma": float(sigma)}
     units, dictionary, bow, words = _prepared(tokens, params)
     _check_k(k, len(units))
     columns, _ = group_labels(units, covariates)
     refs = _references(units, columns, reference)
+    _check_covariates(units.drop_duplicates("doc_id"), columns, refs)
     features = [[_feature(c, v) for c, v in zip(columns, row) if str(v) != str(refs[c])]
                 for row in units[columns].itertuples(index=False)]
     model = _dmr(words, features, params, params["seed"])
@@ -203,125 +235,135 @@ def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", 
     return _result("dmr", model, dictionary, units, bow, params, tokens)
 
 
-def _dmr_shares(model, columns: list[str], levels: dict[str, list]) -> dict[tuple, np.ndarray]:
-    """The model's expected topic shares E[theta | x] = alpha(x) / sum alpha(x) for every
-    covariate value, the other covariates at their reference values."""
-    out = {}
-    for column in columns:
-        for value, is_reference in levels[column]:
-            prior = np.asarray(model.get_topic_prior("", [] if is_reference else [_feature(column, value)]), dtype=np.float64)
-            out[(column, value)] = prior / prior.sum()
+def _coefficients(model, names: list[tuple]) -> np.ndarray:
+    """lambda_kj of the DMR prior for every dummy ``(covariate, value)``: dummies x topics
+    (0 for a value no unit carried into the model)."""
+    lam = np.asarray(model.lambda_, dtype=np.float64)[:, 0, :]  # topics x (1 + features)
+    features = list(model.multi_metadata_dict)
+    return np.array([lam[:, 1 + features.index(_feature(c, v))] if _feature(c, v) in features else np.zeros(lam.shape[0])
+                     for c, v in names])
+
+
+def build(params: Mapping) -> str:
+    """The tomotopy build that fitted a model (its ``params``), e.g. ``tomotopy 0.14.0, ISA
+    avx512``: another instruction set (``TOMOTOPY_ISA``) samples differently."""
+    return f"tomotopy {params['tomotopy']}, ISA {params['isa']}"
+
+
+def effect_draws(gamma: np.ndarray, weights: np.ndarray, documents: np.ndarray, x: np.ndarray, *, draws: int,
+                 rng: np.random.Generator, progress: bool = False) -> np.ndarray:
+    """Method of composition (Tanner 1996; stm's ``estimateEffect``, Roberts, Stewart & Tingley
+    2019): ``draws`` x coefficients x topics samples of the OLS coefficients of documents' topic
+    shares on the design matrix ``x``.
+
+    gamma: units x K Dirichlet parameters of each unit's topic shares (topic counts + prior);
+    weights: each unit's tokens; documents: each unit's row of ``x`` (0..n-1). Each draw:
+    theta_u ~ Dirichlet(gamma_u), a document's theta the token-weighted mean of its units'
+    (the unit's own when units are documents); B = (X'X)^-1 X' Theta per topic; then
+    beta ~ N(B, s_k^2 (X'X)^-1), s_k^2 = residual sum of squares / (n - p).
+    """
+    n, p = x.shape
+    weight = sparse.csr_matrix((weights, (documents, np.arange(len(documents)))), shape=(n, len(documents)))
+    weight = sparse.diags(1 / np.asarray(weight.sum(axis=1)).ravel()) @ weight
+    inverse = np.linalg.inv(x.T @ x)
+    solve, root = inverse @ x.T, np.linalg.cholesky(inverse)
+    out = np.empty((draws, p, gamma.shape[1]))
+    for m in progress_bar(range(draws), "topic effects", progress, unit="draw"):
+        shares = rng.standard_gamma(gamma)
+        theta = weight @ (shares / shares.sum(axis=1, keepdims=True))
+        coef = solve @ theta
+        scale = np.sqrt(((theta - x @ coef) ** 2).sum(axis=0) / (n - p))
+        out[m] = coef + (root @ rng.standard_normal(coef.shape)) * scale
     return out
 
 
-def _coefficients(model, columns: list[str], levels: dict[str, list]) -> dict[tuple, np.ndarray]:
-    """lambda_kj of every covariate value (0 for the reference value), per topic."""
-    lam = np.asarray(model.lambda_, dtype=np.float64)[:, 0, :]  # topics x (1 + features)
-    names = list(model.multi_metadata_dict)
-    return {(c, v): np.zeros(lam.shape[0]) if ref else lam[:, 1 + names.index(_feature(c, v))]
-            for c in columns for v, ref in levels[c] if ref or _feature(c, v) in names}
+def topic_effects(model: StructuredTopicModel, *, draws: int = 100, ci: float = 0.95, progress: bool = True) -> pd.DataFrame:
+    """The effect of each covariate value on each topic's prevalence (a ``fit_dmr`` model), as
+    stm's ``estimateEffect`` estimates it, beside the post-hoc group means of ``topics.prevalence``.
 
+    Documents' topic shares theta_d (token-weighted over their units) are regressed on all the
+    covariates together, each dummy-coded against its reference value (``model.params
+    ["reference"]``): theta_dk = beta_k0 + sum_j beta_kj x_dj + e_dk, OLS per topic. The
+    regression is repeated over ``draws`` draws of theta from each unit's posterior,
+    Dirichlet(topic counts + the DMR prior alpha_d), and each draw's coefficients are sampled
+    from their OLS sampling distribution N(B, s^2 (X'X)^-1): the method of composition
+    (Tanner 1996; Roberts, Stewart & Tingley 2019, stm ``estimateEffect``), so the intervals
+    carry both the uncertainty of the topic shares and the sampling of documents. The draws
+    are seeded by the model's seed (numpy Generator): same model, same table.
 
-def topic_effects(model: StructuredTopicModel, *, n_boot: int = 50, ci: float = 0.95, progress: bool = True) -> pd.DataFrame:
-    """The effect of each covariate value on each topic's prevalence (a ``fit_dmr`` model),
-    beside the post-hoc group means of ``topics.prevalence``.
-
-    share: the DMR's expected topic share for a unit with this value, the other covariates at
-    their reference values, E[theta_k | x] = alpha_k(x) / sum_j alpha_j(x). effect: share minus
-    the share at the reference value (stm's estimateEffect ``method="difference"``, Roberts et
-    al. 2014, but from the model's own prior rather than a regression of fitted topic shares).
-    coefficient: lambda_kj, the log-scale DMR coefficient (0 at the reference), point estimate.
-    Intervals (``ci_low, ci_high``; ``effect_low, effect_high``): percentile bootstrap with
-    ``n_boot`` refits, each on documents resampled with replacement within their covariate cell
-    and with its own seed (seed + 1 + b), its topics matched to the model's by Hungarian matching
-    of topic-term vectors; so they carry both the sampling of documents and the randomness of
-    the sampler. ``match`` is a topic's median cosine similarity with its matches (low: the
-    topic does not reappear in refits and its intervals are not to be trusted).
+    effect: beta_kj, the change in a document's expected share of topic k with this value
+    instead of the reference, the other covariates held fixed; share: beta_k0 + beta_kj, the
+    expected share with this value and the other covariates at their reference values. Each
+    is the mean over draws; ``effect_low, effect_high`` and ``ci_low, ci_high``: percentile
+    intervals over draws (``ci``), so the estimate lies inside its interval. The reference
+    value's effect is 0 without interval. prior_coefficient: the DMR's lambda_kj, the
+    coefficient of the model's prior on the log scale (the prior for a unit with this value
+    relative to the reference): it shapes the fit but is not an effect on prevalence.
     posthoc_share, posthoc_low, posthoc_high: ``topics.prevalence`` of the same model by this
-    covariate (the share of the group's tokens, documents resampled).
-
-    Which to read: ``share``/``effect`` answer "how does prevalence depend on this covariate,
-    the others held fixed" and are what a model of prevalence is for; the post-hoc means
-    describe the group's texts as they are, not adjusted for the other covariates. They differ
-    when covariates are confounded (a district observed in one year only) and when a group is
-    small (DMR shrinks towards the others through sigma). A group with one document (``note``)
-    supports neither beyond that document.
+    covariate (the group's share of tokens, unadjusted, documents resampled).
+    build: the tomotopy version and instruction set (``TOMOTOPY_ISA``) that fitted the model.
 
     Returns ``covariate, value, reference, topic, share, ci_low, ci_high, effect, effect_low,
-    effect_high, coefficient, posthoc_share, posthoc_low, posthoc_high, match, n_units,
-    n_docs, n_tokens, note``; ``df.attrs`` records the options and ``read`` (the paragraph above).
+    effect_high, prior_coefficient, posthoc_share, posthoc_low, posthoc_high, n_units, n_docs,
+    n_tokens, build, note``; ``df.attrs`` records the options and ``read`` (which to read and why).
     """
     if model.kind != "dmr":
         raise AnalysisError(f"topic_effects needs a model from fit_dmr, not a {model.kind!r} model.")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise AnalysisError(f"n_boot={n_boot!r} is not valid; use 2 or more refits, e.g. 50.")
+    if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 10:
+        raise AnalysisError(f"draws={draws!r} is not valid; use 10 or more draws of the topic shares, e.g. 100.")
     if not 0 < ci < 1:
         raise AnalysisError(f"ci={ci!r} is not valid; use a level between 0 and 1, e.g. 0.95.")
     params, units, columns = model.params, model.units, model.params["by"]
     refs = params["reference"]
-    levels = {c: [(v, str(v) == str(refs[c])) for v in sorted(units[c].unique(), key=str)] for c in columns}
-    keys = [(c, v) for c in columns for v, _ in levels[c]]
-    point_share = _dmr_shares(model.model, columns, levels)
-    point_coef = _coefficients(model.model, columns, levels)
-    phi = model.topic_term_matrix()
-
-    # Bootstrap: documents resampled within covariate cells, each refit aligned to the model.
-    rng = np.random.default_rng(params["seed"])
-    _, cells = group_labels(units, columns)
-    docs = units.assign(_cell=cells.to_numpy()).drop_duplicates("doc_id")[["doc_id", "_cell"]]
-    rows_of = units.groupby("doc_id", sort=False).indices
-    words = [[w for w in t if w in model.dictionary.token2id] for t in units["tokens"]]
-    features = [list(d.multi_metadata) for d in model.model.docs]
-    shares, matches = np.empty((n_boot, len(keys), model.k)), np.empty((n_boot, model.k))
-    for b in progress_bar(range(n_boot), "DMR bootstrap", progress, unit="fit"):
-        picked = np.concatenate([rng.choice(g["doc_id"].to_numpy(), size=len(g)) for _, g in docs.groupby("_cell", sort=True)])
-        rows = np.concatenate([rows_of[d] for d in picked])
-        refit = _dmr([words[r] for r in rows], [features[r] for r in rows], params, params["seed"] + 1 + b)
-        _train(refit, params["iterations"], "", False)
-        fitted = StructuredTopicModel("dmr", refit, model.dictionary, units.iloc[rows], [], params, {})
-        match, similarity = align_topics(phi, fitted.topic_term_matrix())
-        matches[b] = similarity
-        boot = _dmr_shares(refit, columns, levels)
-        shares[b] = np.array([boot[key][match] for key in keys])
+    documents, _ = pd.factorize(units["doc_id"])
+    docs = units.drop_duplicates("doc_id")
+    x, names = _design(docs, columns, refs)
+    counts = np.array([len(d.words) for d in model.model.docs], dtype=np.float64)
+    sample = effect_draws(model.doc_topic_posterior(), counts, documents, x, draws=draws,
+                          rng=np.random.default_rng(params["seed"]), progress=progress)
+    shares = sample[:, :1, :] + sample[:, 1:, :]  # draws x dummies x topics
     lower, upper = (1 - ci) / 2, 1 - (1 - ci) / 2
-    ref_index = {c: keys.index((c, next(v for v, r in levels[c] if r))) for c in columns}
-    effects = shares - shares[:, [ref_index[c] for c, _ in keys], :]
-    share_low, share_high = np.quantile(shares, [lower, upper], axis=0)
-    effect_low, effect_high = np.quantile(effects, [lower, upper], axis=0)
-    match_median = np.median(matches, axis=0)
+    prior = _coefficients(model.model, names)
+    estimates = {}
+    base = sample[:, 0, :]  # the reference values' expected shares: the intercept
+    for c in columns:
+        estimates[(c, refs[c])] = (base.mean(0), *np.quantile(base, [lower, upper], axis=0), None, np.zeros(model.k))
+    for j, key in enumerate(names):
+        estimates[key] = (shares[:, j].mean(0), *np.quantile(shares[:, j], [lower, upper], axis=0), sample[:, 1 + j], prior[j])
 
-    posthoc = {c: prevalence(model, c, n_boot=max(n_boot, 200), ci=ci, seed=params["seed"]) for c in columns}
+    posthoc = {c: prevalence(model, c, n_boot=200, ci=ci, seed=params["seed"]).set_index(["group", "topic"]) for c in columns}
     rows = []
-    for i, (column, value) in enumerate(keys):
-        ph = posthoc[column].set_index(["group", "topic"])
-        is_ref = str(value) == str(refs[column])
-        for t in range(model.k):
-            post = ph.loc[(str(value), t + 1)]
-            note = [small_sample_note(1)] if int(post["n_docs"]) == 1 else []
-            if is_ref:
-                note.append("reference value: effects of the other values are measured from it")
-            if match_median[t] < 0.8:
-                note.append(f"topic reappears poorly in refits (median similarity {match_median[t]:.2f}): intervals unreliable")
-            ref_share = point_share[(column, refs[column])][t]
-            rows.append({"covariate": column, "value": value, "reference": refs[column], "topic": t + 1,
-                         "share": point_share[(column, value)][t], "ci_low": share_low[i, t], "ci_high": share_high[i, t],
-                         "effect": point_share[(column, value)][t] - ref_share,
-                         "effect_low": np.nan if is_ref else effect_low[i, t], "effect_high": np.nan if is_ref else effect_high[i, t],
-                         "coefficient": point_coef[(column, value)][t], "posthoc_share": post["share"],
-                         "posthoc_low": post["ci_low"], "posthoc_high": post["ci_high"], "match": match_median[t],
-                         "n_units": int(post["n_units"]), "n_docs": int(post["n_docs"]), "n_tokens": int(post["n_tokens"]),
-                         "note": "; ".join(note)})
+    for c in columns:
+        for value in sorted(docs[c].unique(), key=str):
+            is_ref = str(value) == str(refs[c])
+            share, share_low, share_high, effect, coef = estimates[(c, refs[c]) if is_ref else (c, value)]
+            for t in range(model.k):
+                post = posthoc[c].loc[(str(value), t + 1)]
+                note = [small_sample_note(1)] if int(post["n_docs"]) == 1 else []
+                if is_ref:
+                    note.append("reference value: effects of the other values are measured from it")
+                low, high = (np.nan, np.nan) if is_ref else np.quantile(effect[:, t], [lower, upper])
+                rows.append({"covariate": c, "value": value, "reference": refs[c], "topic": t + 1, "share": share[t],
+                             "ci_low": share_low[t], "ci_high": share_high[t], "effect": 0.0 if is_ref else effect[:, t].mean(),
+                             "effect_low": low, "effect_high": high, "prior_coefficient": coef[t],
+                             "posthoc_share": post["share"], "posthoc_low": post["ci_low"], "posthoc_high": post["ci_high"],
+                             "n_units": int(post["n_units"]), "n_docs": int(post["n_docs"]), "n_tokens": int(post["n_tokens"]),
+                             "build": build(params), "note": "; ".join(note)})
     frame = pd.DataFrame(rows)
-    frame.attrs = {"model": "DMR (Mimno & McCallum 2008), tomotopy DMRModel", "k": model.k, "seed": params["seed"],
-                   "sigma": params["sigma"], "iterations": params["iterations"], "n_boot": n_boot, "ci": ci,
-                   "resampling": "documents within covariate cells, one refit each", "isa": params["isa"],
+    frame.attrs = {"model": "DMR (Mimno & McCallum 2008), tomotopy DMRModel; effects: OLS of topic shares on the "
+                            "covariates, method of composition (stm estimateEffect)",
+                   "k": model.k, "seed": params["seed"], "sigma": params["sigma"], "iterations": params["iterations"],
+                   "draws": draws, "ci": ci, "n_docs": len(docs), "isa": params["isa"], "build": build(params),
                    "reference": {c: str(v) for c, v in refs.items()}, "read": READ_EFFECTS}
     return frame
 
 
-READ_EFFECTS = ("Read share/effect (DMR) for how prevalence depends on a covariate with the others held at their "
-                "reference values; read posthoc_share for what the group's texts contain, unadjusted. They differ "
-                "when covariates are confounded or a group is small (DMR shrinks it towards the others).")
+READ_EFFECTS = ("Read effect (effect_low, effect_high) for how a covariate value changes a document's share of a topic "
+                "against the reference value, adjusted for the other covariates (stm's estimateEffect: topic shares "
+                "regressed on all covariates together, over draws from each document's posterior). Read posthoc_share "
+                "for what the group's texts contain, unadjusted. They differ when covariates overlap (a district's "
+                "documents mostly from some years) and because posthoc_share weighs documents by their tokens. "
+                "prior_coefficient is the DMR's prior (log scale), not an effect.")
 
 
 # ---------------------------------------------------------------- 2. topics over time (DTM)
@@ -392,7 +434,7 @@ def topics_over_time(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFr
     frame = frame.sort_values(["topic", "period", "rank", "term"], kind="stable").reset_index(drop=True)
     frame.attrs = {"model": "dynamic topic model (Blei & Lafferty 2006), tomotopy DTModel", "k": model.k,
                    "seed": model.params["seed"], "iterations": model.params["iterations"], "over": over,
-                   "periods": [str(p) for p in periods], "isa": model.params["isa"]}
+                   "periods": [str(p) for p in periods], "isa": model.params["isa"], "build": build(model.params)}
     return frame
 
 
@@ -522,5 +564,5 @@ def seeded_topics(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame
     frame["topic"] = frame["topic"].astype("Int64")
     frame.attrs = {"model": "seeded LDA (word priors), tomotopy LDAModel", "k": model.k, "seed": model.params["seed"],
                    "seed_weight": model.params["seed_weight"], "eta": model.params["eta"], "top": top,
-                   "iterations": model.params["iterations"], "isa": model.params["isa"]}
+                   "iterations": model.params["iterations"], "isa": model.params["isa"], "build": build(model.params)}
     return frame

@@ -108,18 +108,20 @@ LATE = ["直播", "电商", "跨境", "物流"]
 TOPIC_YEARS = (2019, 2020, 2021, 2022)
 
 
-def topic_frame(seed: int = 0, n_docs: int = 48, paragraphs: int = 6, planted_share: float = 0.5) -> pd.DataFrame:
+def topic_frame(seed: int = 0, n_docs: int = 48, paragraphs: int = 6, planted_share: float = 0.5,
+                later_share: float = 0.04) -> pd.DataFrame:
     """``doc_id, district, year, text``: documents from four districts (d0-d3) over four years,
     every district in every year; paragraphs written from one theme each. The planted theme
-    fills ``planted_share`` of d0's paragraphs and 4% of the others'; the 经济 theme uses
-    ``EARLY`` words before 2021 and ``LATE`` words after."""
+    fills ``planted_share`` of d0's paragraphs and 4% of the others' (``later_share`` of them
+    from 2021 on: a theme that grows over the years); the 经济 theme uses ``EARLY`` words
+    before 2021 and ``LATE`` words after."""
     rng = random.Random(seed)
     rows = []
     for d in range(n_docs):
         district, year = f"d{d % 4}", TOPIC_YEARS[(d // 4) % len(TOPIC_YEARS)]
         paras = []
         for _ in range(paragraphs):
-            if rng.random() < (planted_share if district == "d0" else 0.04):
+            if rng.random() < (planted_share if district == "d0" else later_share if year >= 2021 else 0.04):
                 words = PLANTED_THEME[1]
             else:
                 theme = rng.choice(sorted(TOPIC_THEMES))

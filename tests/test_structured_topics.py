@@ -35,29 +35,57 @@ def _planted_topic(model) -> int:
     return int(hits.idxmax())
 
 
-def test_dmr_finds_the_district_of_the_planted_topic_with_intervals_excluding_zero(planted):
-    model = analysis.fit_dmr(planted["tokens"], ["district", "year"], k=5, seed=0, progress=False, **FAST)
-    effects = analysis.topic_effects(model, n_boot=12, progress=False)
+@pytest.fixture(scope="module")
+def growing(tmp_path_factory):
+    """The planted theme frequent in d0 and, in every district, from 2021 on."""
+    path = write_topic_corpus(tmp_path_factory.mktemp("growing-topic"), n_docs=96, later_share=0.35)
+    corpus = analysis.load_corpus(path, progress=False)
+    return analysis.tokenize(analysis.clean(corpus, progress=False), lexicon=analysis.load_lexicon(path.parent / "lexicon.yaml"),
+                             progress=False)
+
+
+def test_effects_find_the_planted_district_and_later_years_within_their_intervals(growing):
+    model = analysis.fit_dmr(growing, ["district", "year"], k=5, seed=0, reference={"district": "d1"}, progress=False, **FAST)
+    effects = analysis.topic_effects(model, draws=50, progress=False)
     topic = _planted_topic(model)
-    rows = effects[(effects["covariate"] == "district") & (effects["topic"] == topic)].set_index("value")
-    assert rows.loc["d0", "reference"] == "d0"  # the most common value (ties: first in order)
-    for other in ("d1", "d2", "d3"):  # the planted theme is far less frequent outside d0
-        assert rows.loc[other, "effect_high"] < 0 < rows.loc["d0", "share"], rows
-        assert rows.loc[other, "posthoc_share"] < rows.loc["d0", "posthoc_share"]
-    assert rows.loc["d0", "posthoc_low"] > rows["posthoc_high"].drop("d0").max()
-    assert rows.loc["d0", "match"] > 0.9  # the planted topic reappears in every refit
-    year = effects[(effects["covariate"] == "year") & (effects["topic"] == topic)]
-    assert ((year["effect_low"] < 0.1) | year["effect_low"].isna()).all()  # years carry no planted effect
+    rows = effects[effects["topic"] == topic].set_index(["covariate", "value"])
+    assert rows.loc[("district", "d1"), "reference"] == "d1" and rows.loc[("year", 2019), "reference"] == 2019
+    for key in (("district", "d0"), ("year", 2021), ("year", 2022)):  # planted: positive, interval above zero
+        assert 0 < rows.loc[key, "effect_low"] < rows.loc[key, "effect"], rows
+    for key in (("district", "d2"), ("district", "d3"), ("year", 2020)):  # not planted: below d0's and the later years'
+        assert rows.loc[key, "effect"] < min(rows.loc[("district", "d0"), "effect"], rows.loc[("year", 2021), "effect"])
+    others = effects[effects["value"].astype(str) != effects["reference"].astype(str)]
+    assert ((others["effect_low"] <= others["effect"]) & (others["effect"] <= others["effect_high"])).all()
+    assert ((effects["ci_low"] <= effects["share"]) & (effects["share"] <= effects["ci_high"])).all()
+    reference = effects[effects["value"].astype(str) == effects["reference"].astype(str)]
+    assert (reference["effect"] == 0).all() and reference["effect_low"].isna().all()
+    # The DMR's lambda is the prior on the log scale, reported beside but not as the effect.
+    assert (reference["prior_coefficient"] == 0).all() and others["prior_coefficient"].ne(0).any()
+    assert rows.loc[("district", "d0"), "posthoc_share"] > rows.loc[("district", "d1"), "posthoc_share"]
     assert set(effects.columns) >= {"covariate", "value", "topic", "share", "ci_low", "ci_high", "effect", "effect_low",
-                                    "effect_high", "posthoc_share", "note"}
-    assert "posthoc" in effects.attrs["read"] and effects.attrs["isa"] == model.params["isa"]
+                                    "effect_high", "prior_coefficient", "posthoc_share", "build", "note"}
+    assert "posthoc_share" in effects.attrs["read"] and "adjusted for the other covariates" in effects.attrs["read"]
+    assert effects["build"].iloc[0] == f"tomotopy {model.params['tomotopy']}, ISA {model.params['isa']}"
+
+
+def test_effect_draws_recover_known_coefficients():
+    # Documents whose topic counts follow the design exactly: the estimates are the planted shares.
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(400), np.repeat([0.0, 1.0], 200)])
+    truth = np.array([[0.7, 0.3], [-0.4, 0.4]])  # intercept, effect of the dummy; two topics
+    gamma = 2000 * (x @ truth) + 0.1
+    sample = analysis.structured_topics.effect_draws(gamma, np.ones(400), np.arange(400), x, draws=40, rng=rng)
+    assert sample.shape == (40, 2, 2)
+    np.testing.assert_allclose(sample.mean(axis=0), truth, atol=0.01)
+    low, high = np.quantile(sample[:, 1, 1], [0.025, 0.975])
+    assert low < 0.4 < high and high - low < 0.02
 
 
 def test_dmr_is_identical_run_to_run(planted):
     first = analysis.topic_effects(analysis.fit_dmr(planted["tokens"], "district", k=4, seed=3, progress=False, iterations=200),
-                                   n_boot=3, progress=False)
+                                   draws=20, progress=False)
     second = analysis.topic_effects(analysis.fit_dmr(planted["tokens"], "district", k=4, seed=3, progress=False, iterations=200),
-                                    n_boot=3, progress=False)
+                                    draws=20, progress=False)
     pd.testing.assert_frame_equal(first, second)
 
 
@@ -66,10 +94,17 @@ def test_dmr_reference_and_bad_values(planted):
     assert model.params["reference"] == {"district": "d2"}
     with pytest.raises(AnalysisError, match="reference district='d9'"):
         analysis.fit_dmr(planted["tokens"], "district", k=3, reference={"district": "d9"}, progress=False)
-    with pytest.raises(AnalysisError, match="n_boot"):
-        analysis.topic_effects(model, n_boot=1)
+    with pytest.raises(AnalysisError, match="draws"):
+        analysis.topic_effects(model, draws=1)
     with pytest.raises(AnalysisError, match="region"):
         analysis.fit_dmr(planted["tokens"], "region", k=3, progress=False)
+    with pytest.raises(AnalysisError, match=r"covariate 'source' has one value \('x'\) in every document"):
+        analysis.fit_dmr(planted["tokens"].assign(source="x"), ["district", "source"], k=3, progress=False)
+    tokens = planted["tokens"]
+    with pytest.raises(AnalysisError, match="confounded"):  # 'half' is district d0/d1 against d2/d3
+        analysis.fit_dmr(tokens.assign(half=tokens["district"].isin(["d0", "d1"])), ["district", "half"], k=3, progress=False)
+    with pytest.raises(AnalysisError, match="too few"):  # a covariate with one value per document
+        analysis.fit_dmr(tokens.assign(own=tokens["doc_id"]), "own", k=3, progress=False)
 
 
 def test_topics_over_time_follow_the_drift(planted):
@@ -120,7 +155,7 @@ def test_seeded_topics_from_a_mapping_and_bad_themes(planted):
 
 def test_on_the_sample(paragraph_tokens, lexicon):
     effects = analysis.topic_effects(analysis.fit_dmr(paragraph_tokens, "district", k=3, seed=0, progress=False, iterations=200),
-                                     n_boot=3, progress=False)
+                                     draws=20, progress=False)
     single = effects[effects["n_docs"] == 1]
     assert len(single) and single["note"].str.contains("only 1 document").all()
     over = analysis.topics_over_time(analysis.fit_dtm(paragraph_tokens, "year", k=3, seed=0, progress=False, iterations=200))
@@ -130,11 +165,16 @@ def test_on_the_sample(paragraph_tokens, lexicon):
     assert set(seeded["theme"]) >= {"slogan", "programme"}
 
 
-def test_figures(planted, tmp_path):
-    model = analysis.fit_dmr(planted["tokens"], "district", k=3, seed=0, progress=False, iterations=200)
-    effects = analysis.topic_effects(model, n_boot=3, progress=False)
+def test_figures(growing, planted, tmp_path):
+    model = analysis.fit_dmr(growing, ["district", "year"], k=4, seed=0, progress=False, iterations=200)
+    effects = analysis.topic_effects(model, draws=20, progress=False)
     for lang in ("en", "zh"):
-        analysis.save_figure(analysis.plot_topic_effects(effects, labels=analysis.topic_labels(model), lang=lang), tmp_path / f"e-{lang}.png")
+        fig = analysis.plot_topic_effects(effects, labels=analysis.topic_labels(model), lang=lang)
+        assert len(fig.axes) == 4  # effects and post-hoc shares for each covariate
+        analysis.save_figure(fig, tmp_path / f"e-{lang}.png")
+    assert len(analysis.plot_topic_effects(effects, covariate="year").axes) == 2
+    with pytest.raises(AnalysisError, match="covariate"):
+        analysis.plot_topic_effects(effects, covariate="source")
     over = analysis.topics_over_time(analysis.fit_dtm(planted["tokens"], "year", k=3, progress=False, iterations=100))
     analysis.save_figure(analysis.plot_topics_over_time(over, lang="zh"), tmp_path / "o.png")
     with warnings.catch_warnings():
@@ -146,22 +186,33 @@ def test_figures(planted, tmp_path):
         analysis.plot_topic_effects(over)
 
 
-def test_many_groups_are_capped_in_the_effects_figure():
-    rows = [{"covariate": "region", "value": f"g{g:02d}", "reference": "g00", "topic": t, "effect": 0.01 * g, "effect_low": 0.0,
-             "effect_high": 0.02 * g, "posthoc_share": 0.2, "posthoc_low": 0.1, "posthoc_high": 0.3, "n_docs": 2, "n_tokens": 100 + g}
-            for g in range(90) for t in (1, 2)]
-    fig = analysis.plot_topic_effects(pd.DataFrame(rows))
-    names = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert len(names) == analysis.figures.MAX_LEGEND and "79 other groups" in names[-1]
+def test_many_values_colour_the_largest_effects_not_the_most_tokens():
+    rows = [{"covariate": "region", "value": f"g{g:02d}", "reference": "g00", "topic": t, "effect": 0.0 if g == 0 else 0.01 * g,
+             "effect_low": 0.0, "effect_high": 0.02 * g, "posthoc_share": 0.2, "posthoc_low": 0.1, "posthoc_high": 0.3,
+             "n_docs": 2, "n_tokens": 1000 - g} for g in range(90) for t in (1, 2)]
+    years = [{**row, "covariate": "year", "value": 2015 + i // 2, "reference": 2015} for i, row in enumerate(rows[:10])]
+    fig = analysis.plot_topic_effects(pd.DataFrame(rows + years))
+    names = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert len(names) == analysis.figures.MAX_LEGEND and names[-1] == "79 others, grey (smaller effects)"
+    assert names[0] == "g00" and set(names[1:-1]) == {f"g{g}" for g in range(80, 90)}  # reference, then the largest effects
+    assert [t.get_text() for t in fig.axes[3].get_legend().get_texts()] == [str(y) for y in range(2015, 2020)]
 
 
 def test_cli(planted, tmp_path):
     runner = CliRunner()
     out, figure = tmp_path / "effects.csv", tmp_path / "effects.png"
     result = runner.invoke(main, ["-q", "topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--iterations", "100",
-                                  "--n-boot", "3", "--covariates", "district,year", "--out", str(out), "--figure", str(figure)])
+                                  "--draws", "20", "--covariates", "district,year", "--out", str(out), "--figure", str(figure)])
     assert result.exit_code == 0, result.output
-    assert set(pd.read_csv(out)["covariate"]) == {"district", "year"} and figure.stat().st_size > 0
+    table = pd.read_csv(out)
+    assert set(table["covariate"]) == {"district", "year"} and figure.stat().st_size > 0
+    isa = table["build"].iloc[0].rsplit(" ", 1)[-1]
+    assert f"{table['build'].iloc[0]}; set TOMOTOPY_ISA={isa} to reproduce elsewhere" in result.output
+    assert "read: Read effect" in result.output
+    again = tmp_path / "again.csv"
+    runner.invoke(main, ["-q", "topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--iterations", "100",
+                         "--draws", "20", "--covariates", "district,year", "--out", str(again)])
+    assert again.read_bytes() == out.read_bytes()
     result = runner.invoke(main, ["-q", "topics", "over-time", "--corpus", str(planted["path"]), "--k", "3", "--iterations", "100",
                                   "--top", "3"])
     assert result.exit_code == 0 and "2022" in result.output
