@@ -1089,7 +1089,7 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
     frame = diffusion(cleaned, by=_split(by), time=time_, lexicon=lex, tokens=tokens, progress=ctx.obj["progress"])
     _show_or_write(frame, out)
     click.echo(f"note: time is the {frame.attrs['time']} column (coarsest resolution: {frame.attrs['resolution']}); "
-               f"{frame.attrs['n_never']} entries never used (rows with no group)", err=True)
+               f"{frame.attrs['n_never']} {'entry' if frame.attrs['n_never'] == 1 else 'entries'} never used (rows with no group)", err=True)
     if figure is not None:
         save_figure(plot_diffusion(frame, lang=lang, table=out.name if out else None), figure)
         click.echo(f"wrote the timeline to {figure}", err=True)

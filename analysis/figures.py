@@ -928,14 +928,19 @@ def plot_seed_retention(seeded: pd.DataFrame, *, lang: Lang = "en") -> Figure:
 
 #: Slogans drawn one row each in the diffusion timeline: beyond, those adopted by most groups.
 MAX_SLOGANS = 30
+#: Tied later adoptions (same time, same entry) drawn as separate stacked marks; beyond, one
+#: mark with a count ("×25"), since 25 dots stacked in one row cannot be told apart.
+MAX_STACK = 4
 
 TEXT["en"].update({
     "diffusion": "Diffusion: first use of each entry by {by}",
     "diffusion_rows": "{shown} of {total} used entries shown, those adopted by most groups; all in {table}",
     "diffusion_never": "{n} entries never used (listed in {table})",
+    "diffusion_never_1": "1 entry never used (listed in {table})",
     "diffusion_marks": "★ first use anywhere (rank 1); ● later adoption; n: groups using it",
     "diffusion_interval": "line: the span a date known only to the month or year covers (marks at its start)",
     "diffusion_ties": "marks at the same time are ties (order unknown), stacked for visibility",
+    "diffusion_count": "×n: n groups tied at the same time (more than {n}), drawn as one mark",
     "diffusion_others": "grey: {n} other groups; coloured: the {shown} that adopted most entries",
     "date": "date",
 })
@@ -943,9 +948,11 @@ TEXT["zh"].update({
     "diffusion": "扩散：各{by}首次使用各词条的时间",
     "diffusion_rows": "显示 {total} 个已使用词条中被最多组采用的 {shown} 个；全部见 {table}",
     "diffusion_never": "{n} 个词条从未使用（见 {table}）",
+    "diffusion_never_1": "1 个词条从未使用（见 {table}）",
     "diffusion_marks": "★ 全语料首次使用（第 1 位）；● 其后采用；n：使用该词条的组数",
     "diffusion_interval": "线段：只知月份或年份的日期所涵盖的时段（标记在其起点）",
     "diffusion_ties": "同一时间的标记为并列（先后不明），上下错开以便辨认",
+    "diffusion_count": "×n：同一时间并列的 n 个组（超过 {n} 个时合为一个标记）",
     "diffusion_others": "灰色：其余 {n} 组；彩色：采用词条最多的 {shown} 组",
     "date": "日期",
 })
@@ -968,7 +975,9 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
     """Timeline of ``analysis.diffusion``: one row per entry (earliest first use on top), a
     mark per group at its first use (a star for rank 1, the first use anywhere). A date known
     only to the month or year is drawn as a line over the span it covers. Marks at the same
-    time (ties) are stacked within the row, not ordered.
+    time (ties) are stacked within the row, not ordered; more than ``MAX_STACK`` tied marks
+    are one dark-grey mark labelled with their count ("×25"). The star is drawn
+    behind the circles, so an adoption days after the first use stays visible.
 
     Beyond ``MAX_SLOGANS`` entries, those adopted by most groups (then the earliest);
     beyond ``MAX_LEGEND`` groups, the ``MAX_LEGEND - 1`` that adopted most entries are
@@ -999,24 +1008,33 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
         n_groups = used["group"].nunique()
         row = min(0.3 if n_groups <= 6 else 0.45, (MAX_INCHES - 2.2) / max(len(terms), 1))
         fig, ax = _new(DOUBLE, row * len(terms) + 2.2)
-        any_interval = any_tie = False
+        any_interval = any_tie = any_count = False
+        small = n_groups <= 12
         for i, term in enumerate(terms):
             y0 = len(terms) - 1 - i
             marks = used[used["term"] == term].sort_values(["_x", "rank", "group"], key=lambda s: s.astype(str) if s.name == "group" else s)
-            stacks = marks.groupby("_x", sort=False)["group"].transform("size").to_numpy()
-            within = marks.groupby("_x", sort=False).cumcount().to_numpy()
-            any_tie = any_tie or bool((stacks > 1).any())
             ax.axhline(y0, color="#eeeeee", linewidth=0.5, zorder=0)
-            for (_, mark), depth, size in zip(marks.iterrows(), within, stacks):
-                y = y0 + (0.0 if size == 1 else 0.22 - 0.44 * depth / (size - 1))
-                c = colour.get(mark["group"], OTHER)
-                if mark["_end"] != mark["_x"]:
-                    ax.plot([mark["_x"], mark["_end"]], [y, y], color=c, linewidth=1.0, alpha=0.7, zorder=1)
-                    any_interval = True
-                first = int(mark["rank"]) == 1
-                ax.plot([mark["_x"]], [y], linestyle="none", marker="*" if first else "o",
-                        markersize=(7 if first else 4) if n_groups <= 12 else (5 if first else 2.5),
-                        color=c, markeredgecolor="black" if first else c, markeredgewidth=0.4, zorder=3 if c != OTHER else 2)
+            for _, tied in marks.groupby("_x", sort=False):
+                # Tied marks share a rank (all first uses, or all the same later adoption).
+                counted = len(tied) > MAX_STACK
+                shown = tied.head(1) if counted else tied
+                any_tie = any_tie or len(tied) > 1
+                any_count = any_count or counted
+                for depth, (_, mark) in enumerate(shown.iterrows()):
+                    y = y0 + (0.0 if len(shown) == 1 else 0.22 - 0.44 * depth / (len(shown) - 1))
+                    c = "#555555" if counted else colour.get(mark["group"], OTHER)
+                    if mark["_end"] != mark["_x"]:
+                        ax.plot([mark["_x"], mark["_end"]], [y, y], color=c, linewidth=1.0, alpha=0.7, zorder=1)
+                        any_interval = True
+                    star = int(mark["rank"]) == 1
+                    # The star sits behind the circles: an adopter a few days later stays visible on it.
+                    ax.plot([mark["_x"]], [y], linestyle="none", marker="*" if star else "o",
+                            markersize=(7 if star else 4) if small else (5 if star else 2.5),
+                            color=c, markeredgecolor="black" if star else c, markeredgewidth=0.4,
+                            zorder=1.5 if star else (3 if c != OTHER else 2))
+                    if counted:
+                        ax.annotate(f"×{len(tied)}", (mark["_x"], y), xytext=(3, 0), textcoords="offset points",
+                                    fontsize=5.5, va="center", ha="left", color="#333333", zorder=4)
         ax.set_yticks(range(len(terms))[::-1], [_literal(f"{_short(t)} (n={int(n)})") for t, n in zip(terms, chosen["n"])])
         ax.set_ylim(-0.7, len(terms) - 0.3)
         ax.set_xlabel(_text(lang, "date" if time == "date" else "year") if column in ("date", "year") else _label(column))
@@ -1036,10 +1054,12 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
             notes.append(_text(lang, "diffusion_interval"))
         if any_tie:
             notes.append(_text(lang, "diffusion_ties"))
+        if any_count:
+            notes.append(_text(lang, "diffusion_count", n=MAX_STACK))
         if len(terms) < len(summary):
             notes.append(_text(lang, "diffusion_rows", shown=len(terms), total=len(summary), table=where))
         if never:
-            notes.append(_text(lang, "diffusion_never", n=never, table=where))
+            notes.append(_text(lang, "diffusion_never_1" if never == 1 else "diffusion_never", n=never, table=where))
         if others:
             notes.append(_text(lang, "diffusion_others", n=len(others), shown=len(groups)))
         ax.set_title("\n".join(notes), fontsize=6, loc="left", color="#444")
