@@ -1021,8 +1021,12 @@ def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k,
 
     model = structured_topics.fit_dtm(tokens, over.strip(), k=k, seed=seed, progress=ctx.obj["progress"],
                                       iterations=iterations, no_below=no_below, no_above=no_above)
-    table = structured_topics.topics_over_time(model, top=top)
+    with warnings.catch_warnings():  # said once below, as a note
+        warnings.simplefilter("ignore", TermWarning)
+        table = structured_topics.topics_over_time(model, top=top)
     _write_structured(table, out, figures.plot_topics_over_time(table, lang=lang) if figure else None, figure)
+    for note in table.attrs["notes"]:
+        click.echo(f"note: {note}", err=True)
 
 
 @topics_group.command("seeded")

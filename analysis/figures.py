@@ -16,6 +16,7 @@ import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from textwrap import fill
 from typing import Literal
 
 import matplotlib
@@ -867,35 +868,68 @@ def plot_topic_effects(effects: pd.DataFrame, *, covariate: str | None = None, l
     return fig
 
 
+#: Period labels per topics-over-time panel (beyond, every k-th period is labelled).
+OVER_TIME_TICKS = 5
+#: Least vertical gap between two term labels, as a fraction of the panel's height.
+LABEL_GAP = 0.1
+
+
+def _spread(positions: list[float], gap: float) -> list[float]:
+    """Sorted positions in [0, 1] moved apart to at least ``gap`` from each other, as little
+    as possible upwards, then shifted down together if the last would leave the axes."""
+    placed: list[float] = []
+    for y in positions:
+        placed.append(max(y, placed[-1] + gap) if placed else max(y, 0.03))
+    overflow = (placed[-1] - 0.97) if placed else 0
+    return [y - overflow for y in placed] if overflow > 0 else placed
+
+
 def plot_topics_over_time(table: pd.DataFrame, *, top: int = 3, lang: Lang = "en") -> Figure:
     """One panel per topic (``structured_topics.topics_over_time``; at most ``MAX_PANELS``): the
     probability of its terms in each period, for the terms among its ``top`` in any period (at
-    most 8, the most probable), each line labelled with its term at its last period."""
+    most 8, the most probable), each line labelled with its term beside its last period, the
+    labels pushed apart so that they never overlap; at most ``OVER_TIME_TICKS`` period labels
+    per panel. The table's notes (``attrs["notes"]``: dates binned to years, top terms that
+    change almost completely) are printed under the figure."""
     check_table(table, ("period", "topic", "rank", "term", "probability"), "plot_topics_over_time", "analysis.topics_over_time")
     over = table.columns[0]
     with _styled():
         topics_ = sorted(table["topic"].unique())[:MAX_PANELS]
         periods = table.drop_duplicates("period").sort_values("period")
         fig, axes = _panels(len(topics_), row_height=2.1, max_cols=3)
+        n = len(periods)
+        step = max(1, int(np.ceil(n / OVER_TIME_TICKS)))  # every label would run into the next
         for ax, topic in zip(axes, topics_):
             rows = table[table["topic"] == topic]
             chosen = rows[rows["rank"] <= top].groupby("term")["probability"].max().sort_values(ascending=False, kind="stable")
+            ends = []
             for k, term in enumerate(sorted(chosen.index[:8], key=lambda t: (-chosen[t], t))):
                 line = rows[rows["term"] == term].set_index("period")["probability"].reindex(periods["period"])
                 colour = PALETTE[k % len(PALETTE)]
                 ax.plot(periods["period"], line.to_numpy(), marker="o", markersize=2.5, color=colour, linewidth=1)
                 last = line.last_valid_index()
                 if last is not None:
-                    ax.annotate(_label(term, 10), (last, line[last]), xytext=(3, 0), textcoords="offset points",
-                                fontsize=6.5, color=colour, va="center")
-            ax.set_xticks(periods["period"], _labels(periods[over], 8), fontsize=6.5)
-            ax.set_xlim(periods["period"].min() - 0.2, periods["period"].max() + 0.8)
+                    ends.append((float(line[last]), last, term, colour))
             ax.set_ylim(bottom=0)
+            top_y = ax.get_ylim()[1]
+            # Labels at their line's end, pushed apart vertically so that none overlaps the next.
+            placed = _spread([y / top_y for y, *_ in sorted(ends)], LABEL_GAP)
+            for frac, (y, last, term, colour) in zip(placed, sorted(ends)):
+                ax.annotate(_label(term, 10), (last, y), xytext=(periods["period"].max() + 0.25, frac),
+                            textcoords=("data", "axes fraction"), fontsize=6, color=colour, va="center",
+                            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.4, "alpha": 0.6}
+                            if abs(frac - y / top_y) > LABEL_GAP / 2 else None)
+            labels = [text if i % step == 0 else "" for i, text in enumerate(_labels(periods[over], 8))]
+            ax.set_xticks(periods["period"], labels, fontsize=6)
+            ax.set_xlim(periods["period"].min() - 0.2, periods["period"].max() + 0.25 + 0.12 * n)
             ax.set_title(f"{_text(lang, 'topic')} {topic}")
             ax.set_ylabel(_text(lang, "probability"))
         fig.suptitle(_stext(lang, "over_time", over=over), fontsize=9)
+        notes = list(table.attrs.get("notes") or [])
         if table["topic"].nunique() > MAX_PANELS:
-            _footnote(fig, _shown_note(lang, MAX_PANELS, table["topic"].nunique(), None))
+            notes.append(_shown_note(lang, MAX_PANELS, table["topic"].nunique(), None))
+        if notes:
+            _footnote(fig, "\n".join(_literal(fill(n, 150)) if n in table.attrs.get("notes", []) else n for n in notes))
     return fig
 
 
