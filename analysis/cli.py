@@ -1024,8 +1024,12 @@ def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k,
 
     model = structured_topics.fit_dtm(tokens, over.strip(), k=k, seed=seed, progress=ctx.obj["progress"],
                                       iterations=iterations, no_below=no_below, no_above=no_above)
-    table = structured_topics.topics_over_time(model, top=top)
+    with warnings.catch_warnings():  # said once below, as a note
+        warnings.simplefilter("ignore", TermWarning)
+        table = structured_topics.topics_over_time(model, top=top)
     _write_structured(table, out, figures.plot_topics_over_time(table, lang=lang) if figure else None, figure)
+    for note in table.attrs["notes"]:
+        click.echo(f"note: {note}", err=True)
 
 
 @topics_group.command("seeded")
@@ -1092,7 +1096,7 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
     frame = diffusion(cleaned, by=_split(by), time=time_, lexicon=lex, tokens=tokens, progress=ctx.obj["progress"])
     _show_or_write(frame, out)
     click.echo(f"note: time is the {frame.attrs['time']} column (coarsest resolution: {frame.attrs['resolution']}); "
-               f"{frame.attrs['n_never']} entries never used (rows with no group)", err=True)
+               f"{frame.attrs['n_never']} {'entry' if frame.attrs['n_never'] == 1 else 'entries'} never used (rows with no group)", err=True)
     if figure is not None:
         save_figure(plot_diffusion(frame, lang=lang, table=out.name if out else None), figure)
         click.echo(f"wrote the timeline to {figure}", err=True)

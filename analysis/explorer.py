@@ -39,6 +39,9 @@ MAX_LINES = 20
 #: Groups given a keyness table: beyond, the largest by tokens (the page says so).
 MAX_GROUPS = 60
 PASSAGES_PER_TOPIC = 3
+#: What a reader can do when there are no key terms (said on the page and in the notes).
+ONE_GROUP = ("keyness compares a group with the rest, so it needs two groups or more: choose a column with "
+             "two or more values with --by (by=), for example year, or add such a column to the metadata")
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
@@ -52,7 +55,7 @@ def _keyness(tokens: pd.DataFrame, by: list[str], top: int) -> tuple[dict, list[
     notes = []
     groups = compare.group_labels(tokens, by)[1]
     if groups.nunique() < 2:
-        return {}, [f"keyness: only one group in {', '.join(by)}; nothing to compare it with"]
+        return {}, [f"keyness: only one group in {', '.join(by)}; nothing to compare it with ({ONE_GROUP})"]
     sizes = tokens.assign(_g=groups.to_numpy()).groupby("_g")["n_tokens"].sum()
     keep = set(sizes.sort_values(ascending=False, kind="stable").index[:MAX_GROUPS])
     if len(keep) < len(sizes):
@@ -91,6 +94,14 @@ def _topics(cleaned: Corpus, tokens: pd.DataFrame, by: list[str], k: int | None,
         share = topics.prevalence(model, by, seed=seed, n_boot=200)
         data["prevalence"] = _records(share, ["group", "topic", "share", "ci_low", "ci_high", "n_docs", "note"])
     return data, []
+
+
+def _titles(corpus: Corpus) -> dict[str, str]:
+    """doc_id -> title, when the corpus has a ``title`` column (empty titles left out)."""
+    if "title" not in corpus.metadata.columns:
+        return {}
+    titles = corpus.metadata.set_index("doc_id")["title"]
+    return {str(d): str(t) for d, t in titles.items() if pd.notna(t) and str(t).strip()}
 
 
 def _timeline(table: pd.DataFrame) -> str:
@@ -137,7 +148,7 @@ def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None =
     corpus.check_columns(columns)
     tokens = tokenize(corpus, lexicon=lex, unit="paragraph", progress=progress)
     notes: list[str] = []
-    keyness, cut = _keyness(tokens, columns, top or 10**9) if columns else ({}, ["keyness: no grouping column"])
+    keyness, cut = _keyness(tokens, columns, top or 10**9) if columns else ({}, [f"keyness: no grouping column ({ONE_GROUP})"])
     notes += cut
     topic_data, cut = _topics(corpus, tokens, columns, k, seed, progress)
     notes += cut
@@ -153,11 +164,16 @@ def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None =
                      f"the first {max_lines} (in document order) are shown, with the total")
     kwic = {t: _records(g, ["doc_id", "district", "year", "para", "left", "keyword", "right"])
             for t, g in lines.groupby("term", sort=True)}
+    titles = _titles(corpus)
+    for rows in [*kwic.values(), topic_data["passages"]]:
+        for r in rows:
+            r["title"] = titles.get(r["doc_id"])
     if slogans is None:
         notes.append("slogan timeline: no lexicon (add lexicon.yaml to the corpus folder)")
     data = {
         "title": "Explorer", "source": str(corpus.source), "n_docs": len(corpus), "by": columns,
         "n_tokens": int(tokens["n_tokens"].sum()), "notes": notes, "keyness": keyness, "topics": topic_data,
+        "keyness_empty": "" if keyness else (f"No key terms: {ONE_GROUP}." if columns else f"No key terms: no grouping column; {ONE_GROUP}."),
         "kwic": kwic, "hits": {t: int(hits[t]) for t in terms}, "max_lines": max_lines,
         "diffusion": _records(slogans, ["term", "category", "group", "first_use", "resolution", "doc_id", "rank", "n_tied",
                                         "lag_days", "lag_years", "per_10k", "note"]) if slogans is not None else [],
@@ -201,7 +217,9 @@ table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .15em .6e
 th { font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 #kwic { position: sticky; top: 0; background: #fafafa; border: 1px solid #ddd; padding: .5em 1em; max-height: 40vh; overflow: auto; }
 .left { text-align: right; color: #555; } .kw { font-weight: 700; color: #d1495b; } .right { color: #555; }
-.notes { color: #666; font-size: 12px; } .bar { background: #1b6ca8; height: .8em; display: inline-block; }
+.notes { color: #666; font-size: 12px; } .empty { background: #fff6e0; border-left: 3px solid #e0a100; padding: .4em .8em; }
+.cell { display: inline-block; width: 60px; height: .9em; background: #eef2f6; } .cell .bar { height: 100%; display: block; }
+.doc-title { color: #333; } .bar { background: #1b6ca8; height: .8em; display: inline-block; }
 section { margin-top: 1em; } img#timeline { max-width: 100%; }
 """
 
@@ -210,9 +228,10 @@ _BODY = """<header><h1 id="title"></h1><p id="summary"></p><ul id="notes" class=
 <button data-show="prevalence">Prevalence 主题占比</button><button data-show="diffusion">Slogan timeline 口号扩散</button></nav>
 <div id="kwic" hidden><h3 id="kwic-title"></h3><p id="kwic-note" class="notes"></p><table id="kwic-lines"></table></div>
 <section id="keyness"><h2>Key terms by group (G², against the rest)</h2><p class="notes">Click a term for its passages.</p>
-<div class="groups" id="group-buttons"></div><table id="keyness-table"></table></section>
+<p id="keyness-empty" class="empty" hidden></p><div class="groups" id="group-buttons"></div><table id="keyness-table"></table></section>
 <section id="topics" hidden><h2>Topics</h2><p id="topics-how" class="notes"></p><div id="topic-list"></div></section>
-<section id="prevalence" hidden><h2>Topic prevalence by group</h2><p class="notes">Share of the group's tokens; 95% interval, documents resampled.</p><table id="prevalence-table"></table></section>
+<section id="prevalence" hidden><h2>Topic prevalence by group</h2><p class="notes">Share of the group's tokens; 95% interval, documents resampled. The chart: one row per group, one bar per topic (full width: share 1); hover a bar for its numbers.</p>
+<table id="prevalence-chart"></table><details><summary>The table (intervals, documents, notes)</summary><table id="prevalence-table"></table></details></section>
 <section id="diffusion" hidden><h2>Slogan timeline</h2><p class="notes">One row per entry, a mark per group at its first use; the table lists every entry, never-used ones included. Click an entry for its passages.</p>
 <!--timeline--><table id="diffusion-table"></table></section>"""
 
@@ -222,6 +241,7 @@ _SCRIPT = r"""
   var data = JSON.parse(document.getElementById('data').textContent);
   function el(tag, text, cls) { var e = document.createElement(tag); if (text !== undefined && text !== null) e.textContent = String(text); if (cls) e.className = cls; return e; }
   function row(cells, header) { var tr = el('tr'); cells.forEach(function (c) { var td = el(header ? 'th' : 'td'); if (c instanceof Node) td.appendChild(c); else { td.textContent = c === null || c === undefined ? '' : String(c); if (typeof c === 'number') td.className = 'num'; } tr.appendChild(td); }); return tr; }
+  function docCell(r) { var s = el('span', r.doc_id); if (r.title) { s.appendChild(document.createTextNode(' ')); s.appendChild(el('span', '《' + r.title + '》', 'doc-title')); } return s; }
   function termButton(term) { var b = el('button', term, 'term'); b.addEventListener('click', function () { showKwic(term); }); return b; }
   function showKwic(term) {
     var box = document.getElementById('kwic'), table = document.getElementById('kwic-lines');
@@ -231,7 +251,7 @@ _SCRIPT = r"""
       (total > lines.length ? lines.length + ' of ' + total + ' occurrences shown (the first, in document order)' : total + ' occurrence(s)');
     table.replaceChildren();
     lines.forEach(function (l) {
-      var tr = row([l.doc_id, [l.district, l.year].filter(function (v) { return v !== undefined && v !== null; }).join(' ')]);
+      var tr = row([docCell(l), [l.district, l.year].filter(function (v) { return v !== undefined && v !== null; }).join(' ')]);
       tr.appendChild(el('td', l.left, 'left')); tr.appendChild(el('td', l.keyword, 'kw')); tr.appendChild(el('td', l.right, 'right'));
       table.appendChild(tr);
     });
@@ -254,6 +274,7 @@ _SCRIPT = r"""
   }
   groups.forEach(function (g) { var b = el('button', g); b.dataset.group = g; b.addEventListener('click', function () { showGroup(g); }); buttons.appendChild(b); });
   if (groups.length) showGroup(groups[0]);
+  else { var empty = document.getElementById('keyness-empty'); empty.textContent = data.keyness_empty; empty.hidden = false; }
   var tp = data.topics;
   document.getElementById('topics-how').textContent = tp.how;
   var list = document.getElementById('topic-list');
@@ -263,12 +284,22 @@ _SCRIPT = r"""
     box.appendChild(p);
     var ol = el('ol');
     tp.passages.filter(function (r) { return String(r.topic) === t; }).forEach(function (r) {
-      var li = el('li'); li.appendChild(el('span', r.doc_id + ' (' + r.share + '): ', 'notes')); li.appendChild(el('span', r.text)); ol.appendChild(li);
+      var li = el('li'), who = docCell(r); who.className = 'notes'; who.appendChild(document.createTextNode(' (' + r.share + '): '));
+      li.appendChild(who); li.appendChild(el('span', r.text)); ol.appendChild(li);
     });
     box.appendChild(ol); list.appendChild(box);
   });
-  var pt = document.getElementById('prevalence-table');
+  var pt = document.getElementById('prevalence-table'), chart = document.getElementById('prevalence-chart');
   if (tp.prevalence) {
+    var topicIds = Object.keys(tp.labels).sort(function (a, b) { return a - b; }), cells = {}, order = [];
+    tp.prevalence.forEach(function (r) { var g = String(r.group); if (!(g in cells)) { cells[g] = {}; order.push(g); } cells[g][String(r.topic)] = r; });
+    chart.appendChild(row(['group'].concat(topicIds.map(function (t) { return tp.labels[t]; })), true));
+    order.forEach(function (g) {
+      chart.appendChild(row([g].concat(topicIds.map(function (t) {
+        var r = cells[g][t], cell = el('span', '', 'cell'); if (!r) return cell;
+        var bar = el('span', '', 'bar'); bar.style.width = Math.round(100 * r.share) + '%'; cell.appendChild(bar);
+        cell.title = g + ', topic ' + t + ': ' + r.share + ' (' + r.ci_low + ' – ' + r.ci_high + ')'; return cell; }))));
+    });
     pt.appendChild(row(['group', 'topic', 'share', '95% interval', '', 'documents', 'note'], true));
     tp.prevalence.forEach(function (r) { var bar = el('span', '', 'bar'); bar.style.width = Math.round(200 * r.share) + 'px';
       pt.appendChild(row([r.group, r.topic, r.share, r.ci_low + ' – ' + r.ci_high, bar, r.n_docs, r.note])); });

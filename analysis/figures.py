@@ -16,6 +16,7 @@ import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from textwrap import fill
 from typing import Literal
 
 import matplotlib
@@ -894,35 +895,68 @@ def plot_topic_effects(effects: pd.DataFrame, *, covariate: str | None = None, l
     return fig
 
 
+#: Period labels per topics-over-time panel (beyond, every k-th period is labelled).
+OVER_TIME_TICKS = 5
+#: Least vertical gap between two term labels, as a fraction of the panel's height.
+LABEL_GAP = 0.1
+
+
+def _spread(positions: list[float], gap: float) -> list[float]:
+    """Sorted positions in [0, 1] moved apart to at least ``gap`` from each other, as little
+    as possible upwards, then shifted down together if the last would leave the axes."""
+    placed: list[float] = []
+    for y in positions:
+        placed.append(max(y, placed[-1] + gap) if placed else max(y, 0.03))
+    overflow = (placed[-1] - 0.97) if placed else 0
+    return [y - overflow for y in placed] if overflow > 0 else placed
+
+
 def plot_topics_over_time(table: pd.DataFrame, *, top: int = 3, lang: Lang = "en") -> Figure:
     """One panel per topic (``structured_topics.topics_over_time``; at most ``MAX_PANELS``): the
     probability of its terms in each period, for the terms among its ``top`` in any period (at
-    most 8, the most probable), each line labelled with its term at its last period."""
+    most 8, the most probable), each line labelled with its term beside its last period, the
+    labels pushed apart so that they never overlap; at most ``OVER_TIME_TICKS`` period labels
+    per panel. The table's notes (``attrs["notes"]``: dates binned to years, top terms that
+    change almost completely) are printed under the figure."""
     check_table(table, ("period", "topic", "rank", "term", "probability"), "plot_topics_over_time", "analysis.topics_over_time")
     over = table.columns[0]
     with _styled():
         topics_ = sorted(table["topic"].unique())[:MAX_PANELS]
         periods = table.drop_duplicates("period").sort_values("period")
         fig, axes = _panels(len(topics_), row_height=2.1, max_cols=3)
+        n = len(periods)
+        step = max(1, int(np.ceil(n / OVER_TIME_TICKS)))  # every label would run into the next
         for ax, topic in zip(axes, topics_):
             rows = table[table["topic"] == topic]
             chosen = rows[rows["rank"] <= top].groupby("term")["probability"].max().sort_values(ascending=False, kind="stable")
+            ends = []
             for k, term in enumerate(sorted(chosen.index[:8], key=lambda t: (-chosen[t], t))):
                 line = rows[rows["term"] == term].set_index("period")["probability"].reindex(periods["period"])
                 colour = PALETTE[k % len(PALETTE)]
                 ax.plot(periods["period"], line.to_numpy(), marker="o", markersize=2.5, color=colour, linewidth=1)
                 last = line.last_valid_index()
                 if last is not None:
-                    ax.annotate(_label(term, 10), (last, line[last]), xytext=(3, 0), textcoords="offset points",
-                                fontsize=6.5, color=colour, va="center")
-            ax.set_xticks(periods["period"], _labels(periods[over], 8), fontsize=6.5)
-            ax.set_xlim(periods["period"].min() - 0.2, periods["period"].max() + 0.8)
+                    ends.append((float(line[last]), last, term, colour))
             ax.set_ylim(bottom=0)
+            top_y = ax.get_ylim()[1]
+            # Labels at their line's end, pushed apart vertically so that none overlaps the next.
+            placed = _spread([y / top_y for y, *_ in sorted(ends)], LABEL_GAP)
+            for frac, (y, last, term, colour) in zip(placed, sorted(ends)):
+                ax.annotate(_label(term, 10), (last, y), xytext=(periods["period"].max() + 0.25, frac),
+                            textcoords=("data", "axes fraction"), fontsize=6, color=colour, va="center",
+                            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.4, "alpha": 0.6}
+                            if abs(frac - y / top_y) > LABEL_GAP / 2 else None)
+            labels = [text if i % step == 0 else "" for i, text in enumerate(_labels(periods[over], 8))]
+            ax.set_xticks(periods["period"], labels, fontsize=6)
+            ax.set_xlim(periods["period"].min() - 0.2, periods["period"].max() + 0.25 + 0.12 * n)
             ax.set_title(f"{_text(lang, 'topic')} {topic}")
             ax.set_ylabel(_text(lang, "probability"))
         fig.suptitle(_stext(lang, "over_time", over=over), fontsize=9)
+        notes = list(table.attrs.get("notes") or [])
         if table["topic"].nunique() > MAX_PANELS:
-            _footnote(fig, _shown_note(lang, MAX_PANELS, table["topic"].nunique(), None))
+            notes.append(_shown_note(lang, MAX_PANELS, table["topic"].nunique(), None))
+        if notes:
+            _footnote(fig, "\n".join(_literal(fill(n, 150)) if n in table.attrs.get("notes", []) else n for n in notes))
     return fig
 
 
@@ -955,14 +989,19 @@ def plot_seed_retention(seeded: pd.DataFrame, *, lang: Lang = "en") -> Figure:
 
 #: Slogans drawn one row each in the diffusion timeline: beyond, those adopted by most groups.
 MAX_SLOGANS = 30
+#: Tied later adoptions (same time, same entry) drawn as separate stacked marks; beyond, one
+#: mark with a count ("×25"), since 25 dots stacked in one row cannot be told apart.
+MAX_STACK = 4
 
 TEXT["en"].update({
     "diffusion": "Diffusion: first use of each entry by {by}",
     "diffusion_rows": "{shown} of {total} used entries shown, those adopted by most groups; all in {table}",
     "diffusion_never": "{n} entries never used (listed in {table})",
+    "diffusion_never_1": "1 entry never used (listed in {table})",
     "diffusion_marks": "★ first use anywhere (rank 1); ● later adoption; n: groups using it",
     "diffusion_interval": "line: the span a date known only to the month or year covers (marks at its start)",
     "diffusion_ties": "marks at the same time are ties (order unknown), stacked for visibility",
+    "diffusion_count": "×n: n groups tied at the same time (more than {n}), drawn as one mark",
     "diffusion_others": "grey: {n} other groups; coloured: the {shown} that adopted most entries",
     "date": "date",
 })
@@ -970,9 +1009,11 @@ TEXT["zh"].update({
     "diffusion": "扩散：各{by}首次使用各词条的时间",
     "diffusion_rows": "显示 {total} 个已使用词条中被最多组采用的 {shown} 个；全部见 {table}",
     "diffusion_never": "{n} 个词条从未使用（见 {table}）",
+    "diffusion_never_1": "1 个词条从未使用（见 {table}）",
     "diffusion_marks": "★ 全语料首次使用（第 1 位）；● 其后采用；n：使用该词条的组数",
     "diffusion_interval": "线段：只知月份或年份的日期所涵盖的时段（标记在其起点）",
     "diffusion_ties": "同一时间的标记为并列（先后不明），上下错开以便辨认",
+    "diffusion_count": "×n：同一时间并列的 n 个组（超过 {n} 个时合为一个标记）",
     "diffusion_others": "灰色：其余 {n} 组；彩色：采用词条最多的 {shown} 组",
     "date": "日期",
 })
@@ -995,7 +1036,9 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
     """Timeline of ``analysis.diffusion``: one row per entry (earliest first use on top), a
     mark per group at its first use (a star for rank 1, the first use anywhere). A date known
     only to the month or year is drawn as a line over the span it covers. Marks at the same
-    time (ties) are stacked within the row, not ordered.
+    time (ties) are stacked within the row, not ordered; more than ``MAX_STACK`` tied marks
+    are one dark-grey mark labelled with their count ("×25"). The star is drawn
+    behind the circles, so an adoption days after the first use stays visible.
 
     Beyond ``MAX_SLOGANS`` entries, those adopted by most groups (then the earliest);
     beyond ``MAX_LEGEND`` groups, the ``MAX_LEGEND - 1`` that adopted most entries are
@@ -1026,24 +1069,33 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
         n_groups = used["group"].nunique()
         row = min(0.3 if n_groups <= 6 else 0.45, (MAX_INCHES - 2.2) / max(len(terms), 1))
         fig, ax = _new(DOUBLE, row * len(terms) + 2.2)
-        any_interval = any_tie = False
+        any_interval = any_tie = any_count = False
+        small = n_groups <= 12
         for i, term in enumerate(terms):
             y0 = len(terms) - 1 - i
             marks = used[used["term"] == term].sort_values(["_x", "rank", "group"], key=lambda s: s.astype(str) if s.name == "group" else s)
-            stacks = marks.groupby("_x", sort=False)["group"].transform("size").to_numpy()
-            within = marks.groupby("_x", sort=False).cumcount().to_numpy()
-            any_tie = any_tie or bool((stacks > 1).any())
             ax.axhline(y0, color="#eeeeee", linewidth=0.5, zorder=0)
-            for (_, mark), depth, size in zip(marks.iterrows(), within, stacks):
-                y = y0 + (0.0 if size == 1 else 0.22 - 0.44 * depth / (size - 1))
-                c = colour.get(mark["group"], OTHER)
-                if mark["_end"] != mark["_x"]:
-                    ax.plot([mark["_x"], mark["_end"]], [y, y], color=c, linewidth=1.0, alpha=0.7, zorder=1)
-                    any_interval = True
-                first = int(mark["rank"]) == 1
-                ax.plot([mark["_x"]], [y], linestyle="none", marker="*" if first else "o",
-                        markersize=(7 if first else 4) if n_groups <= 12 else (5 if first else 2.5),
-                        color=c, markeredgecolor="black" if first else c, markeredgewidth=0.4, zorder=3 if c != OTHER else 2)
+            for _, tied in marks.groupby("_x", sort=False):
+                # Tied marks share a rank (all first uses, or all the same later adoption).
+                counted = len(tied) > MAX_STACK
+                shown = tied.head(1) if counted else tied
+                any_tie = any_tie or len(tied) > 1
+                any_count = any_count or counted
+                for depth, (_, mark) in enumerate(shown.iterrows()):
+                    y = y0 + (0.0 if len(shown) == 1 else 0.22 - 0.44 * depth / (len(shown) - 1))
+                    c = "#555555" if counted else colour.get(mark["group"], OTHER)
+                    if mark["_end"] != mark["_x"]:
+                        ax.plot([mark["_x"], mark["_end"]], [y, y], color=c, linewidth=1.0, alpha=0.7, zorder=1)
+                        any_interval = True
+                    star = int(mark["rank"]) == 1
+                    # The star sits behind the circles: an adopter a few days later stays visible on it.
+                    ax.plot([mark["_x"]], [y], linestyle="none", marker="*" if star else "o",
+                            markersize=(7 if star else 4) if small else (5 if star else 2.5),
+                            color=c, markeredgecolor="black" if star else c, markeredgewidth=0.4,
+                            zorder=1.5 if star else (3 if c != OTHER else 2))
+                    if counted:
+                        ax.annotate(f"×{len(tied)}", (mark["_x"], y), xytext=(3, 0), textcoords="offset points",
+                                    fontsize=5.5, va="center", ha="left", color="#333333", zorder=4)
         ax.set_yticks(range(len(terms))[::-1], [_literal(f"{_short(t)} (n={int(n)})") for t, n in zip(terms, chosen["n"])])
         ax.set_ylim(-0.7, len(terms) - 0.3)
         ax.set_xlabel(_text(lang, "date" if time == "date" else "year") if column in ("date", "year") else _label(column))
@@ -1063,10 +1115,12 @@ def plot_diffusion(diffusion: pd.DataFrame, *, lang: Lang = "en", table: str | N
             notes.append(_text(lang, "diffusion_interval"))
         if any_tie:
             notes.append(_text(lang, "diffusion_ties"))
+        if any_count:
+            notes.append(_text(lang, "diffusion_count", n=MAX_STACK))
         if len(terms) < len(summary):
             notes.append(_text(lang, "diffusion_rows", shown=len(terms), total=len(summary), table=where))
         if never:
-            notes.append(_text(lang, "diffusion_never", n=never, table=where))
+            notes.append(_text(lang, "diffusion_never_1" if never == 1 else "diffusion_never", n=never, table=where))
         if others:
             notes.append(_text(lang, "diffusion_others", n=len(others), shown=len(groups)))
         ax.set_title("\n".join(notes), fontsize=6, loc="left", color="#444")

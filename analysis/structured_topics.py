@@ -21,6 +21,7 @@ Topics are numbered from 1.
 """
 from __future__ import annotations
 
+import datetime
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,17 @@ from .topics import _check_k, prepare, prevalence
 DEFAULTS = {"iterations": 1000, "alpha": 0.1, "eta": 0.01, "no_below": 2, "no_above": 0.5, "keep_n": 100_000}
 #: Iterations per training call: the progress bar advances by this much (results do not depend on it).
 STEP = 100
+#: The dynamic topic model's settings (tomotopy ``DTModel``; see docs/methods.md). alpha_var,
+#: eta_var, phi_var: variances of the random walks of the topic prior (alpha) between periods,
+#: of each document's topic weights (eta) around its period's alpha, and of each topic's word
+#: weights (phi) between periods: tomotopy's defaults. lr_a, lr_b, lr_c: the SGLD step size
+#: e_i = lr_a * (lr_b + i) ** -lr_c. tomotopy's lr_a = 0.01 barely moves phi in 1000 iterations
+#: (top terms are noise that changes every period); lr_a = 0.5 finds a topic planted from one
+#: period on, with both seeds tried (measured 2026-11-24, docs/methods.md).
+DTM_DEFAULTS = {"alpha_var": 0.1, "eta_var": 0.1, "phi_var": 0.1, "lr_a": 0.5, "lr_b": 0.1, "lr_c": 0.55}
+#: Mean share of a topic's top terms replaced between adjacent periods above which the model has
+#: not found stable topics (``topics_over_time`` says so).
+TURNOVER_WARNING = 0.5
 #: A seeded topic's prior weight on each of its seed words (other words and topics: ``eta``).
 SEED_WEIGHT = 1.0
 
@@ -379,6 +391,31 @@ def _periods(units: pd.DataFrame, over: str) -> list:
         return sorted(column.unique(), key=str)
 
 
+def _years_of_dates(units: pd.DataFrame, over: str) -> pd.DataFrame:
+    """A column of dates (``2018-11-01``, ``2022-10``, ``2022年10月``) binned to years: a period
+    per day would give one document per period. Whole numbers (years) and labels that are
+    not dates (eras) are kept as they are; a column mixing dates and other text is refused."""
+    from .slogan_diffusion import parse_date, time_kind
+
+    column = units[over]
+    if isinstance(column.dtype, pd.CategoricalDtype) or time_kind(column.dropna()) == "year":
+        return units
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return units.assign(**{over: column.dt.year})
+    years, bad = [], []
+    for value in column:
+        try:
+            years.append(datetime.date.fromordinal(parse_date(value)[0]).year)
+        except AnalysisError:
+            bad.append(value)
+    if not bad:
+        return units.assign(**{over: years})
+    if len(bad) < len(column):
+        raise AnalysisError(f"{over!r} mixes dates with other values (e.g. {bad[0]!r}); write every value as "
+                            f"YYYY-MM-DD, YYYY-MM or YYYY, or give a column of periods.")
+    return units
+
+
 def fit_dtm(tokens: pd.DataFrame, over: str = "year", *, k: int, seed: int = 0, progress: bool = True,
             **options) -> StructuredTopicModel:
     """Fit a dynamic topic model (Blei & Lafferty 2006; tomotopy's DTModel, sampled as in
@@ -387,23 +424,45 @@ def fit_dtm(tokens: pd.DataFrame, over: str = "year", *, k: int, seed: int = 0, 
     its top terms change.
 
     over: the time column; its values in order are the periods (an ordered categorical keeps
-    its order, so eras work; otherwise sorted). k, seed, options as in ``fit_dmr``.
-    Read it with ``topics_over_time``.
+    its order, so eras work; otherwise sorted). A column of dates is binned to years (the
+    period is the year; ``params["binned"]`` says so). k, seed as in ``fit_dmr``. options:
+    ``iterations, no_below, no_above, keep_n`` as for the other models, and the DTM's own
+    ``alpha_var, eta_var, phi_var, lr_a, lr_b, lr_c`` (``DTM_DEFAULTS``; LDA's ``alpha`` and
+    ``eta`` do not apply). Read it with ``topics_over_time``.
     """
-    params = {**_options(options), "k": k, "seed": _check_seed(seed)}
+    dtm = {key: options.pop(key) for key in list(options) if key in DTM_DEFAULTS}
+    for key in ("alpha", "eta"):
+        if key in options:
+            raise AnalysisError(f"{key!r} is an LDA prior the dynamic model does not have; its settings are "
+                                f"{', '.join(DTM_DEFAULTS)} (see docs/methods.md).")
+    params = {**_options(options), **DTM_DEFAULTS, **dtm, "k": k, "seed": _check_seed(seed)}
+    del params["alpha"], params["eta"]
     units, dictionary, bow, words = _prepared(tokens, params)
     _check_k(k, len(units))
     group_labels(units, over)
+    dated = _years_of_dates(units, over)
+    binned = dated is not units
+    units = dated
     periods = _periods(units, over)
     if len(periods) < 2:
         raise AnalysisError(f"{over!r} has one value ({periods[0]!r}): topics over time need two periods or more.")
     position = {p: i for i, p in enumerate(periods)}
-    model = tp.DTModel(k=k, t=len(periods), alpha_var=params["alpha"], eta_var=params["eta"], seed=params["seed"])
+    model = tp.DTModel(k=k, t=len(periods), seed=params["seed"], **{key: params[key] for key in DTM_DEFAULTS})
     for w, p in zip(words, units[over]):
         model.add_doc(w, timepoint=position[p])
     _train(model, params["iterations"], f"DTM k={k} seed={seed}", progress)
-    params.update(over=over, periods=periods)
+    params.update(over=over, periods=periods, binned="year" if binned else "")
     return _result("dtm", model, dictionary, units, bow, params, tokens)
+
+
+def turnover(table: pd.DataFrame) -> pd.DataFrame:
+    """Share of each topic's top terms (rank <= the table's top) not among its top terms in the
+    previous period: ``topic, period, turnover`` (period 2 on). 1: all replaced."""
+    rows = []
+    for topic, part in table.groupby("topic", sort=True):
+        tops = [set(g["term"]) for _, g in part.groupby("period", sort=True)]
+        rows += [(topic, p + 2, 1 - len(a & b) / max(len(b), 1)) for p, (a, b) in enumerate(zip(tops, tops[1:]))]
+    return pd.DataFrame(rows, columns=["topic", "period", "turnover"])
 
 
 def topics_over_time(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame:
@@ -432,9 +491,21 @@ def topics_over_time(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFr
                      for r, i in zip(ranks, order)]
     frame = pd.DataFrame(rows, columns=[over, "period", "topic", "rank", "term", "probability", "n_units", "n_docs", "note"])
     frame = frame.sort_values(["topic", "period", "rank", "term"], kind="stable").reset_index(drop=True)
+    change = float(turnover(frame)["turnover"].mean())
+    notes = []
+    if model.params.get("binned"):
+        notes.append(f"{over!r} holds dates: periods are their years ({len(periods)} years)")
+    if change > TURNOVER_WARNING:
+        notes.append(f"top terms change from period to period (on average {change:.0%} of each topic's top {top} "
+                     f"replaced between adjacent periods): the model has not found topics that persist and its terms "
+                     f"may be noise, as happens on small corpora; try more iterations, fewer topics (k) or coarser "
+                     f"periods, or read the topics of fit_lda")
+        warnings.warn(notes[-1], TermWarning, stacklevel=2)
     frame.attrs = {"model": "dynamic topic model (Blei & Lafferty 2006), tomotopy DTModel", "k": model.k,
                    "seed": model.params["seed"], "iterations": model.params["iterations"], "over": over,
-                   "periods": [str(p) for p in periods], "isa": model.params["isa"], "build": build(model.params)}
+                   "periods": [str(p) for p in periods], "isa": model.params["isa"], "build": build(model.params),
+                   "turnover": round(change, 3), "binned": model.params.get("binned", ""), "notes": notes,
+                   **{key: model.params[key] for key in DTM_DEFAULTS}}
     return frame
 
 

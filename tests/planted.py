@@ -272,3 +272,33 @@ def write_stock(folder: Path, seed: int = 0) -> Path:
     (folder / "corpus.toml").write_text('[corpus]\nid_column = "id"\ntext_column = "body"\n'
                                         'rename = { yr = "year", region = "district" }\n', encoding="utf-8")
     return folder / "reports.csv"
+#: A topic that appears in one district from ``EMERGING_FROM`` on, and drifts: its early words
+#: give way to its late words from ``EMERGING_DRIFT``.
+EMERGING_EARLY = "数据 平台 算法 智慧 云计算 中台".split()
+EMERGING_LATE = "数据 平台 算法 智慧 物联网 模型".split()
+EMERGING_FROM, EMERGING_DRIFT = 2020, 2022
+_BACKGROUND = ["产业 企业 投资 项目 科技 招商 制造 市场 就业 税收 园区 创业".split(),
+               "社区 居民 网格 志愿 养老 物业 邻里 楼道 托育 调解 菜场 卫生".split(),
+               "党员 支部 学习 教育 书记 党课 组织 先锋 纪律 作风 廉政 使命".split()]
+
+
+def emerging_frame(n_groups: int = 20, *, years: int = 10, seed: int = 0) -> pd.DataFrame:
+    """``doc_id, district, year, date, text``: two reports per district and year from 2015
+    mixing three background themes; in district d07 from ``EMERGING_FROM`` on, most words come
+    from a digital-governance theme whose words drift at ``EMERGING_DRIFT`` (about 2% of
+    the corpus: the acceptance tester's case). Words are separated by 、 so that each is a token."""
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n_groups):
+        for year in range(2015, 2015 + years):
+            for n in range(2):
+                planted = k == 7 and year >= EMERGING_FROM
+                pools = [*_BACKGROUND] + ([EMERGING_LATE if year >= EMERGING_DRIFT else EMERGING_EARLY] if planted else [])
+                weights = [1, 1, 1] + ([12] if planted else [])
+                paragraphs = []
+                for _ in range(5):
+                    words = [rng.choice(rng.choices(pools, weights=weights)[0]) for _ in range(24)]
+                    paragraphs.append("、".join(words) + "。")
+                rows.append({"doc_id": f"d{k:02d}-{year}-{n}", "district": f"d{k:02d}", "year": year,
+                             "date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "text": "\n".join(paragraphs)})
+    return pd.DataFrame(rows)

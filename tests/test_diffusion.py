@@ -177,7 +177,7 @@ def test_cli(tmp_path):
     written = pd.read_csv(out)
     assert list(written.loc[written["term"] == SPREADING, "group"]) == ["d00", "d01", "d02", "d03"]
     assert "lag_years" in written.columns and fig.stat().st_size > 0
-    assert "1 entries never used" in result.output
+    assert "1 entry never used" in result.output and "entries" not in result.output
     bad = CliRunner().invoke(main, ["-q", "diffusion", "--corpus", str(tmp_path / "c.csv"), "--lexicon",
                                     str(tmp_path / "lexicon.yaml"), "--by", "region"])
     assert bad.exit_code == 1 and "column 'region'" in bad.output and "Traceback" not in bad.output
@@ -205,3 +205,22 @@ def test_timeline_tick_labels_do_not_clash_with_40_groups(tmp_path):
 
     _, corpus, lexicon = _spread(tmp_path, 40, dates=True)
     assert not _tick_label_clashes(figures.plot_diffusion(diffusion(corpus, lexicon=lexicon, progress=False)))
+
+
+def test_many_ties_are_one_counted_mark_and_the_star_sits_behind(tmp_path):
+    """Years only, 40 groups: a cohort adopting in one year is one mark with its count, not a
+    stack of dots; a later adoption drawn on the star's spot stays on top of it."""
+    _, corpus, lexicon = _spread(tmp_path, 40, dates=False)
+    table = diffusion(corpus, lexicon=lexicon, progress=False)
+    fig = figures.plot_diffusion(table, table="diffusion.csv")
+    ax = fig.axes[0]
+    rows = table[table["term"] == SPREADING]
+    cohorts = rows.groupby("first_use").size()
+    counts = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("×"))
+    assert counts and all(f"×{n}" in counts for n in cohorts[cohorts > figures.MAX_STACK])
+    assert "drawn as one mark" in ax.get_title(loc="left") and "1 entry never used" in ax.get_title(loc="left")
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    circles = [line for line in ax.lines if line.get_marker() == "o"]
+    assert stars and circles and max(s.get_zorder() for s in stars) < min(c.get_zorder() for c in circles)
+    zh = figures.plot_diffusion(table, lang="zh", table="diffusion.csv").axes[0].get_title(loc="left")
+    assert "1 个词条从未使用" in zh and "合为一个标记" in zh

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import analysis
 from analysis.cli import main
 from conftest import SAMPLE
-from planted import COINED_2, PLANTED, STOCK_2, write_planted, write_stock
+from planted import COINED_2, PLANTED, write_planted, write_stock
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -97,8 +97,15 @@ def test_one_group_and_planted_corpus(tmp_path):
     corpus = analysis.load_corpus(tmp_path / "one.csv", progress=False)
     page = explore(corpus, tmp_path / "page", lexicon=analysis.parse_lexicon(spread_lexicon()), k=2, progress=False)
     data = _data(page.read_text(encoding="utf-8"))
-    assert data["keyness"] == {} and any("only one group" in n for n in data["notes"])
+    assert data["keyness"] == {} and any("only one group" in n and "two groups" in n for n in data["notes"])
+    assert "two groups or more" in data["keyness_empty"] and "--by" in data["keyness_empty"]
     assert data["kwic"][SPREADING] and data["diffusion"][0]["term"] == SPREADING
+    if CHROMIUM is not None:  # the reason is on the page, where the table would be
+        with Browser(tmp_path / "profile") as browser:
+            browser.open(page.as_uri())
+            assert browser.evaluate("document.getElementById('keyness-empty').hidden") is False
+            assert "two groups or more" in browser.evaluate("document.getElementById('keyness-empty').textContent")
+            assert browser.exceptions == []
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +115,7 @@ def hostile_page(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     frame = diffusion_frame(3, years=3)
     frame["text"] = frame["text"].str.replace(SPREADING, SPREADING + HOSTILE, regex=False)
+    frame["title"] = HOSTILE + frame["doc_id"]
     frame.to_csv(folder / "c.csv", index=False)
     corpus = analysis.load_corpus(folder / "c.csv", progress=False)
     page = explore(corpus, folder / "page", lexicon=analysis.parse_lexicon(spread_lexicon()), k=2, progress=False)
@@ -170,6 +178,16 @@ def test_hostile_term_neither_breaks_the_page_nor_runs(hostile_page, tmp_path):
         browser.click("document.querySelector('#diffusion-table button.term')")
         _wait(browser, f"document.getElementById('kwic-title').textContent === {json.dumps(SPREADING)}")
         assert "</script>" in browser.evaluate("document.getElementById('kwic-lines').textContent")
+        # Document titles (markup too) are on the passages, as text.
+        titles = browser.evaluate("Array.from(document.querySelectorAll('#kwic-lines .doc-title')).map(e => e.textContent)")
+        assert titles and all(t.startswith("《" + HOSTILE) for t in titles)
+        assert browser.evaluate("document.querySelectorAll('#topic-list .doc-title').length") > 0
+        # Prevalence as a chart: a row per group, a bar per topic, as wide as the share.
+        browser.click("document.querySelector('nav button[data-show=\"prevalence\"]')")
+        rows = browser.evaluate("document.querySelectorAll('#prevalence-chart tr').length")
+        bars = browser.evaluate("Array.from(document.querySelectorAll('#prevalence-chart .bar')).map(b => b.style.width)")
+        assert rows == 1 + 3 and len(bars) == 3 * 2 and all(b.endswith("%") for b in bars)
+        assert browser.evaluate("document.querySelectorAll('img, b, i').length") == 0
         assert browser.evaluate("window.pwned === undefined") is True and browser.exceptions == []
 
 

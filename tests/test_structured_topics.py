@@ -13,7 +13,8 @@ from click.testing import CliRunner
 import analysis
 from analysis.cli import main
 from analysis.errors import AnalysisError, TermWarning
-from planted import EARLY, LATE, PLANTED_THEME, write_topic_corpus
+from planted import (EARLY, EMERGING_EARLY, EMERGING_FROM, EMERGING_LATE, LATE, PLANTED_THEME,
+                     emerging_frame, write_topic_corpus)
 
 FAST = {"iterations": 400}
 
@@ -225,3 +226,65 @@ def test_cli(planted, tmp_path):
     assert result.exit_code == 1 and "COL=VALUE" in result.output
     result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--figure", str(tmp_path / "f.pdf")])
     assert result.exit_code == 1 and "'.png'" in result.output
+
+
+@pytest.fixture(scope="module")
+def emerging(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("emerging")
+    emerging_frame().to_csv(folder / "c.csv", index=False)
+    corpus = analysis.load_corpus(folder / "c.csv", progress=False)
+    return {"path": folder / "c.csv", "tokens": analysis.tokenize(analysis.clean(corpus, progress=False), progress=False)}
+
+
+def test_topics_over_time_find_a_topic_that_appears_from_a_period_on(emerging):
+    """One district writes about digital governance from 2020 (about 2% of the corpus), its
+    words drifting in 2022: with the defaults (lr_a=0.5) one topic holds those words from
+    2020 and follows the drift, and the top terms persist (no noise note). tomotopy's own
+    step size (lr_a=0.01) leaves noise that changes every period, and the table says so."""
+    model = analysis.fit_dtm(emerging["tokens"], "year", k=5, seed=0, progress=False)
+    assert model.params["lr_a"] == 0.5 and model.params["phi_var"] == 0.1 and "alpha" not in model.params
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TermWarning)
+        table = analysis.topics_over_time(model, top=8)
+    assert table.attrs["turnover"] < 0.5 and table.attrs["notes"] == []
+    late = table[table["year"] >= EMERGING_FROM]
+    digital = late[late["term"].isin(EMERGING_EARLY + EMERGING_LATE)].groupby("topic").size().idxmax()
+    for year in range(EMERGING_FROM, 2025):
+        top = set(table[(table["topic"] == digital) & (table["year"] == year)]["term"])
+        assert len(top & set(EMERGING_EARLY + EMERGING_LATE)) >= 4, (year, top)
+    last = set(table[(table["topic"] == digital) & (table["year"] == 2024)]["term"])
+    drifted_in = set(EMERGING_LATE) - set(EMERGING_EARLY)
+    assert last & drifted_in  # the drift is followed: a late word among the last year's top terms
+    with pytest.warns(TermWarning, match="top terms change from period to period"):
+        noisy = analysis.topics_over_time(analysis.fit_dtm(emerging["tokens"], "year", k=5, seed=0, progress=False,
+                                                           lr_a=0.01), top=8)
+    assert noisy.attrs["turnover"] > 0.5 and noisy.attrs["notes"]
+    with pytest.raises(AnalysisError, match="'alpha' is an LDA prior"):
+        analysis.fit_dtm(emerging["tokens"], "year", k=4, progress=False, alpha=0.1)
+
+
+def test_topics_over_time_bin_dates_to_years(emerging):
+    model = analysis.fit_dtm(emerging["tokens"], "date", k=3, seed=0, progress=False, iterations=100)
+    assert model.params["periods"] == list(range(2015, 2025)) and model.params["binned"] == "year"
+    table = analysis.topics_over_time(model)
+    assert any("holds dates: periods are their years (10 years)" in n for n in table.attrs["notes"])
+    mixed = emerging["tokens"].assign(date=emerging["tokens"]["date"].where(emerging["tokens"]["year"] > 2015, "早期"))
+    with pytest.raises(AnalysisError, match="'date' mixes dates with other values"):
+        analysis.fit_dtm(mixed, "date", k=3, progress=False, iterations=100)
+
+
+def test_topics_over_time_figure_does_not_crowd(emerging, tmp_path):
+    from test_figures import _tick_label_clashes
+
+    model = analysis.fit_dtm(emerging["tokens"], "year", k=4, seed=0, progress=False, iterations=200)
+    fig = analysis.plot_topics_over_time(analysis.topics_over_time(model), lang="zh")
+    assert not _tick_label_clashes(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.texts]
+    assert len(panels) == 4
+    for ax in panels:  # the labels' text boxes (without their leader lines)
+        boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
