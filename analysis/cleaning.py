@@ -20,7 +20,7 @@ from typing import Literal
 import pandas as pd
 import yaml
 
-from .corpus import Corpus
+from .corpus import Corpus, as_corpus
 from .errors import AnalysisError, choice_error
 from .progress import progress_bar
 
@@ -444,8 +444,16 @@ def cleaning_options(corpus: Corpus, **given) -> dict:
     return options
 
 
+def as_cleaned(corpus: Corpus | str | Path, caller: str, progress: bool = False) -> Corpus:
+    """``corpus`` (a Corpus or a path, see ``corpus.as_corpus``) cleaned: a cleaned Corpus as
+    it is, any other cleaned here with the corpus's own settings (``corpus.toml``
+    ``[cleaning]``, else ``CLEANING_DEFAULTS``)."""
+    corpus = as_corpus(corpus, caller)
+    return corpus if corpus.cleaning is not None else clean(corpus, progress=progress)
+
+
 def clean(
-    corpus: Corpus,
+    corpus: Corpus | str | Path,
     *,
     normalize: bool | None = None,
     simplify: bool | None = None,
@@ -458,7 +466,8 @@ def clean(
     max_loss: float | None = None,
     progress: bool = True,
 ) -> Corpus:
-    """Clean every document of ``corpus``; each step on by default and switchable.
+    """Clean every document of ``corpus`` (a Corpus, or a path loaded with ``load_corpus``'s
+    defaults); each step on by default and switchable.
 
     Every option left as None takes the corpus's setting (``corpus.toml`` ``[cleaning]``),
     else its default (``CLEANING_DEFAULTS``). normalize: NFKC and full-/half-width (True).
@@ -476,6 +485,7 @@ def clean(
     the options used (``rule_set`` says which rules); its ``hash`` covers the raw corpus,
     the options and the patterns. ``losses(cleaned)`` sums the report per document.
     """
+    corpus = as_corpus(corpus, "clean")
     opts = cleaning_options(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
                             disable_rules=None if disable_rules is None else list(disable_rules), add_rules=add_rules,
                             rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, max_loss=max_loss)
@@ -542,9 +552,11 @@ def iter_units(corpus: Corpus, unit: Unit = "paragraph") -> Iterator[tuple[str, 
                     yield doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent
 
 
-def units(corpus: Corpus, unit: Unit = "paragraph") -> pd.DataFrame:
+def units(corpus: Corpus | str | Path, unit: Unit = "paragraph") -> pd.DataFrame:
     """Split each document into units with stable ids (see ``iter_units``).
 
-    Returns columns ``doc_id, unit_id, para, sent, text``. Run ``clean`` first.
+    corpus: a cleaned Corpus; a raw Corpus or a path is cleaned first with its own settings
+    (``as_cleaned``). Returns columns ``doc_id, unit_id, para, sent, text``.
     """
+    corpus = as_cleaned(corpus, "units")
     return pd.DataFrame(list(iter_units(corpus, unit)), columns=["doc_id", "unit_id", "para", "sent", "text"])

@@ -522,7 +522,7 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @main.command("keyness")
 @_analysis_options
 @click.option("--target", default=None, help="The group to characterise (default: every group in turn).")
-@click.option("--reference", default=None, help="Compare with this group instead of all the others.")
+@click.option("--reference", default=None, help="Compare with this group instead of all the others ('rest': all the others).")
 @click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="fdr_bh", show_default=True,
               help="Multiple-testing adjustment of p over the terms of each target (p_adj); none for raw p.")
 @click.option("--min-count", default=1, show_default=True)
@@ -545,7 +545,7 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 @main.command("log-odds")
 @_analysis_options
 @click.option("--target", required=True, help="The group to characterise.")
-@click.option("--reference", default=None, help="Compare with this group [every other group together].")
+@click.option("--reference", default=None, help="Compare with this group ('rest': every other group together) [rest].")
 @click.option("--prior-scale", default=compare.PRIOR_SCALE, show_default=True,
               help="Weight of the prior relative to the two sides' tokens (alpha_0 = scale x (n_target + n_reference)); its shape is the corpus's term shares.")
 @click.pass_context

@@ -388,12 +388,17 @@ def adjust_p(p: np.ndarray, correction: Correction) -> np.ndarray:
     return out
 
 
+#: The label of "every other group together" (``reference=None`` or ``reference="rest"``).
+REST = "rest"
+
+
 def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, target,
             reference=None, correction: Correction = "fdr_bh", min_count: int = 1) -> pd.DataFrame:
     """Key terms of one group against the rest (or against a named ``reference`` group).
 
     target, reference: group labels, matched as text (``2025`` and ``"2025"`` are one group;
-    several ``by`` columns: values joined by ``/``, e.g. ``"吴中区/2022"``).
+    several ``by`` columns: values joined by ``/``, e.g. ``"吴中区/2022"``); reference None or
+    ``"rest"``: every other group together (a group literally named "rest" is that group).
     G2 is the log-likelihood of the full 2x2 table (term vs other tokens, target vs
     reference), signed negative when the term is relatively more frequent in the
     reference; p from chi-square with 1 df; ``p_adj`` after ``correction`` over all the terms
@@ -412,9 +417,12 @@ def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *
 
 def _reference_rows(gc: GroupCounts, target, reference) -> tuple[int, list[int], str, str]:
     """The target's row, the reference's rows (every other group when ``reference`` is None)
-    and both labels as they appear in the tables (``"rest"`` for the other groups together)."""
+    and both labels as they appear in the tables (``"rest"`` for the other groups together).
+    ``reference="rest"`` is None too, unless a group is named "rest": then it is that group."""
     t = gc.index(target)
     target = gc.labels[t]
+    if reference is not None and str(reference) == REST and REST not in gc.labels:
+        reference = None
     if reference is None:
         ref_rows = [k for k in range(len(gc.labels)) if k != t]
         if not ref_rows and not gc.by:
@@ -422,7 +430,7 @@ def _reference_rows(gc: GroupCounts, target, reference) -> tuple[int, list[int],
                                 "column, e.g. by='district'.")
         if not ref_rows:
             raise AnalysisError(f"only one group ({target!r}) in column {SEPARATOR.join(gc.by)!r}: nothing to compare it with.")
-        ref_label = "rest"
+        ref_label = REST
     else:
         r = gc.index(reference)
         if r == t:
@@ -477,7 +485,7 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", 
     Quinn 2008, eq. 16-22), of the ``target`` group against the ``reference`` group.
 
     target, reference: group labels, matched as text (``2025`` and ``"2025"``); reference
-    None: "the rest", every other group of ``tokens`` pooled into one (their counts summed),
+    None or ``"rest"``: "the rest" (a group literally named "rest" is that group), every other group of ``tokens`` pooled into one (their counts summed),
     as ``keyness`` does. The prior is alpha_w = alpha_0 x pi_w: pi_w is the term's share of
     ``background`` (a token table, e.g. the whole corpus when comparing two years of one
     district; default: ``tokens``), alpha_0 = ``prior_scale`` x (n_target + n_reference), the

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .cleaning import iter_units
+from .cleaning import as_cleaned, iter_units
 from .compare import g2_statistic, group_labels, small_sample_note, warn_unseen
 from .corpus import Corpus
 from .errors import AnalysisError, TermWarning, as_terms, choice_error
@@ -40,9 +40,10 @@ Match = Literal["token", "substring"]
 MATCHES = ("token", "substring")
 
 
-def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, lexicon: str | Path | Lexicon | None = "auto",
+def kwic(corpus: Corpus | str | Path, terms: str | Iterable[str], *, window_chars: int = 20, lexicon: str | Path | Lexicon | None = "auto",
          match: Match = "token") -> pd.DataFrame:
-    """Keyword in context: every occurrence of ``terms`` in the (cleaned) paragraphs.
+    """Keyword in context: every occurrence of ``terms`` in the cleaned paragraphs of
+    ``corpus`` (a Corpus or a path; cleaned first with its own settings if it is not).
 
     terms: one term (a string) or several (a list): one table, its ``term`` column saying
     which term each line is for (as quanteda's ``pattern`` column). match: ``"token"``
@@ -58,9 +59,7 @@ def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, 
     Returns ``doc_id, district, year, para, term, left, keyword, right`` (metadata columns
     that the corpus lacks are left out), in document, paragraph and text order.
     """
-    if isinstance(corpus, pd.DataFrame):
-        raise AnalysisError("kwic reads the cleaned text, not a token table: pass the corpus, "
-                            "e.g. kwic(analysis.clean(analysis.load_corpus(path)), terms).")
+    corpus = as_cleaned(corpus, "kwic")
     terms = as_terms(terms)
     if isinstance(window_chars, bool) or not isinstance(window_chars, (int, np.integer)) or window_chars < 0:
         raise AnalysisError(f"window_chars={window_chars!r} is not valid; use 0 or more characters.")

@@ -324,3 +324,74 @@ def test_the_command_line_says_no_lexicon_once(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.count("no lexicon.yaml found beside the corpus") == 1
     assert "warning: " in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- a path where a corpus is expected
+
+def _corpus_functions() -> list[str]:
+    """Public functions with a ``corpus`` parameter (or subset's ``corpus_or_tokens``)."""
+    return sorted(name for name, func in _public_callables() if "." not in name and not name[0].isupper()
+                  and {"corpus", "corpus_or_tokens"} & set(inspect.signature(func).parameters))
+
+
+@pytest.fixture(scope="module")
+def spread_path(tmp_path_factory):
+    from planted import diffusion_frame, spread_lexicon
+
+    folder = tmp_path_factory.mktemp("spread")
+    diffusion_frame(4, years=4).to_csv(folder / "spread.csv", index=False)
+    (folder / "lexicon.yaml").write_text(spread_lexicon(), encoding="utf-8")
+    return folder / "spread.csv"
+
+
+def test_every_function_taking_a_corpus_takes_a_path(spread_path, tmp_path):
+    """docs/api.md: ``corpus`` is a path or a Corpus, everywhere; a path is loaded with
+    load_corpus's defaults (and cleaned where the function reads cleaned text)."""
+    loaded = analysis.load_corpus(spread_path, progress=False)
+    cleaned = analysis.clean(loaded, progress=False)
+    tokens = analysis.tokenize(cleaned, progress=False, cache=False)
+    calls = {
+        "tokenize": lambda c: analysis.tokenize(c, progress=False, cache=False).equals(tokens),
+        "clean": lambda c: analysis.clean(c, progress=False).texts == cleaned.texts,
+        "units": lambda c: analysis.units(c).equals(analysis.units(cleaned)),
+        "kwic": lambda c: len(analysis.kwic(c, "三融三进")) == len(analysis.kwic(cleaned, "三融三进")) > 0,
+        "suggest_terms": lambda c: analysis.suggest_terms(c, top=5).equals(analysis.suggest_terms(cleaned, top=5)),
+        "audit_lexicon": lambda c: analysis.audit_lexicon(c).equals(analysis.audit_lexicon(cleaned)),
+        "diffusion": lambda c: analysis.diffusion(c).equals(analysis.diffusion(cleaned)),
+        "resolve_lexicon": lambda c: analysis.resolve_lexicon(c, "auto").hash == analysis.resolve_lexicon(loaded, "auto").hash,
+        "subset": lambda c: analysis.subset(c, "year >= 2020").doc_ids == analysis.subset(loaded, "year >= 2020").doc_ids,
+        "write_corpus": lambda c: bool(analysis.write_corpus(c, tmp_path / "raw")),
+        "write_cleaned": lambda c: bool(analysis.write_cleaned(c, tmp_path / "clean")),
+        "explore": lambda c: analysis.explore(c, tmp_path / "page", k=2, progress=False).exists(),
+    }
+    assert set(calls) == set(_corpus_functions()), "a new function takes a corpus: add it here"
+    for name, call in calls.items():
+        assert call(str(spread_path)), name
+    assert calls["kwic"](spread_path)  # a Path as well as a str
+    for name in ("tokenize", "clean", "kwic", "suggest_terms", "audit_lexicon", "units", "diffusion"):
+        func = getattr(analysis, name)
+        args = ("三融三进",) if name == "kwic" else ()
+        with pytest.raises(analysis.AnalysisError, match=f"^{name} reads the text, not a token table: pass the corpus"):
+            func(tokens, *args)
+        with pytest.raises(analysis.AnalysisError, match=f"^{name} got int where a corpus is expected; pass a corpus folder"):
+            func(3, *args)
+
+
+def test_reference_rest_is_every_other_group(tmp_path):
+    """reference="rest" (as the tables label it) is reference=None, in keyness and log_odds;
+    a group literally named "rest" is that group."""
+    from planted import planted_frame
+
+    tokens = analysis.tokenize(analysis.load_corpus(_write(planted_frame(n_docs=12, paragraphs=3), tmp_path / "p.csv"),
+                                                    progress=False), lexicon=None, progress=False, cache=False)
+    for func in (compare.keyness, compare.log_odds):
+        rest = func(tokens, "district", target="d1", reference="rest")
+        assert rest.equals(func(tokens, "district", target="d1")) and set(rest.reference) == {"rest"}
+    named = tokens.assign(district=tokens.district.replace({"d2": "rest"}))
+    one = compare.log_odds(named, "district", target="d1", reference="rest")
+    assert one.n_docs_reference.iloc[0] == named[named.district == "rest"].doc_id.nunique() == 3
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
