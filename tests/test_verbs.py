@@ -183,3 +183,20 @@ def test_bad_input_to_the_new_commands_is_one_line(args, message, tmp_path):
     assert result.exit_code in (1, 2) and message in result.output, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "m").exists() and not (tmp_path / "s").exists()
+
+
+def test_dtm_rows_of_documents_carry_their_metadata(tmp_path):
+    """``--by doc_id`` rows hold the documents' metadata (stm's ``data = rows``, quanteda's
+    docvars) and no note; rows of groups keep theirs."""
+    path = _generated(tmp_path, n_docs=12, groups=3)
+    result = CliRunner().invoke(main, ["-q", "dtm", "--corpus", str(path), "--lexicon", "none", "--by", "doc_id",
+                                       "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "m" / "rows.csv")
+    frame = pd.read_csv(path).sort_values("doc_id").reset_index(drop=True)
+    assert rows[["doc_id", "region", "year"]].equals(frame[["doc_id", "region", "year"]])
+    assert "note" not in rows.columns and rows["n_docs"].eq(1).all() and "unit_id" not in rows.columns
+    tokens = analysis.tokenize(path, lexicon=None, unit="paragraph", progress=False, cache=False)
+    units = document_term_matrix(tokens, by="unit_id").rows
+    assert units["n_docs"].eq(1).all() and {"doc_id", "region", "year"} <= set(units.columns)
+    assert "note" in document_term_matrix(tokens, by="region").rows.columns
