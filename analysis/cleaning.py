@@ -89,6 +89,30 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+def simplify_hints(terms: Iterable[str], texts: Iterable[str]) -> dict[str, str]:
+    """For terms found nowhere in ``texts``: a clause saying how simplification would find
+    each (empty when it would not). A traditional term whose simplified form is in the text
+    (a corpus cleaned with ``simplify=True``): look that up. A term found once the text is
+    simplified (a traditional corpus): clean with ``simplify=True``."""
+    terms, texts = list(terms), list(texts)
+    hints = {t: "" for t in terms}
+    simplified_text = None
+    for term in terms:
+        simple = to_simplified(term)
+        if simple != term:
+            n = sum(text.count(simple) for text in texts)
+            if n:
+                hints[term] = f"; the text holds its simplified form {simple!r} ({n} time(s)): look that up"
+            continue
+        if simplified_text is None:
+            simplified_text = [to_simplified(text) for text in texts]
+        n = sum(text.count(term) for text in simplified_text)
+        if n:
+            hints[term] = (f"; the text holds it in traditional characters ({n} time(s)): clean with simplify=True "
+                           "(--simplify) to find it")
+    return hints
+
+
 # ---------------------------------------------------------------- boilerplate rules
 
 def load_boilerplate(path: str | Path | None = None) -> list[Rule]:

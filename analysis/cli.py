@@ -157,14 +157,29 @@ def _debug() -> bool:
     return bool(ctx and (ctx.find_root().obj or {}).get("debug"))
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null after its reader went away, so that Python's last flush at
+    exit finds nothing to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's buffer)
+        pass
+
+
 def _friendly(func):
     """Turn the toolkit's errors into one line on stderr and exit code 1 (a traceback with --debug)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own usage errors and exits keep their codes
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(141)  # as a Unix tool killed by SIGPIPE (`analysis ... | head`): no message
         except AnalysisError as exc:
             if _debug():
                 raise
@@ -381,7 +396,7 @@ def lexicon_group():
 @_lexicon_option
 @click.option("--rejected", default="auto", show_default=True,
               help="Rejections not to propose again; 'auto' uses lexicon.rejected.yaml beside the lexicon, 'none' uses none.")
-@click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed; '' for none.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column whose groups are listed (auto: district if present, else the plan's choice); '' for none.")
 @click.option("--min-count", default=1, show_default=True, help="Fewest occurrences (an n-gram needs 2 in any case).")
 @click.option("--top", default=50, show_default=True, help="How many candidates; 0 for all.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the review table (.csv/.parquet) instead of printing.")
@@ -452,20 +467,23 @@ def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
 
 # ---------------------------------------------------------------- comparison commands
 
-def _analysis_options(func=None, *, by: str | None = "district"):
+def _analysis_options(func=None, *, by: str | None = "auto"):
     """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison.
     ``by``: the default of --by, the function's own (``@_analysis_options(by=None)``)."""
     if func is None:
         return lambda f: _analysis_options(f, by=by)
     func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
     func = click.option("--by", default=by, show_default=True,
-                        help="Metadata column(s) to group by, comma-separated; '' for the whole corpus as one group.")(func)
+                        help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
     return _corpus_options(_lexicon_option(_no_cache_option(func)))
 
 
 def _split(value: str | None) -> list[str] | None:
-    """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping)."""
+    """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping);
+    'auto' stays 'auto' (the default grouping, ``plan.auto_by``)."""
+    if value is not None and value.strip() == "auto":
+        return "auto"
     return ([v.strip() for v in value.split(",") if v.strip()] or None) if value else None
 
 
@@ -690,7 +708,7 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @_topic_options
 @click.option("--k", required=True, type=int)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--by", default="district", show_default=True, help="Groups for topic prevalence, comma-separated.")
+@click.option("--by", default="auto", show_default=True, help="Groups for topic prevalence, comma-separated (auto: district if present, else the plan's choice).")
 @click.option("--n-boot", default=1000, show_default=True, help="Prevalence: bootstrap resamples of documents.")
 @click.option("--weight", type=click.Choice(["tokens", "units"]), default="tokens", show_default=True,
               help="Prevalence: weigh units by their tokens, or each unit once.")
@@ -1079,7 +1097,7 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
 @_corpus_options
 @_lexicon_option
 @_no_cache_option
-@click.option("--by", default="district", show_default=True, help="Metadata column(s) whose groups adopt entries, comma-separated; '' for the whole corpus.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column(s) whose groups adopt entries (auto: district if present, else the plan's choice), comma-separated; '' for the whole corpus.")
 @click.option("--time", "time_", default="auto", show_default=True,
               help="The column of dates (date: day, month or year per document) or of years (year); auto: date when every document has one.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
@@ -1112,7 +1130,7 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
 @_corpus_options
 @_lexicon_option
 @_no_cache_option
-@click.option("--by", default="district", show_default=True, help="Metadata column(s) to compare, comma-separated; '' for the whole corpus.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column(s) to compare (auto: district if present, else the plan's choice), comma-separated; '' for the whole corpus.")
 @click.option("--k", type=int, default=None, help="Topics [chosen by coherence over 2-8].")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--time", "time_", default="auto", show_default=True,

@@ -36,10 +36,11 @@ from pathlib import Path
 import pandas as pd
 
 from .cleaning import as_cleaned, iter_units, normalize_text, split_sentences
-from .errors import AnalysisError
+from .errors import AnalysisError, renamed_keywords
 from .lexicon import (Entry, Lexicon, add_entries, add_rejections, form_key, load_lexicon, load_rejections,
                       packaged_stopwords, rejected_path)
 from .segment import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
+from .plan import auto_by
 
 #: Categories a review may give an accepted term (besides those the lexicon already uses).
 CATEGORIES = ("slogan", "programme", "formula", "organisation", "place")
@@ -78,12 +79,13 @@ class _Candidate:
 
 # ---------------------------------------------------------------- suggest
 
+@renamed_keywords
 def suggest_terms(
     corpus,
     *,
     lexicon: str | Path | Lexicon | None = "auto",
     rejected: str | Path | None = "auto",
-    by: str | None = "district",
+    by: str | None = "auto",
     min_count: int = 1,
     top: int | None = 50,
     max_length: int = 12,
@@ -108,6 +110,7 @@ def suggest_terms(
     Sorted by score (descending), then term.
     """
     corpus = as_cleaned(corpus, "suggest_terms")
+    by = auto_by(corpus.metadata, by)
     if by is not None:
         corpus.check_columns([by])
     lex = resolve_lexicon(corpus, lexicon) or Lexicon()

@@ -23,12 +23,13 @@ from . import compare, reading, topics
 from .cleaning import as_cleaned, units
 from .corpus import Corpus, as_corpus
 from .slogan_diffusion import Time, diffusion
-from .errors import AnalysisError
+from .errors import AnalysisError, renamed_keywords
 from .files import atomic_folder, sweep_temporary, write_text_atomic
 from .lexicon import Lexicon
 from .outputs import refuse_foreign_folder, refuse_overwrite
 from .precision import published
 from .segment import resolve_lexicon, tokenize
+from .plan import auto_by
 
 #: What ``explore`` writes into its folder: a folder holding anything else is not replaced.
 EXPLORE_FILES = frozenset({"index.html", "explore.json"})
@@ -104,7 +105,8 @@ def _timeline(table: pd.DataFrame) -> str:
         return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def explore(corpus: Corpus | str | Path, out: str | Path, *, by: str | Sequence[str] | None = "district",
+@renamed_keywords
+def explore(corpus: Corpus | str | Path, out: str | Path, *, by: str | Sequence[str] | None = "auto",
             lexicon: str | Path | Lexicon | None = "auto", k: int | None = None, seed: int = 0, time: Time = "auto",
             top: int | None = TOP_TERMS, max_lines: int = MAX_LINES, window_chars: int = 30,
             progress: bool = True) -> Path:
@@ -133,6 +135,7 @@ def explore(corpus: Corpus | str | Path, out: str | Path, *, by: str | Sequence[
     sweep_temporary(out)
     corpus = as_cleaned(corpus, "explore", progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
+    by = auto_by(corpus.metadata, by)
     columns = [] if by is None else ([by] if isinstance(by, str) else list(by))
     corpus.check_columns(columns)
     tokens = tokenize(corpus, lexicon=lex, unit="paragraph", progress=progress)

@@ -236,6 +236,9 @@ def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lex
     if stopwords is True:
         return packaged_stopwords() | extra
     if isinstance(stopwords, (str, Path)):
+        if not Path(stopwords).is_file():
+            raise AnalysisError(f"stopwords={str(stopwords)!r} is not a file; give a list for words "
+                                f"(stopwords=[{str(stopwords)!r}]) or the path of an existing file, one word a line.")
         given = load_stopwords(stopwords)
     else:
         given = frozenset(as_terms(stopwords, "stopwords"))

@@ -30,6 +30,7 @@ from .corpus import Corpus
 from .errors import AnalysisError, column_error
 from .lexicon import Lexicon
 from .segment import resolve_lexicon, tokenize
+from .plan import auto_by
 
 #: ``"auto"``, or the name of a column of dates or of years (``"date"``, ``"year"``, ``"yr"`` …).
 Time = str
@@ -126,7 +127,7 @@ def _passage(text: str, pattern: re.Pattern) -> str:
     return text[: 2 * PASSAGE_CHARS] + ("…" if len(text) > 2 * PASSAGE_CHARS else "")
 
 
-def diffusion(corpus: Corpus | str | Path, *, by: str | Sequence[str] | None = "district", time: Time = "auto",
+def diffusion(corpus: Corpus | str | Path, *, by: str | Sequence[str] | None = "auto", time: Time = "auto",
               lexicon: str | Lexicon | None = "auto", tokens: pd.DataFrame | None = None,
               progress: bool = True) -> pd.DataFrame:
     """First use of every lexicon entry per group, the order of adoption, and use after it.
@@ -164,6 +165,7 @@ def diffusion(corpus: Corpus | str | Path, *, by: str | Sequence[str] | None = "
     time_column = resolve_time(meta, time)
     times = _doc_times(meta, time_column).set_index("doc_id")
     kind = time_kind(meta[time_column])
+    by = auto_by(meta, by)
     if by is None:
         columns, labels = [], pd.Series(ALL, index=meta.index)
     else:

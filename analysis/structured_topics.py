@@ -32,7 +32,7 @@ import tomotopy as tp
 from gensim.corpora import Dictionary
 
 from .compare import group_labels, small_sample_note, top_with_ties
-from .errors import AnalysisError, TermWarning
+from .errors import AnalysisError, TermWarning, renamed_keywords
 from .lexicon import Lexicon, load_lexicon
 from .precision import TOPIC_DIGITS, published_array
 from .progress import progress_bar
@@ -178,6 +178,7 @@ def _dmr(words, features, params: dict, seed: int):
     return model
 
 
+@renamed_keywords
 def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", *, k: int, seed: int = 0,
             reference: Mapping | None = None, sigma: float = 1.0, progress: bool = True, **options) -> StructuredTopicModel:
     """Fit a Dirichlet-multinomial regression topic model (Mimno & McCallum 2008): each unit's
@@ -364,6 +365,7 @@ def fit_dtm(tokens: pd.DataFrame, over: str = "year", *, k: int, seed: int = 0, 
     return _result("dtm", model, dictionary, units, bow, params, tokens)
 
 
+@renamed_keywords
 def topics_over_time(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame:
     """Top terms of every topic in every period (a ``fit_dtm`` model).
 
@@ -473,6 +475,7 @@ def fit_seeded(tokens: pd.DataFrame, themes, *, k: int, seed: int = 0, min_seeds
     return _result("seeded", model, dictionary, units, bow, params, tokens, names)
 
 
+@renamed_keywords
 def seeded_topics(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame:
     """How much each seeded topic kept its seeds (a ``fit_seeded`` model), one row per theme.
 

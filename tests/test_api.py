@@ -395,3 +395,93 @@ def test_reference_rest_is_every_other_group(tmp_path):
 def _write(frame: pd.DataFrame, path: Path) -> Path:
     frame.to_csv(path, index=False)
     return path
+
+
+def test_by_auto_is_district_or_the_plans_choice(paragraph_tokens, tmp_path):
+    """by="auto" (every default grouping): district when present (the sample's results are
+    those of by="district"), else the column the plan would choose, in Python and on the CLI."""
+    from click.testing import CliRunner
+
+    from planted import planted_frame
+
+    assert compare.frequencies(paragraph_tokens).equals(compare.frequencies(paragraph_tokens, "district"))
+    assert compare.keyness_all(paragraph_tokens).equals(compare.keyness_all(paragraph_tokens, "district"))
+    frame = planted_frame(n_docs=12, paragraphs=3).rename(columns={"district": "region"})
+    path = _write(frame, tmp_path / "regions.csv")
+    tokens = analysis.tokenize(path, lexicon=None, progress=False, cache=False)
+    assert set(compare.similarity(tokens).group_a) == set(frame.region)
+    assert compare.keyness_all(tokens).equals(compare.keyness_all(tokens, "region"))
+    groups = analysis.suggest_terms(path, lexicon=None, top=5)["groups"]
+    assert set(" ".join(groups).split()) <= set(frame.region) and groups.str.len().gt(0).all()
+    one_year = tokens.drop(columns="region")
+    assert list(compare.frequencies(one_year, terms="党建").group) == ["all"]  # no column to group by: one group
+    for command in (["frequencies", "--terms", "党建"], ["keyness"], ["topics", "fit", "--k", "2", "--passes", "1",
+                                                                    "--n-boot", "10", "--out", str(tmp_path / "t")]):
+        result = CliRunner().invoke(cli.main, ["-q", *command, "--corpus", str(path), "--lexicon", "none"])
+        assert result.exit_code == 0, (command, result.output)
+    assert "region" in pd.read_csv(tmp_path / "t" / "prevalence.csv", nrows=0).columns
+
+
+def test_term_presence_warns_and_stopwords_say_path_or_word(tmp_path):
+    from planted import planted_frame
+
+    path = _write(planted_frame(n_docs=4, paragraphs=2), tmp_path / "p.csv")
+    cleaned = analysis.clean(path, progress=False)
+    tokens = analysis.tokenize(cleaned, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match="'不存在的词' occurs nowhere"):
+        table = analysis.term_presence(tokens, ["党建", "不存在的词"])
+    assert table.set_index("term").loc["不存在的词", "n_token"] == 0
+    with pytest.raises(analysis.AnalysisError, match=r"^stopwords='园区' is not a file; give a list for words \(stopwords=\['园区'\]\)"):
+        analysis.tokenize(cleaned, stopwords="园区", progress=False, cache=False)
+    (tmp_path / "stop.txt").write_text("园区\n", encoding="utf-8")
+    from_file = analysis.tokenize(cleaned, stopwords=tmp_path / "stop.txt", progress=False, cache=False)
+    assert not any("园区" in t for t in from_file.tokens)
+
+
+def test_renamed_keywords_name_the_keyword_to_use_now():
+    """kwic(window=3), tfidf_terms(n=5), keyness(group_a=...): a TypeError naming the new
+    keyword, in every public function that has one of the new names."""
+    from analysis.errors import RENAMED
+
+    checked = 0
+    for name, func in CALLABLES:
+        if inspect.isclass(func):
+            continue
+        params = set(inspect.signature(func).parameters)
+        for old, news in RENAMED.items():
+            new = next((n for n in news if n in params), None)
+            if new is None or old in params:
+                continue
+            with pytest.raises(TypeError, match=f"has no keyword {old!r}; it is now {new}="):
+                func(None, **{old: 3})
+            checked += 1
+    assert checked >= 25
+    with pytest.raises(TypeError, match=r"kwic\(\) has no keyword 'window'; it is now window_chars="):
+        analysis.kwic("corpus", "党建", window=3)
+    with pytest.raises(TypeError, match="it is now window_tokens="):
+        analysis.collocations(None, "党建", window=3)
+
+
+def test_traditional_text_and_simplified_terms_meet(tmp_path):
+    """A simplified term on a traditional corpus cleaned without simplify: the warning says
+    to clean with simplify=True; with simplify, a traditional term is looked up simplified
+    (kwic) or the warning names its simplified form (token tables)."""
+    from planted import planted_frame
+
+    frame = planted_frame(n_docs=4, paragraphs=2)
+    import opencc
+
+    frame["text"] = [opencc.OpenCC("s2t").convert(t) + "\n傳承龍舟精神。" for t in frame.text]
+    path = _write(frame, tmp_path / "trad.csv")
+    raw = analysis.clean(path, progress=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龙舟精神' occurs nowhere in the text; the text holds it in traditional characters \(4 time\(s\)\): clean with simplify=True"):
+        analysis.kwic(raw, "龙舟精神", lexicon=None)
+    tokens = analysis.tokenize(raw, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龙舟精神' occurs nowhere in the token table, so it counts 0; the text holds it in traditional"):
+        compare.frequencies(tokens, None, terms="龙舟精神")
+    simple = analysis.clean(path, simplify=True, progress=False)
+    lines = analysis.kwic(simple, "龍舟精神", lexicon=None, match="substring")
+    assert len(lines) == 4 and set(lines.term) == {"龍舟精神"} and set(lines.keyword) == {"龙舟精神"}
+    simple_tokens = analysis.tokenize(simple, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龍舟精神' occurs nowhere in the token table, so it counts 0; the text holds its simplified form '龙舟精神' \(4 time\(s\)\)"):
+        compare.frequencies(simple_tokens, None, terms="龍舟精神")
