@@ -1011,7 +1011,7 @@ def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None
 
 @topics_group.command("effects")
 @_structured_options
-@click.option("--covariates", default="district", show_default=True, help="Covariates of topic prevalence, comma-separated.")
+@click.option("--covariates", default="auto", show_default=True, help="Covariates of topic prevalence, comma-separated (auto: as --by auto).")
 @click.option("--reference", multiple=True, metavar="COL=VALUE", help="Reference value of a covariate, e.g. district=sip,year=2018 [its most common].")
 @click.option("--n-boot", default=50, show_default=True, help="Bootstrap refits for the intervals.")
 @click.pass_context
@@ -1020,7 +1020,7 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
                        reference, n_boot, **options):
     """Topic prevalence modelled from covariates (DMR): each value's effect on each topic with
     bootstrap intervals, beside the post-hoc group means (tomotopy; same machine, same bytes)."""
-    columns = _named(covariates, "--covariates", "district")
+    columns = "auto" if covariates.strip() == "auto" else _named(covariates, "--covariates", "district")
     refs = _key_values("--reference", reference, "COL=VALUE", "district=sip,year=2018")
     _check_up_front(out, corpus_path, lexicon)
     _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))

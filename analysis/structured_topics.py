@@ -179,7 +179,7 @@ def _dmr(words, features, params: dict, seed: int):
 
 
 @renamed_keywords
-def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", *, k: int, seed: int = 0,
+def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "auto", *, k: int, seed: int = 0,
             reference: Mapping | None = None, sigma: float = 1.0, progress: bool = True, **options) -> StructuredTopicModel:
     """Fit a Dirichlet-multinomial regression topic model (Mimno & McCallum 2008): each unit's
     prior over topics depends on its metadata, alpha_{d,k} = exp(lambda_k0 + sum_j lambda_kj x_dj).
@@ -194,7 +194,10 @@ def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", 
     params = {**_options(options), "k": k, "seed": _check_seed(seed), "sigma": float(sigma)}
     units, dictionary, bow, words = _prepared(tokens, params)
     _check_k(k, len(units))
-    columns, _ = group_labels(units, covariates)
+    columns, _ = group_labels(units, covariates)  # "auto": as by="auto" (docs/api.md)
+    if not columns:
+        raise AnalysisError(f"covariates={covariates!r} names no column of the token table; name the metadata "
+                            "column(s) prevalence depends on, e.g. covariates='district' (--covariates).")
     refs = _references(units, columns, reference)
     features = [[_feature(c, v) for c, v in zip(columns, row) if str(v) != str(refs[c])]
                 for row in units[columns].itertuples(index=False)]

@@ -420,6 +420,10 @@ def test_by_auto_is_district_or_the_plans_choice(paragraph_tokens, tmp_path):
         result = CliRunner().invoke(cli.main, ["-q", *command, "--corpus", str(path), "--lexicon", "none"])
         assert result.exit_code == 0, (command, result.output)
     assert "region" in pd.read_csv(tmp_path / "t" / "prevalence.csv", nrows=0).columns
+    model = analysis.fit_dmr(tokens, k=2, progress=False, iterations=20)
+    assert model.params["by"] == ["region"]
+    with pytest.raises(analysis.AnalysisError, match="covariates='auto' names no column"):
+        analysis.fit_dmr(one_year.drop(columns="year"), k=2, progress=False, iterations=20)
 
 
 def test_term_presence_warns_and_stopwords_say_path_or_word(tmp_path):
