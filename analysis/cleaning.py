@@ -20,7 +20,7 @@ from typing import Literal
 import pandas as pd
 import yaml
 
-from .corpus import Corpus
+from .corpus import Corpus, as_corpus
 from .errors import AnalysisError, choice_error
 from .parallel import chunked, imap_ordered
 from .progress import progress_bar
@@ -88,6 +88,30 @@ def _t2s():
 def to_simplified(text: str) -> str:
     """Traditional -> simplified Chinese with OpenCC's ``t2s`` conversion."""
     return _t2s().convert(text)
+
+
+def simplify_hints(terms: Iterable[str], texts: Iterable[str]) -> dict[str, str]:
+    """For terms found nowhere in ``texts``: a clause saying how simplification would find
+    each (empty when it would not). A traditional term whose simplified form is in the text
+    (a corpus cleaned with ``simplify=True``): look that up. A term found once the text is
+    simplified (a traditional corpus): clean with ``simplify=True``."""
+    terms, texts = list(terms), list(texts)
+    hints = {t: "" for t in terms}
+    simplified_text = None
+    for term in terms:
+        simple = to_simplified(term)
+        if simple != term:
+            n = sum(text.count(simple) for text in texts)
+            if n:
+                hints[term] = f"; the text holds its simplified form {simple!r} ({n} time(s)): look that up"
+            continue
+        if simplified_text is None:
+            simplified_text = [to_simplified(text) for text in texts]
+        n = sum(text.count(term) for text in simplified_text)
+        if n:
+            hints[term] = (f"; the text holds it in traditional characters ({n} time(s)): clean with simplify=True "
+                           "(--simplify) to find it")
+    return hints
 
 
 # ---------------------------------------------------------------- boilerplate rules
@@ -444,8 +468,16 @@ def cleaning_options(corpus: Corpus, **given) -> dict:
     return options
 
 
+def as_cleaned(corpus: Corpus | str | Path, caller: str, progress: bool = False, workers: int = 1) -> Corpus:
+    """``corpus`` (a Corpus or a path, see ``corpus.as_corpus``) cleaned: a cleaned Corpus as
+    it is, any other cleaned here with the corpus's own settings (``corpus.toml``
+    ``[cleaning]``, else ``CLEANING_DEFAULTS``)."""
+    corpus = as_corpus(corpus, caller)
+    return corpus if corpus.cleaning is not None else clean(corpus, workers=workers, progress=progress)
+
+
 def clean(
-    corpus: Corpus,
+    corpus: Corpus | str | Path,
     *,
     normalize: bool | None = None,
     simplify: bool | None = None,
@@ -459,7 +491,8 @@ def clean(
     workers: int = 1,
     progress: bool = True,
 ) -> Corpus:
-    """Clean every document of ``corpus``; each step on by default and switchable.
+    """Clean every document of ``corpus`` (a Corpus, or a path loaded with ``load_corpus``'s
+    defaults); each step on by default and switchable.
 
     Every option left as None takes the corpus's setting (``corpus.toml`` ``[cleaning]``),
     else its default (``CLEANING_DEFAULTS``). normalize: NFKC and full-/half-width (True).
@@ -477,6 +510,7 @@ def clean(
     the options used (``rule_set`` says which rules); its ``hash`` covers the raw corpus,
     the options and the patterns. ``losses(cleaned)`` sums the report per document.
     """
+    corpus = as_corpus(corpus, "clean")
     opts = cleaning_options(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
                             disable_rules=None if disable_rules is None else list(disable_rules), add_rules=add_rules,
                             rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, max_loss=max_loss)
@@ -570,9 +604,11 @@ def iter_units(corpus: Corpus, unit: Unit = "paragraph") -> Iterator[tuple[str, 
                     yield doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent
 
 
-def units(corpus: Corpus, unit: Unit = "paragraph") -> pd.DataFrame:
+def units(corpus: Corpus | str | Path, unit: Unit = "paragraph") -> pd.DataFrame:
     """Split each document into units with stable ids (see ``iter_units``).
 
-    Returns columns ``doc_id, unit_id, para, sent, text``. Run ``clean`` first.
+    corpus: a cleaned Corpus; a raw Corpus or a path is cleaned first with its own settings
+    (``as_cleaned``). Returns columns ``doc_id, unit_id, para, sent, text``.
     """
+    corpus = as_cleaned(corpus, "units")
     return pd.DataFrame(list(iter_units(corpus, unit)), columns=["doc_id", "unit_id", "para", "sent", "text"])

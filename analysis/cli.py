@@ -40,21 +40,26 @@ def _remember_input(ctx: click.Context, _param, value):
     return value
 
 
-def _corpus_options(func):
+def _corpus_options(func=None, *, corpus_required: bool = True, where_help: str | None = None):
     """Options shared by every command that reads a corpus: how to read it, which documents
     to use, and how to clean it (the same settings as corpus.toml's [corpus], [select],
-    [derive] and [cleaning]; a flag overrides the file)."""
+    [derive] and [cleaning]; a flag overrides the file). ``analysis subset`` makes --corpus
+    optional (it reads --tokens instead) and says what its --where does."""
+    if func is None:
+        return functools.partial(_corpus_options, corpus_required=corpus_required, where_help=where_help)
     path = click.Path(exists=True, dir_okay=False, path_type=Path)
     options = [
-        click.option("--corpus", "corpus_path", required=True, type=click.Path(path_type=Path), help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
+        click.option("--corpus", "corpus_path", required=corpus_required, default=None, type=click.Path(path_type=Path),
+                     help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
         click.option("--metadata", default=None, help="Metadata table inside the folder [metadata.csv]."),
         click.option("--id-column", default=None, help="Column holding the document id [doc_id]."),
         click.option("--file-column", default=None, help="Column holding the text file path [file]."),
         click.option("--text-column", default=None, help="Column holding the text, for .csv/.jsonl corpora [text]."),
         click.option("--file-pattern", default=None, help="Build file paths from a row, e.g. 'texts/{id}.txt'."),
-        click.option("--rename", multiple=True, metavar="FROM=TO", help="Map a metadata column to a toolkit name, e.g. region=district."),
+        click.option("--rename", multiple=True, metavar="FROM=TO", help="Map metadata columns to toolkit names, e.g. region=district,body=text (repeatable)."),
         click.option("--skip-unlisted", is_flag=True, default=None, help="Text files the metadata does not list are skipped (counted), not an error."),
-        click.option("--where", default=None, metavar="EXPR", help="Only documents whose metadata satisfy EXPR, e.g. \"year >= 2016\"."),
+        click.option("--where", default=None, metavar="EXPR",
+                     help=where_help or "Only documents whose metadata satisfy EXPR, e.g. \"year >= 2016\"."),
         click.option("--derive", multiple=True, metavar="NAME=COLUMN:LOW-HIGH=LABEL,...",
                      help="A grouping column binned from another, e.g. era=year:1978-2011=reform,2012-2030=new_era."),
         click.option("--normalize/--no-normalize", default=None, help="NFKC and full-/half-width normalisation [on]."),
@@ -92,6 +97,21 @@ def _derive_option(values: tuple[str, ...]) -> dict:
     return derive
 
 
+def _key_values(option: str, items: tuple[str, ...], form: str, example: str) -> dict[str, str]:
+    """A repeatable KEY=VALUE option, each value one pair or several joined by commas
+    (``--rename yr=year,body=text`` is ``--rename yr=year --rename body=text``)."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        for part in item.split(","):
+            key, equals, value = (piece.strip() for piece in part.partition("="))
+            if not key or not equals or not value or "=" in value:
+                raise AnalysisError(f"{option} {item!r} is not {form} (pairs joined by commas); write e.g. {option} {example}.")
+            if key in pairs:
+                raise AnalysisError(f"{option} names {key!r} twice; give each {form.split('=')[0]} once.")
+            pairs[key] = value
+    return pairs
+
+
 def _load_options(metadata, id_column, file_column, text_column, file_pattern, rename, skip_unlisted, where, derive,
                   normalize, simplify, boilerplate_file, no_boilerplate, disable_rule, add_rules, rejoin, dedupe,
                   near_duplicate, max_loss) -> dict:
@@ -101,12 +121,7 @@ def _load_options(metadata, id_column, file_column, text_column, file_pattern, r
     for option, value in named.items():
         if value is not None and not value.strip():  # '' would silently mean "the default" or nothing
             raise AnalysisError(f"{option} {value!r} is empty; name it, or leave the option out for the default.")
-    pairs = {}
-    for item in rename:
-        source, _, target = (part.strip() for part in item.partition("="))
-        if not source or not target:
-            raise AnalysisError(f"--rename {item!r} is not FROM=TO; write e.g. --rename region=district.")
-        pairs[source] = target
+    pairs = _key_values("--rename", rename, "FROM=TO", "region=district,body=text")
     if boilerplate_file is not None and no_boilerplate:
         raise AnalysisError("--boilerplate and --no-boilerplate contradict each other; give one of them.")
     cleaning = {"normalize": normalize, "simplify": simplify, "boilerplate": False if no_boilerplate else boilerplate_file,
@@ -142,14 +157,29 @@ def _debug() -> bool:
     return bool(ctx and (ctx.find_root().obj or {}).get("debug"))
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null after its reader went away, so that Python's last flush at
+    exit finds nothing to complain about."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's buffer)
+        pass
+
+
 def _friendly(func):
     """Turn the toolkit's errors into one line on stderr and exit code 1 (a traceback with --debug)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own usage errors and exits keep their codes
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(141)  # as a Unix tool killed by SIGPIPE (`analysis ... | head`): no message
         except AnalysisError as exc:
             if _debug():
                 raise
@@ -367,7 +397,7 @@ def lexicon_group():
 @_lexicon_option
 @click.option("--rejected", default="auto", show_default=True,
               help="Rejections not to propose again; 'auto' uses lexicon.rejected.yaml beside the lexicon, 'none' uses none.")
-@click.option("--by", default="district", show_default=True, help="Metadata column whose groups are listed; '' for none.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column whose groups are listed (auto: district if present, else the plan's choice); '' for none.")
 @click.option("--min-count", default=1, show_default=True, help="Fewest occurrences (an n-gram needs 2 in any case).")
 @click.option("--top", default=50, show_default=True, help="How many candidates; 0 for all.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the review table (.csv/.parquet) instead of printing.")
@@ -438,20 +468,23 @@ def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
 
 # ---------------------------------------------------------------- comparison commands
 
-def _analysis_options(func=None, *, by: str | None = "district"):
+def _analysis_options(func=None, *, by: str | None = "auto"):
     """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison.
     ``by``: the default of --by, the function's own (``@_analysis_options(by=None)``)."""
     if func is None:
         return lambda f: _analysis_options(f, by=by)
     func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
     func = click.option("--by", default=by, show_default=True,
-                        help="Metadata column(s) to group by, comma-separated; '' for the whole corpus as one group.")(func)
+                        help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
     return _corpus_options(_lexicon_option(_no_cache_option(func)))
 
 
 def _split(value: str | None) -> list[str] | None:
-    """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping)."""
+    """'a, b' -> ['a', 'b']; None when nothing is named (an optional filter or grouping);
+    'auto' stays 'auto' (the default grouping, ``plan.auto_by``)."""
+    if value is not None and value.strip() == "auto":
+        return "auto"
     return ([v.strip() for v in value.split(",") if v.strip()] or None) if value else None
 
 
@@ -523,7 +556,7 @@ def tfidf_cmd(ctx, corpus_path, lexicon, unit, by, out, top, min_count, **option
 @main.command("keyness")
 @_analysis_options
 @click.option("--target", default=None, help="The group to characterise (default: every group in turn).")
-@click.option("--reference", default=None, help="Compare with this group instead of all the others.")
+@click.option("--reference", default=None, help="Compare with this group instead of all the others ('rest': all the others).")
 @click.option("--correction", type=click.Choice(["none", "bonferroni", "holm", "fdr_bh"]), default="fdr_bh", show_default=True,
               help="Multiple-testing adjustment of p over the terms of each target (p_adj); none for raw p.")
 @click.option("--min-count", default=1, show_default=True)
@@ -546,7 +579,7 @@ def keyness_cmd(ctx, corpus_path, lexicon, unit, by, out, target, reference, cor
 @main.command("log-odds")
 @_analysis_options
 @click.option("--target", required=True, help="The group to characterise.")
-@click.option("--reference", default=None, help="Compare with this group [every other group together].")
+@click.option("--reference", default=None, help="Compare with this group ('rest': every other group together) [rest].")
 @click.option("--prior-scale", default=compare.PRIOR_SCALE, show_default=True,
               help="Weight of the prior relative to the two sides' tokens (alpha_0 = scale x (n_target + n_reference)); its shape is the corpus's term shares.")
 @click.pass_context
@@ -676,7 +709,7 @@ def topics_select_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passe
 @_topic_options
 @click.option("--k", required=True, type=int)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--by", default="district", show_default=True, help="Groups for topic prevalence, comma-separated.")
+@click.option("--by", default="auto", show_default=True, help="Groups for topic prevalence, comma-separated (auto: district if present, else the plan's choice).")
 @click.option("--n-boot", default=1000, show_default=True, help="Prevalence: bootstrap resamples of documents.")
 @click.option("--weight", type=click.Choice(["tokens", "units"]), default="tokens", show_default=True,
               help="Prevalence: weigh units by their tokens, or each unit once.")
@@ -844,22 +877,26 @@ def cache_clear_cmd(kind):
 # ---------------------------------------------------------------- subsets and matrices
 
 @main.command("subset")
-@click.option("--corpus", "corpus_path", type=click.Path(path_type=Path), default=None,
-              help="Corpus folder (with metadata.csv) or a .csv/.jsonl file; a new corpus folder is written to --out.")
+@_corpus_options(corpus_required=False, where_help="Keep documents whose metadata satisfy EXPR, e.g. \"year >= 2022\" (required).")
 @click.option("--tokens", "tokens_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Instead of --corpus: a token table (.jsonl, .csv, .parquet); the same format is written to --out.")
-@click.option("--where", required=True, metavar="EXPR", help="Keep documents whose metadata satisfy EXPR, e.g. \"year >= 2022\".")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="New corpus folder, or token table file.")
 @click.pass_context
 @_friendly
-def subset_cmd(ctx, corpus_path, tokens_path, where, out):
+def subset_cmd(ctx, corpus_path, tokens_path, out, **options):
     """Keep the documents whose metadata satisfy --where: a new corpus folder (texts,
     metadata.csv, corpus.toml, lexicon.yaml) that load_corpus reads back as it was, or a
-    smaller token table."""
+    smaller token table. The corpus is read with the shared options (--id-column, --rename, ...)."""
     from .subsetting import subset, write_corpus
 
     if (corpus_path is None) == (tokens_path is None):
         raise click.UsageError("give --corpus FOLDER (writes a corpus folder) or --tokens FILE (writes a token table), not both.")
+    where = options.pop("where")
+    if where is None:
+        raise click.UsageError("give --where EXPR, e.g. --where \"year >= 2022\": the documents to keep.")
+    given = [name for name, value in options.items() if value not in (None, (), False)]
+    if tokens_path is not None and given:
+        raise AnalysisError(f"--{given[0].replace('_', '-')} reads a corpus; a token table (--tokens) is subset by --where alone.")
     if tokens_path is not None:
         _check_up_front(out, tokens_path, None, formats=TOKEN_FORMATS)
         if Path(out).suffix.lower() != tokens_path.suffix.lower():
@@ -873,7 +910,7 @@ def subset_cmd(ctx, corpus_path, tokens_path, where, out):
     _check_up_front(out, corpus_path, None, folder=True)
     if Path(out).exists() and any(Path(out).iterdir()):
         raise AnalysisError(f"--out {str(out)!r} is not empty; name a new or empty folder for the corpus.")
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"])
+    corpus = _load(ctx, corpus_path, {**options, "where": None})
     kept = subset(corpus, where)
     with atomic_folder(out) as stage:
         write_corpus(kept, stage)
@@ -977,8 +1014,8 @@ def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None
 
 @topics_group.command("effects")
 @_structured_options
-@click.option("--covariates", default="district", show_default=True, help="Covariates of topic prevalence, comma-separated.")
-@click.option("--reference", multiple=True, metavar="COL=VALUE", help="Reference value of a covariate [its most common].")
+@click.option("--covariates", default="auto", show_default=True, help="Covariates of topic prevalence, comma-separated (auto: as --by auto).")
+@click.option("--reference", multiple=True, metavar="COL=VALUE", help="Reference value of a covariate, e.g. district=sip,year=2018 [its most common].")
 @click.option("--draws", default=100, show_default=True, help="Draws of the topic shares for the effect intervals.")
 @click.pass_context
 @_friendly
@@ -987,13 +1024,8 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
     """Topic prevalence modelled from covariates (DMR): each value's effect on each topic with
     intervals (regression over posterior draws, as stm's estimateEffect), beside the post-hoc
     group means (tomotopy; same machine, same bytes)."""
-    columns = _named(covariates, "--covariates", "district")
-    refs = {}
-    for item in reference:
-        if "=" not in item:
-            raise AnalysisError(f"--reference {item!r} is not COL=VALUE; write e.g. --reference district=sip.")
-        column, value = item.split("=", 1)
-        refs[column.strip()] = value.strip()
+    columns = "auto" if covariates.strip() == "auto" else _named(covariates, "--covariates", "district")
+    refs = _key_values("--reference", reference, "COL=VALUE", "district=sip,year=2018")
     _check_up_front(out, corpus_path, lexicon)
     _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
@@ -1073,7 +1105,7 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
 @_corpus_options
 @_lexicon_option
 @_no_cache_option
-@click.option("--by", default="district", show_default=True, help="Metadata column(s) whose groups adopt entries, comma-separated; '' for the whole corpus.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column(s) whose groups adopt entries (auto: district if present, else the plan's choice), comma-separated; '' for the whole corpus.")
 @click.option("--time", "time_", default="auto", show_default=True,
               help="The column of dates (date: day, month or year per document) or of years (year); auto: date when every document has one.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
@@ -1106,7 +1138,7 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
 @_corpus_options
 @_lexicon_option
 @_no_cache_option
-@click.option("--by", default="district", show_default=True, help="Metadata column(s) to compare, comma-separated; '' for the whole corpus.")
+@click.option("--by", default="auto", show_default=True, help="Metadata column(s) to compare (auto: district if present, else the plan's choice), comma-separated; '' for the whole corpus.")
 @click.option("--k", type=int, default=None, help="Topics [chosen by coherence over 2-8].")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--time", "time_", default="auto", show_default=True,

@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error
+from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error, renamed_keywords
+from .cleaning import simplify_hints
+from .plan import auto_by
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
@@ -94,7 +96,9 @@ def unit_term_matrix(token_lists: pd.Series) -> tuple[sparse.csr_matrix, np.ndar
 
 def group_labels(frame: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[list[str], pd.Series]:
     """The grouping columns as a list, and each row's label (values joined by ``/``);
-    ``by=None`` (or an empty list): no columns, every row in the one group ``"all"``."""
+    ``by=None`` (or an empty list): no columns, every row in the one group ``"all"``;
+    ``by="auto"``: see ``plan.auto_by`` (district if present, else the plan's choice)."""
+    by = auto_by(frame, by)
     columns = [by] if isinstance(by, str) else list(by or [])
     if not columns:
         return [], pd.Series(ALL, index=frame.index, dtype=object)
@@ -149,7 +153,7 @@ def document_sizes(tokens: pd.DataFrame) -> pd.DataFrame:
     return tokens[meta].drop_duplicates("doc_id").merge(sizes, on="doc_id").sort_values("doc_id").reset_index(drop=True)
 
 
-def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, terms: str | Iterable[str] | None = None,
+def frequencies(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, terms: str | Iterable[str] | None = None,
                 min_count: int = 1) -> pd.DataFrame:
     """Term counts per group, raw and per 10,000 tokens, with document frequency.
 
@@ -197,8 +201,16 @@ def term_presence(tokens: pd.DataFrame, terms: str | Iterable[str]) -> pd.DataFr
     """How each term occurs in a token table: ``term, n_token`` (as a whole token) and, for
     terms that are never a token, ``n_pieces`` (occurrences in the units' text as rebuilt
     from their tokens: split across tokens, or inside a longer one) with ``example`` (the
-    tokens it was found in, e.g. ``新质 + 生产力``)."""
-    terms = as_terms(terms)
+    tokens it was found in, e.g. ``新质 + 生产力``). A term that is never a token warns
+    (``TermWarning``), as in every function that takes terms."""
+    frame = _presence(tokens, as_terms(terms))
+    absent = frame[frame["n_token"] == 0]
+    _warn_absent(tokens, zip(absent["term"], absent["n_pieces"], absent["example"]), stacklevel=3)
+    return frame
+
+
+def _presence(tokens: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
+    """``term_presence`` without its warnings."""
     counts = pd.Series(0, index=terms, dtype="int64")
     wanted = set(terms)
     for token_list in tokens["tokens"]:
@@ -242,19 +254,28 @@ def warn_unseen(tokens: pd.DataFrame, terms: Iterable[str], *, vocabulary: Itera
     (``count_groups(...).terms``), so the table is not read again to find them."""
     terms = as_terms(terms)
     if vocabulary is None:
-        unseen = term_presence(tokens, terms).query("n_token == 0")["term"].tolist()
+        unseen = _presence(tokens, terms).query("n_token == 0")["term"].tolist()
     else:
         known = set(vocabulary)
         unseen = [t for t in terms if t not in known]
-    for term, (n_pieces, example) in _in_pieces(tokens, unseen).items():
+    _warn_absent(tokens, ((term, n, example) for term, (n, example) in _in_pieces(tokens, unseen).items()), stacklevel=4)
+
+
+def _warn_absent(tokens: pd.DataFrame, absent: Iterable[tuple[str, int, str]], stacklevel: int) -> None:
+    """The ``TermWarning`` of each (term, occurrences in the rebuilt text, example) never a
+    token; a term found nowhere says whether simplification would find it."""
+    absent = list(absent)
+    nowhere = [term for term, n_pieces, _ in absent if not n_pieces]
+    hints = simplify_hints(nowhere, ("".join(t) for t in tokens["tokens"])) if nowhere else {}
+    for term, n_pieces, example in absent:
         if n_pieces:
             how = "split by the segmenter" if " + " in example else "only inside a longer token"
             warnings.warn(f"term {term!r} is never a token ({how}: {example}; {n_pieces} time(s) in the "
                           "text), so it counts 0; add it to the lexicon (lexicon.yaml) to count it whole.",
-                          TermWarning, stacklevel=3)
+                          TermWarning, stacklevel=stacklevel)
         else:
-            warnings.warn(f"term {term!r} occurs nowhere in the token table, so it counts 0; check its "
-                          "spelling, the documents selected and the stopwords.", TermWarning, stacklevel=3)
+            warnings.warn(f"term {term!r} occurs nowhere in the token table, so it counts 0{hints[term]}; check its "
+                          "spelling, the documents selected and the stopwords.", TermWarning, stacklevel=stacklevel)
 
 
 def _per_10k(count: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -262,7 +283,7 @@ def _per_10k(count: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.where(total > 0, count * PER / np.maximum(total, 1), 0.0)
 
 
-def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] | None = "district", *,
+def slogan_counts(tokens: pd.DataFrame, lexicon, by: str | Sequence[str] | None = "auto", *,
                   categories: Iterable[str] | None = None) -> pd.DataFrame:
     """Frequencies of every lexicon entry per group (zeros included), with its category.
 
@@ -318,7 +339,8 @@ def top_with_ties(order: np.ndarray, scores: np.ndarray, n: int | None) -> tuple
     return kept, ranks
 
 
-def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, top: int | None = 20,
+@renamed_keywords
+def tfidf_terms(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, top: int | None = 20,
                 min_count: int = 2) -> pd.DataFrame:
     """Distinctive terms per group by class-based TF-IDF (c-TF-IDF, as BERTopic).
 
@@ -388,12 +410,18 @@ def adjust_p(p: np.ndarray, correction: Correction) -> np.ndarray:
     return out
 
 
-def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, target,
+#: The label of "every other group together" (``reference=None`` or ``reference="rest"``).
+REST = "rest"
+
+
+@renamed_keywords
+def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, target,
             reference=None, correction: Correction = "fdr_bh", min_count: int = 1) -> pd.DataFrame:
     """Key terms of one group against the rest (or against a named ``reference`` group).
 
     target, reference: group labels, matched as text (``2025`` and ``"2025"`` are one group;
-    several ``by`` columns: values joined by ``/``, e.g. ``"吴中区/2022"``).
+    several ``by`` columns: values joined by ``/``, e.g. ``"吴中区/2022"``); reference None or
+    ``"rest"``: every other group together (a group literally named "rest" is that group).
     G2 is the log-likelihood of the full 2x2 table (term vs other tokens, target vs
     reference), signed negative when the term is relatively more frequent in the
     reference; p from chi-square with 1 df; ``p_adj`` after ``correction`` over all the terms
@@ -412,9 +440,12 @@ def keyness(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *
 
 def _reference_rows(gc: GroupCounts, target, reference) -> tuple[int, list[int], str, str]:
     """The target's row, the reference's rows (every other group when ``reference`` is None)
-    and both labels as they appear in the tables (``"rest"`` for the other groups together)."""
+    and both labels as they appear in the tables (``"rest"`` for the other groups together).
+    ``reference="rest"`` is None too, unless a group is named "rest": then it is that group."""
     t = gc.index(target)
     target = gc.labels[t]
+    if reference is not None and str(reference) == REST and REST not in gc.labels:
+        reference = None
     if reference is None:
         ref_rows = [k for k in range(len(gc.labels)) if k != t]
         if not ref_rows and not gc.by:
@@ -422,7 +453,7 @@ def _reference_rows(gc: GroupCounts, target, reference) -> tuple[int, list[int],
                                 "column, e.g. by='district'.")
         if not ref_rows:
             raise AnalysisError(f"only one group ({target!r}) in column {SEPARATOR.join(gc.by)!r}: nothing to compare it with.")
-        ref_label = "rest"
+        ref_label = REST
     else:
         r = gc.index(reference)
         if r == t:
@@ -459,7 +490,7 @@ def _pair_note(a_label: str, a_docs: int, b_label: str, b_docs: int) -> str:
     return f"only 1 document behind {' and '.join(single)}: differences may be those of single articles" if single else ""
 
 
-def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, correction: Correction = "fdr_bh",
+def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, correction: Correction = "fdr_bh",
                 min_count: int = 1) -> pd.DataFrame:
     """``keyness`` of every group against the rest, stacked (one ``target`` per group); p-values
     are adjusted within each target (one family of tests per comparison)."""
@@ -471,13 +502,14 @@ def keyness_all(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district
 PRIOR_SCALE = 0.1
 
 
-def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, target, reference=None,
+@renamed_keywords
+def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, target, reference=None,
              background: pd.DataFrame | None = None, prior_scale: float = PRIOR_SCALE, min_count: int = 1) -> pd.DataFrame:
     """Fightin' Words: log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and
     Quinn 2008, eq. 16-22), of the ``target`` group against the ``reference`` group.
 
     target, reference: group labels, matched as text (``2025`` and ``"2025"``); reference
-    None: "the rest", every other group of ``tokens`` pooled into one (their counts summed),
+    None or ``"rest"``: "the rest" (a group literally named "rest" is that group), every other group of ``tokens`` pooled into one (their counts summed),
     as ``keyness`` does. The prior is alpha_w = alpha_0 x pi_w: pi_w is the term's share of
     ``background`` (a token table, e.g. the whole corpus when comparing two years of one
     district; default: ``tokens``), alpha_0 = ``prior_scale`` x (n_target + n_reference), the
@@ -534,7 +566,7 @@ def _background_share(gc: GroupCounts, background: pd.DataFrame) -> np.ndarray:
 
 # ---------------------------------------------------------------- similarity
 
-def similarity(tokens: pd.DataFrame, by: str | Sequence[str] | None = "district", *, min_count: int = 1) -> pd.DataFrame:
+def similarity(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, min_count: int = 1) -> pd.DataFrame:
     """Similarity and vocabulary overlap between every pair of groups.
 
     cosine: of the groups' TF-IDF vectors (as ``tfidf_terms``), clipped to [0, 1] (the vectors

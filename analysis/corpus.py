@@ -510,3 +510,19 @@ def corpus_hash(metadata: pd.DataFrame, texts: Mapping[str, str]) -> str:
         digest.update(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode())
         digest.update(hashlib.sha256(texts[record["doc_id"]].encode()).digest())
     return digest.hexdigest()
+
+
+def as_corpus(corpus: Corpus | str | Path, caller: str) -> Corpus:
+    """``corpus`` as a Corpus, for every public function that takes one: a Corpus as it is,
+    a path (folder or CSV/JSONL file) loaded with ``load_corpus``'s defaults (its
+    ``corpus.toml`` applies). Anything else, a token table included, raises AnalysisError
+    in one sentence saying what to pass to ``caller``."""
+    if isinstance(corpus, Corpus):
+        return corpus
+    if isinstance(corpus, (str, Path)):
+        return load_corpus(corpus, progress=False)
+    if isinstance(corpus, pd.DataFrame):
+        raise AnalysisError(f"{caller} reads the text, not a token table: pass the corpus the tokens came from, "
+                            f"as a path or analysis.load_corpus(path).")
+    raise AnalysisError(f"{caller} got {type(corpus).__name__} where a corpus is expected; pass a corpus folder or "
+                        f".csv/.jsonl path, or analysis.load_corpus(path).")

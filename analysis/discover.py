@@ -40,11 +40,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cleaning import clean, iter_units, normalize_text, split_sentences
-from .errors import AnalysisError
+from .cleaning import as_cleaned, iter_units, normalize_text, split_sentences
+from .errors import AnalysisError, renamed_keywords
 from .lexicon import (Entry, Lexicon, add_entries, add_rejections, form_key, load_lexicon, load_rejections,
                       packaged_stopwords, rejected_path)
 from .segment import Segmenter, TokenOptions, _jieba_tokenizer, resolve_lexicon
+from .plan import auto_by
 
 #: Categories a review may give an accepted term (besides those the lexicon already uses).
 CATEGORIES = ("slogan", "programme", "formula", "organisation", "place")
@@ -92,18 +93,20 @@ class _Candidate:
 
 # ---------------------------------------------------------------- suggest
 
+@renamed_keywords
 def suggest_terms(
     corpus,
     *,
     lexicon: str | Path | Lexicon | None = "auto",
     rejected: str | Path | None = "auto",
-    by: str | None = "district",
+    by: str | None = "auto",
     min_count: int = 1,
     top: int | None = 50,
     max_length: int = 12,
     max_pieces: int = 6,
 ) -> pd.DataFrame:
-    """Candidate lexicon entries of ``corpus`` (cleaned first if it is not), best first.
+    """Candidate lexicon entries of ``corpus`` (a Corpus or a path; cleaned first with its own
+    settings if it is not), best first.
 
     lexicon: the lexicon whose entries and aliases are not proposed again (``"auto"``: the
     corpus's ``lexicon.yaml``). rejected: a rejections file whose terms are not proposed
@@ -120,8 +123,8 @@ def suggest_terms(
     different documents when possible), and empty ``decision, reason`` for the reviewer.
     Sorted by score (descending), then term.
     """
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=False)
+    corpus = as_cleaned(corpus, "suggest_terms")
+    by = auto_by(corpus.metadata, by)
     if by is not None:
         corpus.check_columns([by])
     lex = resolve_lexicon(corpus, lexicon) or Lexicon()
@@ -603,6 +606,7 @@ def audit_lexicon(
 ) -> pd.DataFrame:
     """How often each lexicon entry occurs, and proof that no occurrence was split.
 
+    corpus: a Corpus or a path; cleaned first with its own settings if it is not.
     Entries are found as the tokeniser finds them: one scan of the cleaned paragraphs,
     leftmost match first and the longest at the same place, so text matched by two
     overlapping entries counts once, for the entry the tokeniser makes of it. Each match is
@@ -612,8 +616,7 @@ def audit_lexicon(
     entry and group, with ``n_docs`` (documents where the entry occurs). Entries that never
     occur have zeros.
     """
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=False)
+    corpus = as_cleaned(corpus, "audit_lexicon")
     lex = resolve_lexicon(corpus, lexicon)
     if lex is None or not lex.entries:
         raise AnalysisError("no lexicon to audit: add lexicon.yaml to the corpus folder or pass lexicon=PATH (--lexicon).")

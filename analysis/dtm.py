@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.io
 from scipy import sparse
 
-from .compare import count_groups, unit_term_matrix
+from .compare import count_groups, group_labels, unit_term_matrix
 from .errors import AnalysisError
 from .files import atomic_path, write_table, write_text_atomic
 
@@ -34,8 +34,10 @@ class DocumentTermMatrix:
     matrix: rows x terms, ``scipy.sparse.csr_matrix`` of int64 counts (give it to
     scikit-learn's ``TfidfTransformer``, ``NMF``, ``LatentDirichletAllocation`` as it is).
     vocabulary: the terms, in column order (sorted by code point). rows: one row per matrix
-    row: ``doc_id, unit_id, <metadata>, n_tokens`` (units) or ``<by columns>, group,
-    n_docs, n_tokens, note`` (groups); ``n_tokens`` counts all tokens of the row, before
+    row: ``doc_id, unit_id, <metadata>, n_tokens`` (units), ``<by columns>, group,
+    n_docs, n_tokens, note`` (groups), or, when ``by`` holds ``doc_id`` or ``unit_id``,
+    ``<by columns>, <metadata>, group, n_docs, n_tokens`` (one document a row: its
+    metadata, no note); ``n_tokens`` counts all tokens of the row, before
     ``min_count``. dropped: what ``min_count`` left out (``n_terms``, ``n_tokens``).
     """
 
@@ -82,12 +84,28 @@ def document_term_matrix(tokens: pd.DataFrame, *, by: str | Sequence[str] | None
                                        (gc.unit_group, np.arange(len(gc.unit_group)))),
                                       shape=(len(gc.labels), len(gc.unit_group)))
         counts, terms, rows = (indicator @ gc.units).tocsr(), gc.terms, gc.group_frame()
+        if {"doc_id", "unit_id"} & set(gc.by):
+            rows = _document_rows(tokens, gc, rows)
     totals = np.asarray(counts.sum(axis=0)).ravel()
     keep = totals >= min_count
     matrix = counts[:, np.flatnonzero(keep)].tocsr().astype(np.int64)
     matrix.sort_indices()
     dropped = {"n_terms": int((~keep).sum()), "n_tokens": int(totals[~keep].sum()), "min_count": int(min_count)}
     return DocumentTermMatrix(matrix=matrix, vocabulary=[str(t) for t in terms[keep]], rows=rows, dropped=dropped)
+
+
+def _document_rows(tokens: pd.DataFrame, gc, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows that are documents or units (``by`` holds doc_id or unit_id): the by columns, the
+    metadata constant within each row (district, year, …: what stm's ``data =`` needs),
+    ``group, n_docs, n_tokens``; no ``note``, since every such row is one document."""
+    _, labels = group_labels(tokens, gc.by)
+    others = [c for c in tokens.columns if c not in (*gc.by, *_NOT_ROWS, "n_tokens", "note")]
+    grouped = tokens.groupby(labels, sort=True)[others]
+    constant = [c for c, n in grouped.nunique(dropna=False).max().items() if n <= 1] if others else []
+    meta = tokens.groupby(labels, sort=True)[constant].first().loc[gc.labels].reset_index(drop=True)
+    # count_groups gives each document to one group; a unit's row is still one document
+    n_docs = tokens.groupby(labels, sort=True)["doc_id"].nunique().loc[gc.labels].to_numpy()
+    return pd.concat([rows[gc.by], meta, rows[["group"]].assign(n_docs=n_docs), rows[["n_tokens"]]], axis=1)
 
 
 _README = """\
@@ -128,6 +146,7 @@ def write_dtm(dtm: DocumentTermMatrix, folder: str | Path) -> list[Path]:
         tmp.write_bytes(buffer.getvalue())
     write_text_atomic(folder / "vocabulary.txt", "".join(f"{term}\n" for term in dtm.vocabulary))
     write_table(dtm.rows, folder / "rows.csv")
-    kind = "groups: the by columns, group, n_docs, n_tokens" if "group" in dtm.rows.columns else "units: doc_id, unit_id, metadata, n_tokens"
+    kind = ("groups: the by columns, the metadata of each document when the rows are documents, group, n_docs, n_tokens"
+            if "group" in dtm.rows.columns else "units: doc_id, unit_id, metadata, n_tokens")
     write_text_atomic(folder / "README.txt", _README.format(n_rows=dtm.matrix.shape[0], n_terms=dtm.matrix.shape[1], row_kind=kind))
     return [folder / name for name in ("matrix.npz", "matrix.mtx", "vocabulary.txt", "rows.csv", "README.txt")]

@@ -77,3 +77,28 @@ def column_error(column: str, available: Iterable[str], where: str = "metadata")
     """An error for a grouping or data column that does not exist."""
     cols = ", ".join(available)
     return AnalysisError(f"column {column!r} is not in the {where}; available columns: {cols}.")
+
+
+#: Keywords renamed by docs/api.md, and their names now (the one a function has is named).
+RENAMED = {"window": ("window_chars", "window_tokens"), "n": ("top",), "topn": ("top",), "n_terms": ("top",),
+           "group_a": ("target",), "group_b": ("reference",)}
+
+
+def renamed_keywords(func):
+    """Make a call with a keyword of ``RENAMED`` a TypeError naming the keyword to use now
+    (``kwic(window=3)``: "use window_chars="), instead of Python's bare "unexpected keyword"."""
+    import functools
+    import inspect
+
+    params = set(inspect.signature(func).parameters)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        for old in RENAMED.keys() & kwargs.keys() - params:
+            new = next((n for n in RENAMED[old] if n in params), None)
+            if new is not None:
+                raise TypeError(f"{func.__name__}() has no keyword {old!r}; it is now {new}= (docs/api.md), "
+                                f"e.g. {func.__name__}(..., {new}={kwargs[old]!r}).")
+        return func(*args, **kwargs)
+
+    return wrapper

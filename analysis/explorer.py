@@ -20,15 +20,16 @@ from pathlib import Path
 import pandas as pd
 
 from . import compare, reading, topics
-from .cleaning import clean, units
-from .corpus import Corpus
+from .cleaning import as_cleaned, units
+from .corpus import Corpus, as_corpus
 from .slogan_diffusion import Time, diffusion
-from .errors import AnalysisError
+from .errors import AnalysisError, renamed_keywords
 from .files import atomic_folder, sweep_temporary, write_text_atomic
 from .lexicon import Lexicon
 from .outputs import refuse_foreign_folder, refuse_overwrite
 from .precision import published
 from .segment import resolve_lexicon, tokenize
+from .plan import auto_by
 
 #: What ``explore`` writes into its folder: a folder holding anything else is not replaced.
 EXPLORE_FILES = frozenset({"index.html", "explore.json"})
@@ -115,14 +116,15 @@ def _timeline(table: pd.DataFrame) -> str:
         return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None = "district",
+@renamed_keywords
+def explore(corpus: Corpus | str | Path, out: str | Path, *, by: str | Sequence[str] | None = "auto",
             lexicon: str | Path | Lexicon | None = "auto", k: int | None = None, seed: int = 0, time: Time = "auto",
             top: int | None = TOP_TERMS, max_lines: int = MAX_LINES, window_chars: int = 30,
             progress: bool = True) -> Path:
     """Write the explorer folder ``out`` (``index.html`` and ``explore.json``, what was
     chosen and cut); return the path of ``index.html``.
 
-    corpus: cleaned first if it is not. by: grouping column(s) for keyness, prevalence and
+    corpus: a Corpus or a path, cleaned first with its own settings if it is not. by: grouping column(s) for keyness, prevalence and
     diffusion (None: the corpus is one group). k: topics (None: chosen by coherence over
     2..8, as ``analysis topics select`` does). top: key terms per group (None: all positive
     ones); max_lines: concordance lines kept per term (the first in document order);
@@ -133,6 +135,7 @@ def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None =
     function writes.
     """
     out = Path(out)
+    corpus = as_corpus(corpus, "explore")
     if corpus.source and Path(corpus.source).exists():
         refuse_overwrite(out, corpus.source, folder=True)
     refuse_foreign_folder(out, EXPLORE_FILES, "explore")
@@ -141,9 +144,9 @@ def explore(corpus: Corpus, out: str | Path, *, by: str | Sequence[str] | None =
     if top is not None and top < 1:
         raise AnalysisError(f"top={top!r} is not valid; use 1 or more terms per group, or None for all.")
     sweep_temporary(out)
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=progress)
+    corpus = as_cleaned(corpus, "explore", progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
+    by = auto_by(corpus.metadata, by)
     columns = [] if by is None else ([by] if isinstance(by, str) else list(by))
     corpus.check_columns(columns)
     tokens = tokenize(corpus, lexicon=lex, unit="paragraph", progress=progress)

@@ -25,8 +25,9 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from .errors import AnalysisError, choice_error
+from .errors import AnalysisError, choice_error, renamed_keywords
 from .files import atomic_path
+from .plan import auto_by
 
 Lang = Literal["en", "zh"]
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -297,7 +298,7 @@ def check_table(table, columns: tuple[str, ...], plot: str, made_by: str) -> Non
 
 
 
-def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district", time: str | None = "year",
+def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "auto", time: str | None = "year",
                          lang: Lang = "en", table: str | None = None) -> Figure:
     """Tokens per document, coloured by group ``by``, labelled with group and ``time``
     (either may be None: then the document id labels the bar).
@@ -307,6 +308,7 @@ def plot_corpus_overview(documents: pd.DataFrame, *, by: str | None = "district"
 
     documents: ``compare.document_sizes`` (``doc_id, <metadata>, n_units, n_tokens``).
     """
+    by = auto_by(documents, by) if isinstance(documents, pd.DataFrame) else by  # check_table names a wrong type
     check_table(documents, ("doc_id", "n_units", "n_tokens", *(c for c in (by, time) if c)), "plot_corpus_overview",
                 "analysis.document_sizes(tokens)")
     with _styled():
@@ -359,6 +361,7 @@ def _overview_many(documents: pd.DataFrame, by: str | None, lang: Lang, table: s
     return fig
 
 
+@renamed_keywords
 def plot_slogan_heatmap(counts: pd.DataFrame, *, value: str = "per_10k", lang: Lang = "en", top: int = 30) -> Figure:
     """Slogan x group heatmap of ``compare.slogan_counts`` (per 10,000 tokens by default).
 
@@ -421,6 +424,7 @@ def _title_with_note(group: str, notes: pd.Series, n_docs: int | None = None) ->
     return _literal(name if n_docs is None else f"{name} (n={int(n_docs)} doc{'s' * (int(n_docs) != 1)})")
 
 
+@renamed_keywords
 def plot_distinctive_terms(tfidf: pd.DataFrame, *, top: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
     """One panel per group: its ``top`` TF-IDF terms (``compare.tfidf_terms``). Beyond
     ``MAX_PANELS`` groups, the largest by tokens; the figure says how many are left out and
@@ -455,6 +459,7 @@ def _diverging(ax, terms, values, positive_colour: str, negative_colour: str) ->
     ax.axvline(0, color="#444", linewidth=0.6)
 
 
+@renamed_keywords
 def plot_keyness(keyness: pd.DataFrame, *, top: int = 10, lang: Lang = "en", table: str | None = None) -> Figure:
     """Key terms of each target (``compare.keyness`` or ``keyness_all``): one panel per
     target, its ``top`` strongest positive terms by signed G2. The title says how the
@@ -498,6 +503,7 @@ def plot_keyness(keyness: pd.DataFrame, *, top: int = 10, lang: Lang = "en", tab
     return fig
 
 
+@renamed_keywords
 def plot_log_odds(log_odds: pd.DataFrame, *, top: int = 12, lang: Lang = "en") -> Figure:
     """Fightin' Words (``compare.log_odds``): the ``top`` terms most typical of each side, by z."""
     check_table(log_odds, ("term", "z", "target", "reference"), "plot_log_odds", "analysis.log_odds(tokens, by, target=...)")
@@ -632,6 +638,7 @@ def plot_coherence(selection: pd.DataFrame, *, recommended: int | None = None, m
     return fig
 
 
+@renamed_keywords
 def plot_topic_terms(topic_terms: pd.DataFrame, *, top: int = 8, lang: Lang = "en") -> Figure:
     """One panel per topic: its ``top`` terms in the table's ranking (``topics.topic_terms``),
     bars showing their probability in the topic."""
@@ -911,6 +918,7 @@ def _spread(positions: list[float], gap: float) -> list[float]:
     return [y - overflow for y in placed] if overflow > 0 else placed
 
 
+@renamed_keywords
 def plot_topics_over_time(table: pd.DataFrame, *, top: int = 3, lang: Lang = "en") -> Figure:
     """One panel per topic (``structured_topics.topics_over_time``; at most ``MAX_PANELS``): the
     probability of its terms in each period, for the terms among its ``top`` in any period (at

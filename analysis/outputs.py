@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .cleaning import losses
+from .cleaning import as_cleaned, losses
 from .corpus import Corpus
 from .errors import AnalysisError
 from .files import atomic_path, check_extension, write_table, write_text_atomic
@@ -55,12 +55,14 @@ def safe_filename(doc_id: str) -> str:
     return doc_id
 
 
-def write_cleaned(corpus: Corpus, out: Path, protect: Path | None = None) -> list[Path]:
+def write_cleaned(corpus: Corpus | str | Path, out: str | Path, protect: Path | None = None) -> list[Path]:
     """Write a cleaned corpus as a loadable corpus folder: ``<doc_id>.txt`` (one paragraph
     a line), ``metadata.csv``, ``removed.csv`` (every removal) and ``losses.csv`` (characters
     removed per document, ``clean.losses``). Returns the paths written.
 
+    corpus: a cleaned Corpus; a raw Corpus or a path is cleaned first with its own settings.
     protect: the corpus it came from; refused as in ``refuse_overwrite``."""
+    corpus = as_cleaned(corpus, "write_cleaned")
     out = Path(out)
     if protect is not None:
         refuse_overwrite(out, protect, folder=True)

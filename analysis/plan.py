@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .display import Summary, first_few
-from .errors import AnalysisError, column_error
+from .errors import AnalysisError, column_error, renamed_keywords
 
 #: The sections of ``analysis figures``, in the order they are made.
 SECTIONS = ("overview", "slogans", "slice", "follow", "similarity", "topics", "network", "diffusion")
@@ -99,6 +99,7 @@ def slug(value) -> str:
     return re.sub(r"[^\w\u3400-\u9fff]+", "-", str(value)).strip("-") or "x"
 
 
+@renamed_keywords
 def frequent_terms(tokens: pd.DataFrame, lexicon, *, top: int) -> list[str]:
     """The ``top`` most frequent lexicon entries in ``tokens``, else its most frequent terms
     (ties by term): the trend terms of ``trend_terms = "auto"``."""
@@ -138,6 +139,22 @@ def _resolve_columns(metadata: pd.DataFrame, groups: dict) -> tuple[str | None, 
         candidates = [c for c in _candidate_groups(metadata) if c != time]
         by = "district" if "district" in metadata.columns else (candidates[0] if candidates else None)
     return by or None, time or None
+
+
+#: The default grouping of every function and command that groups (``by="auto"``).
+AUTO = "auto"
+
+
+def auto_by(frame: pd.DataFrame, by):
+    """``by`` with ``"auto"`` resolved for ``frame`` (metadata, a token table, a model's
+    units): ``district`` when it has that column, else the first other metadata column with
+    2 to 100 values that is not the time column ``year`` (the choice ``analysis figures``
+    makes), else None (the whole table one group). Any other ``by`` is returned as given."""
+    if not isinstance(by, str) or by != AUTO:
+        return by
+    columns = [c for c in frame.columns if c not in NOT_GROUPS or c == "doc_id"]
+    meta = frame[columns].drop_duplicates("doc_id") if "doc_id" in columns else frame[columns]
+    return _resolve_columns(meta, {"by": AUTO, "time": AUTO})[0]
 
 
 def make_plan(metadata: pd.DataFrame, config: dict, *, has_lexicon: bool = True) -> Plan:

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .cleaning import iter_units
+from .cleaning import as_cleaned, iter_units, simplify_hints, to_simplified
 from .compare import g2_statistic, group_labels, small_sample_note, warn_unseen
 from .corpus import Corpus
-from .errors import AnalysisError, TermWarning, as_terms, choice_error
+from .errors import AnalysisError, TermWarning, as_terms, choice_error, renamed_keywords
 from .lexicon import Lexicon
 from .segment import Segmenter, resolve_lexicon
 
@@ -40,9 +40,11 @@ Match = Literal["token", "substring"]
 MATCHES = ("token", "substring")
 
 
-def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, lexicon: str | Path | Lexicon | None = "auto",
+@renamed_keywords
+def kwic(corpus: Corpus | str | Path, terms: str | Iterable[str], *, window_chars: int = 20, lexicon: str | Path | Lexicon | None = "auto",
          match: Match = "token") -> pd.DataFrame:
-    """Keyword in context: every occurrence of ``terms`` in the (cleaned) paragraphs.
+    """Keyword in context: every occurrence of ``terms`` in the cleaned paragraphs of
+    ``corpus`` (a Corpus or a path; cleaned first with its own settings if it is not).
 
     terms: one term (a string) or several (a list): one table, its ``term`` column saying
     which term each line is for (as quanteda's ``pattern`` column). match: ``"token"``
@@ -52,15 +54,15 @@ def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, 
     (``"auto"``: lexicon.yaml beside the corpus; a path; a Lexicon; None), so KWIC and the
     counts cut the text the same way; searching an entry (or one of its forms) also finds
     its long forms and aliases (三个哪里 finds “园区建设到哪里,…”); ``keyword`` is the text
-    as written. window_chars: characters of context on each side (within the paragraph). A
+    as written. In a corpus cleaned with ``simplify=True`` a traditional term is looked up in
+    simplified characters (``term`` keeps it as given); a term found nowhere says whether
+    simplification would find it. window_chars: characters of context on each side (within the paragraph). A
     term found nowhere warns (``TermWarning``) with its count in the text.
 
     Returns ``doc_id, district, year, para, term, left, keyword, right`` (metadata columns
     that the corpus lacks are left out), in document, paragraph and text order.
     """
-    if isinstance(corpus, pd.DataFrame):
-        raise AnalysisError("kwic reads the cleaned text, not a token table: pass the corpus, "
-                            "e.g. kwic(analysis.clean(analysis.load_corpus(path)), terms).")
+    corpus = as_cleaned(corpus, "kwic")
     terms = as_terms(terms)
     if isinstance(window_chars, bool) or not isinstance(window_chars, (int, np.integer)) or window_chars < 0:
         raise AnalysisError(f"window_chars={window_chars!r} is not valid; use 0 or more characters.")
@@ -69,9 +71,11 @@ def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, 
     lexicon = resolve_lexicon(corpus, lexicon)
     meta = corpus.metadata.set_index("doc_id")
     extra = [c for c in KWIC_META if c in meta.columns]
+    # A corpus cleaned with simplify=True holds simplified text: a traditional term is looked up simplified.
+    lookup = {t: to_simplified(t) if corpus.cleaning.get("simplify") else t for t in terms}
     rows, found = [], set()
     for doc_id, _, para, _, text in iter_units(corpus, "paragraph"):
-        spans = sorted((start, end, term) for term in terms for start, end in _occurrences(text, term, lexicon, match))
+        spans = sorted((start, end, term) for term in terms for start, end in _occurrences(text, lookup[term], lexicon, match))
         for start, end, term in spans:
             found.add(term)
             rows.append({"doc_id": doc_id, **{c: meta.at[doc_id, c] for c in extra}, "para": para, "term": term,
@@ -79,7 +83,7 @@ def kwic(corpus: Corpus, terms: str | Iterable[str], *, window_chars: int = 20, 
                          "right": text[end:end + window_chars]})
     for term in terms:
         if term not in found:
-            _warn_no_hits(corpus, term, lexicon, match)
+            _warn_no_hits(corpus, lookup[term], lexicon, match)
     return pd.DataFrame(rows, columns=["doc_id", *extra, "para", "term", "left", "keyword", "right"])
 
 
@@ -91,7 +95,8 @@ def _warn_no_hits(corpus: Corpus, term: str, lexicon: Lexicon | None, match: Mat
                       "other tokens; search with match='substring' (--match substring), or add it to the lexicon.",
                       TermWarning, stacklevel=3)
     else:
-        warnings.warn(f"term {term!r} occurs nowhere in the text; check its spelling and the documents selected.",
+        hint = simplify_hints([term], (text for _, _, _, _, text in iter_units(corpus, "paragraph")))[term]
+        warnings.warn(f"term {term!r} occurs nowhere in the text{hint}; check its spelling and the documents selected.",
                       TermWarning, stacklevel=3)
 
 
@@ -125,6 +130,7 @@ def _canonical(term: str, lexicon: Lexicon | None) -> str:
     return term.strip()
 
 
+@renamed_keywords
 def collocations(tokens: pd.DataFrame, term: str, *, window_tokens: int = 5, min_count: int = 2,
                  by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Collocates of ``term``, attracted and repelled: tokens within ``window_tokens`` tokens of it, inside one unit.

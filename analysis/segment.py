@@ -23,8 +23,8 @@ import pandas as pd
 
 from . import __version__
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .cleaning import UNITS, Unit, clean, iter_units
-from .corpus import Corpus
+from .cleaning import UNITS, Unit, as_cleaned, iter_units
+from .corpus import Corpus, as_corpus
 from .display import Summary
 from .errors import AnalysisError, LexiconWarning, as_terms, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
@@ -273,6 +273,7 @@ def resolve_lexicon(corpus: Corpus, lexicon: str | Path | Lexicon | None) -> Lex
     ``LexiconWarning`` says so, once per loaded corpus (its cleaned copies included)."""
     if isinstance(lexicon, Lexicon) or lexicon is None:
         return lexicon
+    corpus = as_corpus(corpus, "resolve_lexicon")
     if str(lexicon) == "auto":
         found = find_lexicon(corpus.source)
         if found is None and "no lexicon" not in corpus.said:
@@ -295,6 +296,9 @@ def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lex
     if stopwords is True:
         return packaged_stopwords() | extra
     if isinstance(stopwords, (str, Path)):
+        if not Path(stopwords).is_file():
+            raise AnalysisError(f"stopwords={str(stopwords)!r} is not a file; give a list for words "
+                                f"(stopwords=[{str(stopwords)!r}]) or the path of an existing file, one word a line.")
         given = load_stopwords(stopwords)
     else:
         given = frozenset(as_terms(stopwords, "stopwords"))
@@ -302,7 +306,7 @@ def resolve_stopwords(stopwords: bool | str | Path | Iterable[str], lexicon: Lex
 
 
 def tokenize(
-    corpus: Corpus,
+    corpus: Corpus | str | Path,
     *,
     lexicon: str | Path | Lexicon | None = "auto",
     unit: Unit = "paragraph",
@@ -318,7 +322,8 @@ def tokenize(
     cache: bool = True,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Tokenise every unit of ``corpus`` (cleaned first with default options if it is not).
+    """Tokenise every unit of ``corpus`` (a Corpus or a path; cleaned first with the corpus's
+    own settings if it is not, see ``cleaning.as_cleaned``).
 
     lexicon: ``"auto"`` finds ``lexicon.yaml`` in the corpus folder; or a path, a Lexicon,
     or None. unit: ``document``, ``paragraph`` or ``sentence``. stopwords: True (the
@@ -338,8 +343,7 @@ def tokenize(
         raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
     if min_length < 1:
         raise AnalysisError(f"min_length={min_length!r} is not valid; use 1 or more.")
-    if corpus.cleaning is None:
-        corpus = clean(corpus, workers=workers, progress=progress)
+    corpus = as_cleaned(corpus, "tokenize", progress=progress, workers=workers)
     lex = resolve_lexicon(corpus, lexicon)
     stop = resolve_stopwords(stopwords, lex, replace=replace_stopwords)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,

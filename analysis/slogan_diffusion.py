@@ -19,16 +19,18 @@ import datetime
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .cleaning import clean, split_sentences
+from .cleaning import as_cleaned, split_sentences
 from .compare import group_labels, small_sample_note
 from .corpus import Corpus
 from .errors import AnalysisError, column_error
 from .lexicon import Lexicon
 from .segment import resolve_lexicon, tokenize
+from .plan import auto_by
 
 #: ``"auto"``, or the name of a column of dates or of years (``"date"``, ``"year"``, ``"yr"`` …).
 Time = str
@@ -125,12 +127,12 @@ def _passage(text: str, pattern: re.Pattern) -> str:
     return text[: 2 * PASSAGE_CHARS] + ("…" if len(text) > 2 * PASSAGE_CHARS else "")
 
 
-def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", time: Time = "auto",
+def diffusion(corpus: Corpus | str | Path, *, by: str | Sequence[str] | None = "auto", time: Time = "auto",
               lexicon: str | Lexicon | None = "auto", tokens: pd.DataFrame | None = None,
               progress: bool = True) -> pd.DataFrame:
     """First use of every lexicon entry per group, the order of adoption, and use after it.
 
-    corpus: cleaned first if it is not. by: grouping column(s); None: the corpus is one
+    corpus: a Corpus or a path, cleaned first with its own settings if it is not. by: grouping column(s); None: the corpus is one
     group (``all``). time: the column of dates (``"date"``: day, month or year resolution per
     document) or of years (whole numbers, e.g. ``"year"``), or ``"auto"`` (date when every
     document has one, else year).
@@ -155,8 +157,7 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     then term, rank, time and group. ``df.attrs``: ``time``, ``by``, ``resolution`` (the
     coarsest among the documents), ``n_never`` (entries never used).
     """
-    if corpus.cleaning is None:
-        corpus = clean(corpus, progress=progress)
+    corpus = as_cleaned(corpus, "diffusion", progress=progress)
     lex = resolve_lexicon(corpus, lexicon)
     if lex is None or not lex.entries:
         raise AnalysisError("diffusion follows lexicon entries: add lexicon.yaml to the corpus folder or pass a lexicon.")
@@ -164,6 +165,7 @@ def diffusion(corpus: Corpus, *, by: str | Sequence[str] | None = "district", ti
     time_column = resolve_time(meta, time)
     times = _doc_times(meta, time_column).set_index("doc_id")
     kind = time_kind(meta[time_column])
+    by = auto_by(meta, by)
     if by is None:
         columns, labels = [], pd.Series(ALL, index=meta.index)
     else:

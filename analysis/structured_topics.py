@@ -34,7 +34,7 @@ from gensim.corpora import Dictionary
 from scipy import sparse
 
 from .compare import group_labels, small_sample_note, top_with_ties
-from .errors import AnalysisError, TermWarning
+from .errors import AnalysisError, TermWarning, renamed_keywords
 from .lexicon import Lexicon, load_lexicon
 from .precision import TOPIC_DIGITS, published_array
 from .progress import progress_bar
@@ -219,7 +219,8 @@ def _check_covariates(docs: pd.DataFrame, columns: list[str], refs: Mapping) -> 
                             "use one of them, or group their values.")
 
 
-def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", *, k: int, seed: int = 0,
+@renamed_keywords
+def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "auto", *, k: int, seed: int = 0,
             reference: Mapping | None = None, sigma: float = 1.0, progress: bool = True, **options) -> StructuredTopicModel:
     """Fit a Dirichlet-multinomial regression topic model (Mimno & McCallum 2008): each unit's
     prior over topics depends on its metadata, alpha_{d,k} = exp(lambda_k0 + sum_j lambda_kj x_dj).
@@ -236,7 +237,10 @@ def fit_dmr(tokens: pd.DataFrame, covariates: str | Sequence[str] = "district", 
     params = {**_options(options), "k": k, "seed": _check_seed(seed), "sigma": float(sigma)}
     units, dictionary, bow, words = _prepared(tokens, params)
     _check_k(k, len(units))
-    columns, _ = group_labels(units, covariates)
+    columns, _ = group_labels(units, covariates)  # "auto": as by="auto" (docs/api.md)
+    if not columns:
+        raise AnalysisError(f"covariates={covariates!r} names no column of the token table; name the metadata "
+                            "column(s) prevalence depends on, e.g. covariates='district' (--covariates).")
     refs = _references(units, columns, reference)
     _check_covariates(units.drop_duplicates("doc_id"), columns, refs)
     features = [[_feature(c, v) for c, v in zip(columns, row) if str(v) != str(refs[c])]
@@ -465,6 +469,7 @@ def turnover(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["topic", "period", "turnover"])
 
 
+@renamed_keywords
 def topics_over_time(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame:
     """Top terms of every topic in every period (a ``fit_dtm`` model).
 
@@ -586,6 +591,7 @@ def fit_seeded(tokens: pd.DataFrame, themes, *, k: int, seed: int = 0, min_seeds
     return _result("seeded", model, dictionary, units, bow, params, tokens, names)
 
 
+@renamed_keywords
 def seeded_topics(model: StructuredTopicModel, *, top: int = 10) -> pd.DataFrame:
     """How much each seeded topic kept its seeds (a ``fit_seeded`` model), one row per theme.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .corpus import CONFIG_FILE, Corpus, corpus_hash
+from .corpus import CONFIG_FILE, Corpus, as_corpus, corpus_hash
 from .errors import AnalysisError
 from .files import atomic_path, write_text_atomic
 from .lexicon import find_lexicon
@@ -46,22 +46,22 @@ def _mask(frame: pd.DataFrame, where: str, what: str):
     return mask
 
 
-def subset(corpus_or_tokens: Corpus | pd.DataFrame, where: str) -> Corpus | pd.DataFrame:
+def subset(corpus_or_tokens: Corpus | str | Path | pd.DataFrame, where: str) -> Corpus | pd.DataFrame:
     """The documents whose metadata satisfy ``where`` (e.g. ``"year >= 2022 and district !=
     'sip'"``; see ``analysis.select``; values match whatever their type, ``year == '2022'``).
 
-    A Corpus gives a Corpus of the kept documents: texts, metadata, and, once cleaned, their
+    A Corpus (or a path, loaded with ``load_corpus``'s defaults) gives a Corpus of the kept documents: texts, metadata, and, once cleaned, their
     removal report and cleaning settings; the documents left out are added to ``excluded``
     (its repr counts them). A token table gives the table of the kept documents' units, with
     ``attrs["subset"]``: ``where, n_docs_kept, n_docs_dropped, n_units_kept, n_units_dropped``.
     Raises AnalysisError naming the columns when ``where`` names one that does not exist,
     and naming the expression and the values of its columns when it keeps nothing.
     """
-    if isinstance(corpus_or_tokens, Corpus):
-        return _subset_corpus(corpus_or_tokens, where)
+    if isinstance(corpus_or_tokens, (Corpus, str, Path)):
+        return _subset_corpus(as_corpus(corpus_or_tokens, "subset"), where)
     if isinstance(corpus_or_tokens, pd.DataFrame) and {"doc_id", "tokens"} <= set(corpus_or_tokens.columns):
         return _subset_tokens(corpus_or_tokens, where)
-    raise AnalysisError(f"subset takes a Corpus (analysis.load_corpus) or a token table (analysis.tokenize), "
+    raise AnalysisError(f"subset takes a Corpus (a path or analysis.load_corpus) or a token table (analysis.tokenize), "
                         f"not {type(corpus_or_tokens).__name__}.")
 
 
@@ -108,7 +108,7 @@ def _toml(value) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def write_corpus(corpus: Corpus, out: str | Path) -> list[Path]:
+def write_corpus(corpus: Corpus | str | Path, out: str | Path) -> list[Path]:
     """Write ``corpus`` (raw, as loaded) into the folder ``out`` as ``load_corpus`` reads it:
     ``texts/<doc_id>.txt`` (UTF-8), ``metadata.csv`` (the toolkit's column names),
     ``corpus.toml`` with its ``[cleaning]`` settings and ``[derive]`` columns (rule files
@@ -117,6 +117,7 @@ def write_corpus(corpus: Corpus, out: str | Path) -> list[Path]:
     (write it with ``write_cleaned``)."""
     from .cleaning import _PATH_KEYS, cleaning_options
 
+    corpus = as_corpus(corpus, "write_corpus")
     if corpus.cleaning is not None:
         raise AnalysisError("write_corpus writes a corpus as loaded; a cleaned corpus is written with "
                             "analysis.write_cleaned (or 'analysis clean --out').")

@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from .compare import group_labels, small_sample_note, top_with_ties
 from .display import Summary, first_few
-from .errors import AnalysisError, TermWarning, choice_error
+from .errors import AnalysisError, TermWarning, choice_error, renamed_keywords
 from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
@@ -108,7 +108,7 @@ class TopicModel(Summary):
         Only terms of the model's vocabulary can be scored: the others are counted and a
         ``TermWarning`` says how many tokens (and distinct terms) were left out and how many
         units had no known term (those units are left out). Raises AnalysisError when no
-        unit has a known term. Returns ``doc_id, unit_id, topic, weight`` as ``doc_topics``;
+        unit has a known term. Returns ``doc_id, unit_id, topic, share`` as ``doc_topics``;
         ``df.attrs``: ``n_units, n_units_dropped, n_tokens, n_tokens_unseen, n_terms_unseen``.
         """
         if not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
@@ -368,6 +368,7 @@ def _fit_prepared(units: pd.DataFrame, dictionary: Dictionary, bow: list, params
 
 # ---------------------------------------------------------------- reading topics
 
+@renamed_keywords
 def topic_terms(model: TopicModel, *, top: int | None = 10, method: TermMethod = "relevance", lambda_: float = 0.6,
                 frex_weight: float = 0.5) -> pd.DataFrame:
     """Top terms of every topic, ranked by ``method``.
@@ -423,6 +424,7 @@ def _term_marginal(model: TopicModel) -> np.ndarray:
     return counts / counts.sum()
 
 
+@renamed_keywords
 def topic_labels(model: TopicModel, *, top: int = 3, method: TermMethod = "relevance", lambda_: float = 0.6) -> dict[int, str]:
     """A short label per topic from its ``top`` terms ranked as ``topic_terms`` ranks them
     (the same defaults), e.g. ``{1: "1 社区/居民/治理"}``."""
@@ -468,6 +470,7 @@ def _unit_texts(units: pd.DataFrame, texts, provenance: dict) -> list[str]:
     return [text_of[u] for u in units["unit_id"]]
 
 
+@renamed_keywords
 def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> pd.DataFrame:
     """The ``top`` units with the largest share of each topic, with their text.
 
@@ -503,7 +506,7 @@ Weighting = Literal["tokens", "units"]
 Uncertainty = Literal["dirichlet", "none"]
 
 
-def prevalence(model: TopicModel, by: str | Sequence[str] | None = "district", *, n_boot: int = 1000, ci: float = 0.95,
+def prevalence(model: TopicModel, by: str | Sequence[str] | None = "auto", *, n_boot: int = 1000, ci: float = 0.95,
                seed: int = 0, weight: Weighting = "tokens", uncertainty: Uncertainty = "dirichlet",
                n_draws: int = 25) -> pd.DataFrame:
     """Topic share per group, with document-level (cluster) bootstrap intervals.
@@ -667,6 +670,7 @@ def _run(func, tasks: list, grid: _Grid, workers: int, desc: str, progress: bool
     return list(progress_bar(results, desc, progress, total=len(tasks)))
 
 
+@renamed_keywords
 def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
              coherence: Sequence[str] = ("c_v", "c_npmi"), top: int = 10, workers: int = 1, progress: bool = True,
              **options) -> pd.DataFrame:
@@ -777,6 +781,7 @@ def align_topics(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, 
     return cols[order], similarity[rows[order], cols[order]]
 
 
+@renamed_keywords
 def topic_stability(tokens: pd.DataFrame, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
                     progress: bool = True, **options) -> pd.DataFrame:
     """How well each topic of the first seed's model reappears in the models of the other seeds.
@@ -885,14 +890,16 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
 
 # ---------------------------------------------------------------- one table of topics
 
+@renamed_keywords
 def topic_info(model: TopicModel, *, top: int | None = 10) -> pd.DataFrame:
     """One row per topic, as BERTopic's ``get_topic_info``: ``topic, label, share, size,
-    n_tokens, top_terms``.
+    expected_tokens, top_terms``.
 
     label: ``topic_labels`` (three terms by relevance). share: the topic's share of all
     fitted tokens, sum_u len_u theta_u / sum_u len_u (its corpus-wide prevalence; the shares
     sum to 1). size: units whose largest topic share is this topic (a tie goes to the lower
-    topic). n_tokens: share x the fitted tokens. top_terms: the ``top`` terms by relevance
+    topic). expected_tokens: share x the fitted tokens, the tokens the topic is expected to
+    account for (fractional: a sum of shares, not a count). top_terms: the ``top`` terms by relevance
     (``topic_terms(model, top=top, method="relevance")``, Sievert & Shirley 2014, lambda 0.6;
     ties at the cut kept; None: every term), joined by ``/``. Sorted by topic.
     """
@@ -906,6 +913,6 @@ def topic_info(model: TopicModel, *, top: int | None = 10) -> pd.DataFrame:
     labels = topic_labels(model)
     return pd.DataFrame({
         "topic": np.arange(1, model.k + 1), "label": [labels[t] for t in range(1, model.k + 1)],
-        "share": weighted / lengths.sum(), "size": size.astype(np.int64), "n_tokens": weighted,
+        "share": weighted / lengths.sum(), "size": size.astype(np.int64), "expected_tokens": weighted,
         "top_terms": ["/".join(terms[terms["topic"] == t]["term"]) for t in range(1, model.k + 1)],
     })

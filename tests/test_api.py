@@ -324,3 +324,168 @@ def test_the_command_line_says_no_lexicon_once(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.count("no lexicon.yaml found beside the corpus") == 1
     assert "warning: " in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- a path where a corpus is expected
+
+def _corpus_functions() -> list[str]:
+    """Public functions with a ``corpus`` parameter (or subset's ``corpus_or_tokens``)."""
+    return sorted(name for name, func in _public_callables() if "." not in name and not name[0].isupper()
+                  and {"corpus", "corpus_or_tokens"} & set(inspect.signature(func).parameters))
+
+
+@pytest.fixture(scope="module")
+def spread_path(tmp_path_factory):
+    from planted import diffusion_frame, spread_lexicon
+
+    folder = tmp_path_factory.mktemp("spread")
+    diffusion_frame(4, years=4).to_csv(folder / "spread.csv", index=False)
+    (folder / "lexicon.yaml").write_text(spread_lexicon(), encoding="utf-8")
+    return folder / "spread.csv"
+
+
+def test_every_function_taking_a_corpus_takes_a_path(spread_path, tmp_path):
+    """docs/api.md: ``corpus`` is a path or a Corpus, everywhere; a path is loaded with
+    load_corpus's defaults (and cleaned where the function reads cleaned text)."""
+    loaded = analysis.load_corpus(spread_path, progress=False)
+    cleaned = analysis.clean(loaded, progress=False)
+    tokens = analysis.tokenize(cleaned, progress=False, cache=False)
+    calls = {
+        "tokenize": lambda c: analysis.tokenize(c, progress=False, cache=False).equals(tokens),
+        "clean": lambda c: analysis.clean(c, progress=False).texts == cleaned.texts,
+        "units": lambda c: analysis.units(c).equals(analysis.units(cleaned)),
+        "kwic": lambda c: len(analysis.kwic(c, "三融三进")) == len(analysis.kwic(cleaned, "三融三进")) > 0,
+        "suggest_terms": lambda c: analysis.suggest_terms(c, top=5).equals(analysis.suggest_terms(cleaned, top=5)),
+        "audit_lexicon": lambda c: analysis.audit_lexicon(c).equals(analysis.audit_lexicon(cleaned)),
+        "diffusion": lambda c: analysis.diffusion(c).equals(analysis.diffusion(cleaned)),
+        "resolve_lexicon": lambda c: analysis.resolve_lexicon(c, "auto").hash == analysis.resolve_lexicon(loaded, "auto").hash,
+        "subset": lambda c: analysis.subset(c, "year >= 2020").doc_ids == analysis.subset(loaded, "year >= 2020").doc_ids,
+        "write_corpus": lambda c: bool(analysis.write_corpus(c, tmp_path / "raw")),
+        "write_cleaned": lambda c: bool(analysis.write_cleaned(c, tmp_path / "clean")),
+        "explore": lambda c: analysis.explore(c, tmp_path / "page", k=2, progress=False).exists(),
+    }
+    assert set(calls) == set(_corpus_functions()), "a new function takes a corpus: add it here"
+    for name, call in calls.items():
+        assert call(str(spread_path)), name
+    assert calls["kwic"](spread_path)  # a Path as well as a str
+    for name in ("tokenize", "clean", "kwic", "suggest_terms", "audit_lexicon", "units", "diffusion"):
+        func = getattr(analysis, name)
+        args = ("三融三进",) if name == "kwic" else ()
+        with pytest.raises(analysis.AnalysisError, match=f"^{name} reads the text, not a token table: pass the corpus"):
+            func(tokens, *args)
+        with pytest.raises(analysis.AnalysisError, match=f"^{name} got int where a corpus is expected; pass a corpus folder"):
+            func(3, *args)
+
+
+def test_reference_rest_is_every_other_group(tmp_path):
+    """reference="rest" (as the tables label it) is reference=None, in keyness and log_odds;
+    a group literally named "rest" is that group."""
+    from planted import planted_frame
+
+    tokens = analysis.tokenize(analysis.load_corpus(_write(planted_frame(n_docs=12, paragraphs=3), tmp_path / "p.csv"),
+                                                    progress=False), lexicon=None, progress=False, cache=False)
+    for func in (compare.keyness, compare.log_odds):
+        rest = func(tokens, "district", target="d1", reference="rest")
+        assert rest.equals(func(tokens, "district", target="d1")) and set(rest.reference) == {"rest"}
+    named = tokens.assign(district=tokens.district.replace({"d2": "rest"}))
+    one = compare.log_odds(named, "district", target="d1", reference="rest")
+    assert one.n_docs_reference.iloc[0] == named[named.district == "rest"].doc_id.nunique() == 3
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_by_auto_is_district_or_the_plans_choice(paragraph_tokens, tmp_path):
+    """by="auto" (every default grouping): district when present (the sample's results are
+    those of by="district"), else the column the plan would choose, in Python and on the CLI."""
+    from click.testing import CliRunner
+
+    from planted import planted_frame
+
+    assert compare.frequencies(paragraph_tokens).equals(compare.frequencies(paragraph_tokens, "district"))
+    assert compare.keyness_all(paragraph_tokens).equals(compare.keyness_all(paragraph_tokens, "district"))
+    frame = planted_frame(n_docs=12, paragraphs=3).rename(columns={"district": "region"})
+    path = _write(frame, tmp_path / "regions.csv")
+    tokens = analysis.tokenize(path, lexicon=None, progress=False, cache=False)
+    assert set(compare.similarity(tokens).group_a) == set(frame.region)
+    assert compare.keyness_all(tokens).equals(compare.keyness_all(tokens, "region"))
+    groups = analysis.suggest_terms(path, lexicon=None, top=5)["groups"]
+    assert set(" ".join(groups).split()) <= set(frame.region) and groups.str.len().gt(0).all()
+    one_year = tokens.drop(columns="region")
+    assert list(compare.frequencies(one_year, terms="党建").group) == ["all"]  # no column to group by: one group
+    for command in (["frequencies", "--terms", "党建"], ["keyness"], ["topics", "fit", "--k", "2", "--passes", "1",
+                                                                    "--n-boot", "10", "--out", str(tmp_path / "t")]):
+        result = CliRunner().invoke(cli.main, ["-q", *command, "--corpus", str(path), "--lexicon", "none"])
+        assert result.exit_code == 0, (command, result.output)
+    assert "region" in pd.read_csv(tmp_path / "t" / "prevalence.csv", nrows=0).columns
+    model = analysis.fit_dmr(tokens, k=2, progress=False, iterations=20)
+    assert model.params["by"] == ["region"]
+    with pytest.raises(analysis.AnalysisError, match="covariates='auto' names no column"):
+        analysis.fit_dmr(one_year.drop(columns="year"), k=2, progress=False, iterations=20)
+
+
+def test_term_presence_warns_and_stopwords_say_path_or_word(tmp_path):
+    from planted import planted_frame
+
+    path = _write(planted_frame(n_docs=4, paragraphs=2), tmp_path / "p.csv")
+    cleaned = analysis.clean(path, progress=False)
+    tokens = analysis.tokenize(cleaned, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match="'不存在的词' occurs nowhere"):
+        table = analysis.term_presence(tokens, ["党建", "不存在的词"])
+    assert table.set_index("term").loc["不存在的词", "n_token"] == 0
+    with pytest.raises(analysis.AnalysisError, match=r"^stopwords='园区' is not a file; give a list for words \(stopwords=\['园区'\]\)"):
+        analysis.tokenize(cleaned, stopwords="园区", progress=False, cache=False)
+    (tmp_path / "stop.txt").write_text("园区\n", encoding="utf-8")
+    from_file = analysis.tokenize(cleaned, stopwords=tmp_path / "stop.txt", progress=False, cache=False)
+    assert not any("园区" in t for t in from_file.tokens)
+
+
+def test_renamed_keywords_name_the_keyword_to_use_now():
+    """kwic(window=3), tfidf_terms(n=5), keyness(group_a=...): a TypeError naming the new
+    keyword, in every public function that has one of the new names."""
+    from analysis.errors import RENAMED
+
+    checked = 0
+    for name, func in CALLABLES:
+        if inspect.isclass(func):
+            continue
+        params = set(inspect.signature(func).parameters)
+        for old, news in RENAMED.items():
+            new = next((n for n in news if n in params), None)
+            if new is None or old in params:
+                continue
+            with pytest.raises(TypeError, match=f"has no keyword {old!r}; it is now {new}="):
+                func(None, **{old: 3})
+            checked += 1
+    assert checked >= 25
+    with pytest.raises(TypeError, match=r"kwic\(\) has no keyword 'window'; it is now window_chars="):
+        analysis.kwic("corpus", "党建", window=3)
+    with pytest.raises(TypeError, match="it is now window_tokens="):
+        analysis.collocations(None, "党建", window=3)
+
+
+def test_traditional_text_and_simplified_terms_meet(tmp_path):
+    """A simplified term on a traditional corpus cleaned without simplify: the warning says
+    to clean with simplify=True; with simplify, a traditional term is looked up simplified
+    (kwic) or the warning names its simplified form (token tables)."""
+    from planted import planted_frame
+
+    frame = planted_frame(n_docs=4, paragraphs=2)
+    import opencc
+
+    frame["text"] = [opencc.OpenCC("s2t").convert(t) + "\n傳承龍舟精神。" for t in frame.text]
+    path = _write(frame, tmp_path / "trad.csv")
+    raw = analysis.clean(path, progress=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龙舟精神' occurs nowhere in the text; the text holds it in traditional characters \(4 time\(s\)\): clean with simplify=True"):
+        analysis.kwic(raw, "龙舟精神", lexicon=None)
+    tokens = analysis.tokenize(raw, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龙舟精神' occurs nowhere in the token table, so it counts 0; the text holds it in traditional"):
+        compare.frequencies(tokens, None, terms="龙舟精神")
+    simple = analysis.clean(path, simplify=True, progress=False)
+    lines = analysis.kwic(simple, "龍舟精神", lexicon=None, match="substring")
+    assert len(lines) == 4 and set(lines.term) == {"龍舟精神"} and set(lines.keyword) == {"龙舟精神"}
+    simple_tokens = analysis.tokenize(simple, lexicon=None, progress=False, cache=False)
+    with pytest.warns(analysis.TermWarning, match=r"'龍舟精神' occurs nowhere in the token table, so it counts 0; the text holds its simplified form '龙舟精神' \(4 time\(s\)\)"):
+        compare.frequencies(simple_tokens, None, terms="龍舟精神")

@@ -323,3 +323,21 @@ def test_leftovers_of_a_killed_run_are_swept_by_the_next(tmp_path):
     result = CliRunner().invoke(main, ["-q", "frequencies", "--corpus", str(SAMPLE), "--by", "district", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.is_file() and not old.exists() and other.exists()
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`analysis validate ... | head`: the reader goes away; the command ends without a
+    message (exit 141, as a Unix tool killed by SIGPIPE), in every command (one wrapper)."""
+    import subprocess
+    import sys
+
+    from planted import planted_frame
+
+    planted_frame(n_docs=60, paragraphs=2).to_csv(tmp_path / "c.csv", index=False)
+    for command in (["validate"], ["frequencies", "--lexicon", "none", "--no-cache"]):
+        run = subprocess.Popen([sys.executable, "-m", "analysis.cli", "-q", *command, "--corpus", str(tmp_path / "c.csv")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        run.stdout.close()  # before the command writes anything
+        stderr = run.stderr.read().decode()
+        assert run.wait(timeout=300) in (0, 141), stderr
+        assert "Broken pipe" not in stderr and "Traceback" not in stderr and "error" not in stderr, stderr

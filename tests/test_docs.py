@@ -121,3 +121,26 @@ def test_the_reference_sections_cover_every_module_in_flow_order():
     placed = {module for _, modules in conf["SECTIONS"] for module in modules}
     unplaced = sorted({conf["_module_of"](n) for n in analysis.__all__ if n != "__version__"} - placed)
     assert not unplaced, f"add a section for these modules to SECTIONS in docs/conf.py: {unplaced}"
+
+
+def test_the_quanteda_pages_snippets_run_on_a_generated_corpus(tmp_path, monkeypatch):
+    """The Python snippets of docs/from-quanteda.md run as written (on a generated corpus
+    in a folder named ``corpus``), and the columns the R snippet names are in rows.csv."""
+    from click.testing import CliRunner
+
+    from planted import planted_frame
+
+    page = (DOCS / "from-quanteda.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert snippets
+    frame = planted_frame(n_docs=16, paragraphs=4)
+    frame.to_csv(tmp_path / "generated.csv", index=False)
+    analysis.write_corpus(tmp_path / "generated.csv", tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    for code in snippets:
+        exec(compile(code, "from-quanteda.md", "exec"), {})  # noqa: S102 - the page's own code
+    result = CliRunner().invoke(main, ["-q", "dtm", "--corpus", "corpus", "--by", "doc_id", "--out", "dtm"])
+    assert result.exit_code == 0, result.output
+    r_code = re.findall(r"```r\n(.*?)```", page, flags=re.S)[0]
+    named = set(re.findall(r"rows\$(\w+)", r_code)) | set(re.findall(r"~ (\w+)", r_code))
+    assert named and named <= set((tmp_path / "dtm" / "rows.csv").read_text(encoding="utf-8").splitlines()[0].split(","))

@@ -44,7 +44,7 @@ def test_kwic_bad_input(cleaned, paragraph_tokens):
         analysis.kwic(cleaned, " ")
     with pytest.warns(analysis.TermWarning, match="occurs nowhere in the text"):
         assert analysis.kwic(cleaned, "不存在的词").empty
-    with pytest.raises(analysis.AnalysisError, match="kwic reads the cleaned text, not a token table: pass the corpus"):
+    with pytest.raises(analysis.AnalysisError, match="kwic reads the text, not a token table: pass the corpus"):
         analysis.kwic(paragraph_tokens, "党建")
     with pytest.raises(analysis.AnalysisError, match="window_chars=-1 is not valid"):
         analysis.kwic(cleaned, "党建", window_chars=-1)

@@ -36,10 +36,10 @@ def generated(tmp_path_factory):
 
 def test_topic_info_one_row_per_topic(fitted):
     info = topic_info(fitted, top=5)
-    assert list(info.columns) == ["topic", "label", "share", "size", "n_tokens", "top_terms"]
+    assert list(info.columns) == ["topic", "label", "share", "size", "expected_tokens", "top_terms"]
     assert info["topic"].tolist() == [1, 2, 3]
     assert info["share"].sum() == pytest.approx(1.0)
-    assert info["n_tokens"].sum() == pytest.approx(fitted.unit_lengths().sum())
+    assert info["expected_tokens"].sum() == pytest.approx(fitted.unit_lengths().sum())
     assert info["size"].sum() == len(fitted.units)
     assert info["size"].tolist() == np.bincount(fitted.doc_topic_matrix().argmax(axis=1), minlength=3).tolist()
     labels = analysis.topic_labels(fitted)

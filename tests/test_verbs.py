@@ -183,3 +183,47 @@ def test_bad_input_to_the_new_commands_is_one_line(args, message, tmp_path):
     assert result.exit_code in (1, 2) and message in result.output, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "m").exists() and not (tmp_path / "s").exists()
+
+
+def test_dtm_rows_of_documents_carry_their_metadata(tmp_path):
+    """``--by doc_id`` rows hold the documents' metadata (stm's ``data = rows``, quanteda's
+    docvars) and no note; rows of groups keep theirs."""
+    path = _generated(tmp_path, n_docs=12, groups=3)
+    result = CliRunner().invoke(main, ["-q", "dtm", "--corpus", str(path), "--lexicon", "none", "--by", "doc_id",
+                                       "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "m" / "rows.csv")
+    frame = pd.read_csv(path).sort_values("doc_id").reset_index(drop=True)
+    assert rows[["doc_id", "region", "year"]].equals(frame[["doc_id", "region", "year"]])
+    assert "note" not in rows.columns and rows["n_docs"].eq(1).all() and "unit_id" not in rows.columns
+    tokens = analysis.tokenize(path, lexicon=None, unit="paragraph", progress=False, cache=False)
+    units = document_term_matrix(tokens, by="unit_id").rows
+    assert units["n_docs"].eq(1).all() and {"doc_id", "region", "year"} <= set(units.columns)
+    assert "note" in document_term_matrix(tokens, by="region").rows.columns
+
+
+def test_subset_cli_reads_a_corpus_with_other_column_names(tmp_path):
+    """subset takes the shared corpus-reading options (its --where is the shared one); a
+    --rename of several pairs joined by commas is several renames."""
+    frame = planted_frame(n_docs=8, paragraphs=2).rename(columns={"doc_id": "key", "text": "body", "year": "yr", "district": "area"})
+    frame.to_csv(tmp_path / "other.csv", index=False)
+    result = CliRunner().invoke(main, ["-q", "subset", "--corpus", str(tmp_path / "other.csv"), "--id-column", "key",
+                                       "--text-column", "body", "--rename", "yr=year,area=district",
+                                       "--where", "year >= 2023", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    kept = analysis.load_corpus(tmp_path / "s", progress=False)
+    assert list(kept.doc_ids) == sorted(frame.key[frame.yr >= 2023]) and {"district", "year"} <= set(kept.metadata.columns)
+    tokens_only = CliRunner().invoke(main, ["-q", "subset", "--tokens", str(tmp_path / "other.csv"), "--id-column", "key",
+                                            "--where", "yr > 1", "--out", str(tmp_path / "t.csv")])
+    assert tokens_only.exit_code == 1 and "--id-column reads a corpus" in tokens_only.output
+    no_where = CliRunner().invoke(main, ["-q", "subset", "--corpus", str(tmp_path / "other.csv"), "--out", str(tmp_path / "u")])
+    assert no_where.exit_code == 2 and "give --where EXPR" in no_where.output
+
+
+@pytest.mark.parametrize("value", ["yr=year,body", "yr=year=x", "=year", "yr=year,yr=date"])
+def test_key_value_options_refuse_what_they_cannot_read(value, tmp_path):
+    frame = planted_frame(n_docs=4, paragraphs=2).rename(columns={"year": "yr"})
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    result = CliRunner().invoke(main, ["-q", "validate", "--corpus", str(tmp_path / "c.csv"), "--rename", value])
+    assert result.exit_code == 1 and "--rename" in result.output and "Traceback" not in result.output, result.output
+    assert result.output.count("\n") == 1
