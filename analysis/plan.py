@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .compare import term_totals
 from .display import Summary, first_few
 from .errors import AnalysisError, column_error
 
@@ -99,10 +100,10 @@ def slug(value) -> str:
     return re.sub(r"[^\w\u3400-\u9fff]+", "-", str(value)).strip("-") or "x"
 
 
-def frequent_terms(tokens: pd.DataFrame, lexicon, *, top: int) -> list[str]:
-    """The ``top`` most frequent lexicon entries in ``tokens``, else its most frequent terms
-    (ties by term): the trend terms of ``trend_terms = "auto"``."""
-    counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
+def frequent_terms(tokens, lexicon, *, top: int) -> list[str]:
+    """The ``top`` most frequent lexicon entries in ``tokens`` (a token table or store), else
+    its most frequent terms (ties by term): the trend terms of ``trend_terms = "auto"``."""
+    counts = term_totals(tokens)
     if lexicon is not None:
         entries = counts[counts.index.isin(lexicon.terms)]
         if len(entries):

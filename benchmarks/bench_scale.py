@@ -12,7 +12,11 @@ memory of the process and its worker processes together, sampled every 50 ms).
 Baselines measured in the same run: seconds to read and parse the JSONL file (the floor of any
 pass over the corpus) and resident memory after imports, before any data.
 
-    python benchmarks/bench_scale.py --docs 10000 [--corpus PATH] [--workers 2] [--backend rjieba]
+    python benchmarks/bench_scale.py --docs 10000 [--corpus PATH] [--workers 2] [--backend rjieba] [--store]
+
+``--store``: tokens are written to a token store (``tokenize(..., store=DIR)``, shards of
+``--shard-units`` units) and every comparison reads it shard by shard; LDA is left out (it
+does not read a store yet).
 
 Goals (issue 16): peak memory at 1,000,000 articles no more than 1.3x the peak at 100,000 and
 under 4 GB; 1,000,000 articles through tokens and every comparison in under 30 minutes.
@@ -34,6 +38,7 @@ import numpy as np
 import psutil
 
 import analysis
+import analysis.store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,6 +110,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="rjieba", choices=["jieba", "rjieba"])
     parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--store", action="store_true", help="tokens into a token store; comparisons from it")
+    parser.add_argument("--shard-units", type=int, default=analysis.store.SHARD_UNITS)
     parser.add_argument("--keep", type=Path, default=None, help="folder for the generated corpus (default: a temporary one)")
     args = parser.parse_args()
     first, last = (int(y) for y in args.years.split("-"))
@@ -119,7 +126,8 @@ def main() -> None:
     size = write_corpus(path, args.docs, pool, args.groups, (first, last))
     print(f"corpus: {args.docs:,} articles, {size / 1e6:,.0f} MB of JSONL from {len(pool):,} sentences of {args.corpus} "
           f"({time.perf_counter() - start:.0f} s to write); {datetime.date.today()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 1e9:.0f} GB; backend {args.backend}, {args.workers} workers")
+          f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 1e9:.0f} GB; backend {args.backend}, {args.workers} workers; "
+          f"load average {os.getloadavg()[0]:.1f}" + (f"; token store, shards of {args.shard_units:,} units" if args.store else ""))
 
     rows: list = []
     with step("read JSONL (baseline)", rows, memory):
@@ -137,26 +145,29 @@ def main() -> None:
     lexicon = analysis.load_lexicon(args.lexicon)
     with step("tokens", rows, memory):
         tokens = analysis.tokenize(cleaned, lexicon=lexicon, backend=args.backend, workers=args.workers,
-                                   hmm=args.backend == "jieba", cache=False, progress=False)
+                                   hmm=args.backend == "jieba", cache=False, progress=False,
+                                   store=folder / "store" if args.store else None, shard_units=args.shard_units)
     del cleaned
     with step("keyness, every group vs the rest", rows, memory):
         analysis.keyness_all(tokens, "district")
     with step("similarity", rows, memory):
         analysis.similarity(tokens, "district")
-    terms = analysis.frequent_terms(tokens, lexicon, 5)
+    terms = analysis.frequent_terms(tokens, lexicon, top=5)
     with step("trends of 5 lexicon entries", rows, memory):
         analysis.trends(tokens, terms, over="year", by="district")
-    with step(f"LDA K={args.k}, one pass", rows, memory):
-        analysis.fit_lda(tokens, k=args.k, passes=1, progress=False)
+    if not args.store:
+        with step(f"LDA K={args.k}, one pass", rows, memory):
+            analysis.fit_lda(tokens, k=args.k, passes=1, progress=False)
 
     base = rows[0][1]
-    n_tokens = int(tokens.n_tokens.sum())
+    n_tokens = tokens.n_tokens if args.store else int(tokens.n_tokens.sum())
     print(f"\n{len(tokens):,} units, {n_tokens:,} tokens; resident memory after imports {idle:,.0f} MB")
     print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}")
     for name, seconds, peak in rows:
         print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}")
     through = sum(s for name, s, _ in rows if not name.startswith(("read", "LDA")))
-    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(p for *_, p in rows):,.0f} MB")
+    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(p for *_, p in rows):,.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
