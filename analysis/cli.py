@@ -357,10 +357,15 @@ def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwor
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
     corpus = _clean(ctx, corpus, workers)
     stopwords = False if no_stopwords else (stopwords_file or True)
-    frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
-                     drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
-                     pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
-                     cache=not no_cache, progress=progress, store=store, shard_units=shard_units)
+    try:
+        frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
+                         drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
+                         pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
+                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units)
+    except KeyboardInterrupt:
+        if store is None:
+            raise
+        raise AnalysisError(f"interrupted; the finished shards in {store} are kept: run the same command again to resume.") from None
     if store is not None:
         click.echo(f"wrote a token store of {len(frame)} {unit}s, {frame.n_tokens} tokens "
                    f"in {len(frame.paths)} shard(s) to {store}")

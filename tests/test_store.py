@@ -180,3 +180,15 @@ def test_tokens_command_writes_a_store(tmp_path, paragraph_tokens):
     assert "token store" in result.output
     store = analysis.open_store(tmp_path / "store")
     assert_frame_equal(store.to_frame(), paragraph_tokens)
+
+
+def test_an_interrupted_tokens_command_says_how_to_resume(tmp_path, monkeypatch):
+    _interrupt_after(monkeypatch, 1)
+    args = ["--quiet", "tokens", "--corpus", str(SAMPLE), "--store", str(tmp_path / "store"), "--shard-units", "30"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "run the same command again to resume" in result.output and "Traceback" not in result.output
+    monkeypatch.undo()
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert len(analysis.open_store(tmp_path / "store").paths) >= 3
