@@ -102,7 +102,6 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
     types = pa.Table.from_pandas(meta, preserve_index=False).schema
     schema = pa.schema([types.field("doc_id"), types.field("doc_id").with_name("unit_id"),
                         *(types.field(c) for c in columns), pa.field("n_tokens", pa.int64())])
-    pending: list[dict] = []
 
     def shards() -> Iterator[dict]:
         """The corpus cut into shards of whole documents, in order."""
@@ -117,23 +116,22 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
         if ids:
             yield {"index": index, "ids": ids, "texts": texts}
 
-    def texts_to_do() -> Iterator[str]:
+    def tokenised() -> Iterator[tuple[dict, list[str]]]:
+        """(shard, token list) for each unit of the shards not yet finished. Each shard is
+        tokenised by a call of its own, so that worker processes running ahead of the
+        writer hold at most one shard of tokens, not the corpus's."""
         for shard in shards():
-            if shard["index"] < len(done):
-                continue
-            shard["tokens"] = []
-            pending.append(shard)
-            yield from shard["texts"]
+            if shard["index"] >= len(done):
+                shard["tokens"] = []
+                yield from ((shard, tokens) for tokens in tokenize_texts(iter(shard["texts"])))
 
-    for token_list in progress(tokenize_texts(texts_to_do())):
-        shard = pending[0]
+    for shard, token_list in progress(tokenised()):
         shard["tokens"].append(token_list)
         if len(shard["tokens"]) < len(shard["texts"]):
             continue
-        pending.pop(0)
         frame = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"]).merge(meta, on="doc_id", how="left", sort=False)
         frame["n_tokens"] = np.array([len(t) for t in shard["tokens"]], dtype=np.int64)
-        frame["tokens"] = shard["tokens"]
+        frame["tokens"] = shard.pop("tokens")
         name = _shard_name(shard["index"])
         with atomic_path(folder / name) as tmp:
             pq.write_table(_shard_table(frame[["doc_id", "unit_id", *columns, "n_tokens", "tokens"]], schema), tmp)
