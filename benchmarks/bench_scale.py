@@ -7,7 +7,8 @@ from ``--groups`` districts and a year from ``--years``, all drawn with a fixed 
 in one process as a researcher's script would: validate, load, clean, tokens (``--backend``,
 ``--workers``), keyness for all groups, similarity, trends of the lexicon's five most frequent
 entries, and one LDA pass (K = 20), and prints each step's seconds and peak memory (resident
-memory of the process and its worker processes together, sampled every 50 ms).
+memory of the process and its worker processes together, sampled every 50 ms; and PSS, which
+counts the pages forked workers share with this process once, not once per process).
 
 Baselines measured in the same run: seconds to read and parse the JSONL file (the floor of any
 pass over the corpus) and resident memory after imports, before any data.
@@ -66,29 +67,37 @@ def write_corpus(path: Path, docs: int, pool: list[str], groups: int, years: tup
 
 
 class PeakMemory:
-    """Largest resident memory of this process and its children, sampled in a thread."""
+    """Largest memory of this process and its children, sampled in a thread: resident memory
+    (RSS) summed, and proportional memory (PSS: each shared page divided among the processes
+    sharing it) summed. Worker processes forked from a process holding the corpus share its
+    pages, and each one's RSS counts all of them; PSS counts them once."""
 
     def __init__(self, interval: float = 0.05):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.peak_pss, self._stop = interval, 0, 0, threading.Event()
         self._me = psutil.Process()
         threading.Thread(target=self._run, daemon=True).start()
 
-    def now(self) -> int:
-        total = 0
+    def sample(self) -> tuple[int, int]:
+        rss = pss = 0
         for proc in [self._me, *self._me.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
+                info = proc.memory_full_info()
             except psutil.Error:  # a worker that just ended
-                pass
-        return total
+                continue
+            rss, pss = rss + info.rss, pss + info.pss
+        return rss, pss
+
+    def now(self) -> int:
+        return self.sample()[0]
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.now())
+            rss, pss = self.sample()
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             time.sleep(self.interval)
 
     def reset(self) -> None:
-        self.peak = self.now()
+        self.peak, self.peak_pss = self.sample()
 
 
 @contextmanager
@@ -96,8 +105,9 @@ def step(name: str, rows: list, memory: PeakMemory):
     memory.reset()
     start = time.perf_counter()
     yield
-    rows.append((name, time.perf_counter() - start, max(memory.peak, memory.now()) / 1e6))
-    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB", flush=True)
+    rss, pss = memory.sample()
+    rows.append((name, time.perf_counter() - start, max(memory.peak, rss) / 1e6, max(memory.peak_pss, pss) / 1e6))
+    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB (PSS {rows[-1][3]:,.0f} MB)", flush=True)
 
 
 def main() -> None:
@@ -162,11 +172,12 @@ def main() -> None:
     base = rows[0][1]
     n_tokens = tokens.n_tokens if args.store else int(tokens.n_tokens.sum())
     print(f"\n{len(tokens):,} units, {n_tokens:,} tokens; resident memory after imports {idle:,.0f} MB")
-    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}")
-    for name, seconds, peak in rows:
-        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}")
-    through = sum(s for name, s, _ in rows if not name.startswith(("read", "LDA")))
-    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(p for *_, p in rows):,.0f} MB; "
+    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}{'PSS MB':>9}")
+    for name, seconds, peak, pss in rows:
+        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}{pss:>9,.0f}")
+    through = sum(s for name, s, *_ in rows if not name.startswith(("read", "LDA")))
+    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(r[2] for r in rows):,.0f} MB "
+          f"(PSS {max(r[3] for r in rows):,.0f} MB); "
           f"load average {os.getloadavg()[0]:.1f}")
 
 
