@@ -103,11 +103,13 @@ class PeakMemory:
 @contextmanager
 def step(name: str, rows: list, memory: PeakMemory):
     memory.reset()
+    before = memory.peak_pss
     start = time.perf_counter()
     yield
     rss, pss = memory.sample()
-    rows.append((name, time.perf_counter() - start, max(memory.peak, rss) / 1e6, max(memory.peak_pss, pss) / 1e6))
-    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB (PSS {rows[-1][3]:,.0f} MB)", flush=True)
+    rows.append((name, time.perf_counter() - start, max(memory.peak, rss) / 1e6, max(memory.peak_pss, pss) / 1e6, before / 1e6))
+    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB (PSS {rows[-1][3]:,.0f} MB, "
+          f"{rows[-1][4]:,.0f} MB at the start)", flush=True)
 
 
 def main() -> None:
@@ -172,9 +174,9 @@ def main() -> None:
     base = rows[0][1]
     n_tokens = tokens.n_tokens if args.store else int(tokens.n_tokens.sum())
     print(f"\n{len(tokens):,} units, {n_tokens:,} tokens; resident memory after imports {idle:,.0f} MB")
-    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}{'PSS MB':>9}")
-    for name, seconds, peak, pss in rows:
-        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}{pss:>9,.0f}")
+    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}{'PSS MB':>9}{'PSS at start':>14}")
+    for name, seconds, peak, pss, before in rows:
+        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}{pss:>9,.0f}{before:>14,.0f}")
     through = sum(s for name, s, *_ in rows if not name.startswith(("read", "LDA")))
     print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(r[2] for r in rows):,.0f} MB "
           f"(PSS {max(r[3] for r in rows):,.0f} MB); "
