@@ -72,7 +72,9 @@ def _every_comparison(tokens, by, lexicon, terms, target):
             "slogan_counts": compare.slogan_counts(tokens, lexicon, by),
             "term_presence": compare.term_presence(tokens, terms),
         }
-    out["warnings"] = pd.DataFrame({"message": [str(w.message) for w in caught]})
+    # The warnings the counts give (a library's own warning may come once per process only).
+    out["warnings"] = pd.DataFrame({"message": [str(w.message) for w in caught if issubclass(w.category, analysis.TermWarning)]})
+    assert len(out["warnings"]) >= 1
     for name, dtm in (("dtm units", document_term_matrix(tokens)), ("dtm groups", document_term_matrix(tokens, by=by, min_count=2))):
         out[name] = dtm.rows
         out[name + " matrix"] = pd.DataFrame({"data": dtm.matrix.data, "indices": dtm.matrix.indices})
