@@ -24,6 +24,7 @@ from .errors import AnalysisError, CorpusError, LexiconError, LexiconWarning, Pr
 from .discover import apply_review, audit_lexicon, read_review, suggest_terms
 from .lexicon import Entry, Lexicon, load_lexicon, load_rejections, packaged_stopwords, parse_lexicon
 from .outputs import write_cleaned, write_tokens
+from .store import TokenStore, open_store
 from .pipeline import check, load_config, regenerate
 from .plan import Plan, frequent_terms, make_plan
 from .reading import collocations, cooccurrence, kwic
@@ -60,4 +61,5 @@ __all__ = [
     "StructuredTopicModel", "fit_dmr", "fit_dtm", "fit_seeded", "seeded_topics", "topic_effects", "topics_over_time",
     "plot_seed_retention", "plot_topic_effects", "plot_topics_over_time",
     "diffusion", "explore", "plot_diffusion",
+    "TokenStore", "open_store",
 ]

@@ -350,7 +350,10 @@ def _show_or_write(frame, out: Path | None) -> None:
 
 @main.command("tokens")
 @_corpus_options
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
+@click.option("--out", default=None, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
+@click.option("--store", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Instead of --out: a folder to write a token store into (sharded Parquet), resuming an interrupted run.")
+@click.option("--shard-units", default=50_000, show_default=True, help="With --store: units per shard.")
 @_lexicon_option
 @click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)
 @click.option("--stopwords", "stopwords_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Your own stopword file (one word a line), added to the packaged lists.")
@@ -366,23 +369,37 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
 @click.pass_context
 @_friendly
-def tokens_cmd(ctx, corpus_path, out, lexicon, unit, stopwords_file, replace_stopwords, no_stopwords, min_length, keep_numbers,
+def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwords_file, replace_stopwords, no_stopwords, min_length, keep_numbers,
                keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
     if replace_stopwords and stopwords_file is None:
         raise AnalysisError("--replace-stopwords needs --stopwords FILE: the list that replaces the packaged ones.")
     if no_stopwords and stopwords_file is not None:
         raise AnalysisError("--stopwords and --no-stopwords contradict each other; give one of them.")
-    _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
+    if (out is None) == (store is None):
+        raise AnalysisError("give one of --out FILE (a token table) and --store DIR (a token store).")
+    if store is not None:
+        _check_up_front(store, corpus_path, lexicon, stopwords_file, folder=True)
+    else:
+        _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
     corpus = _clean(ctx, corpus, workers)
     stopwords = False if no_stopwords else (stopwords_file or True)
-    frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
-                     drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
-                     pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
-                     cache=not no_cache, progress=progress)
+    try:
+        frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
+                         drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
+                         pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
+                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units)
+    except KeyboardInterrupt:
+        if store is None:
+            raise
+        raise AnalysisError(f"interrupted; the finished shards in {store} are kept: run the same command again to resume.") from None
+    if store is not None:
+        click.echo(f"wrote a token store of {len(frame)} {unit}s, {frame.n_tokens} tokens "
+                   f"in {len(frame.paths)} shard(s) to {store}")
+        return
     write_tokens(frame, out)
     click.echo(f"wrote {len(frame)} {unit}s, {int(frame['n_tokens'].sum())} tokens to {out}")
 

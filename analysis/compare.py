@@ -22,6 +22,7 @@ from scipy import sparse, stats
 from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error, renamed_keywords
 from .cleaning import simplify_hints
 from .plan import auto_by
+from .store import TokenStore, sorted_terms
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
@@ -38,8 +39,8 @@ class GroupCounts:
 
     labels: group labels (sorted); by: the grouping columns; terms: vocabulary (sorted);
     counts: groups x terms (dense int64); doc_freq: groups x terms, documents containing
-    the term; n_docs, n_tokens: per group; units: unit x term sparse counts; unit_group:
-    each unit's group index.
+    the term; n_docs, n_tokens: per group; units: unit x term sparse counts (None when
+    counted from a ``TokenStore``, which is never held whole); unit_group: each unit's group index.
     """
 
     labels: list[str]
@@ -50,7 +51,7 @@ class GroupCounts:
     doc_freq: np.ndarray
     n_docs: np.ndarray
     n_tokens: np.ndarray
-    units: sparse.csr_matrix
+    units: sparse.csr_matrix | None
     unit_group: np.ndarray
     #: dtypes of ordered grouping columns (derived eras), kept in the tables built from here
     ordered: dict = field(default_factory=dict)
@@ -111,8 +112,10 @@ def group_labels(frame: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[l
     return columns, labels
 
 
-def count_groups(tokens: pd.DataFrame, by: str | Sequence[str] | None) -> GroupCounts:
-    """Sum the token table's counts per group (see GroupCounts)."""
+def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | None) -> GroupCounts:
+    """Sum the token table's (or token store's) counts per group (see GroupCounts)."""
+    if isinstance(tokens, TokenStore):
+        return _count_store(tokens, by)
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to compare.")
     columns, row_labels = group_labels(tokens, by)
@@ -136,6 +139,74 @@ def count_groups(tokens: pd.DataFrame, by: str | Sequence[str] | None) -> GroupC
     ordered = {c: tokens[c].dtype for c in columns if isinstance(tokens[c].dtype, pd.CategoricalDtype) and tokens[c].dtype.ordered}
     return GroupCounts(labels=labels, by=columns, keys=keys, terms=terms, counts=counts, doc_freq=doc_freq,
                        n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group, ordered=ordered)
+
+
+def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCounts:
+    """``count_groups`` of a token store, one shard at a time: each shard's counts are added
+    into groups x terms sparse sums under ids given in order of first sight, and the groups
+    and the vocabulary are sorted at the end, so every number equals the in-memory count's.
+    A shard holds whole documents, so document frequencies add up across shards. ``by="auto"``
+    is resolved once on the whole store's metadata: a shard alone could choose otherwise."""
+    by = auto_by(store.metadata(), by)
+    vocab: dict[str, int] = {}
+    label_ids: dict[str, int] = {}
+    keys: dict[str, tuple] = {}
+    counts = doc_freq = sparse.csr_matrix((0, 0), dtype=np.int64)
+    n_docs = np.zeros(0, dtype=np.int64)
+    unit_groups, columns, ordered = [], [], {}
+    for codes, offsets, meta in store.unit_codes(vocab):
+        columns, row_labels = group_labels(meta, by)
+        units = sparse.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, offsets), shape=(len(meta), len(vocab)))
+        units.sum_duplicates()
+        for label in row_labels.unique():
+            label_ids.setdefault(label, len(label_ids))
+        unit_group = row_labels.map(label_ids).to_numpy(dtype=np.int64)
+        shape = (len(label_ids), len(vocab))
+        indicator = sparse.csr_matrix((np.ones(len(unit_group), dtype=np.int64), (unit_group, np.arange(len(unit_group)))), shape=(shape[0], len(unit_group)))
+        doc_codes, doc_index = np.unique(meta["doc_id"].to_numpy(), return_inverse=True)
+        to_docs = sparse.csr_matrix((np.ones(len(doc_index), dtype=np.int64), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
+        doc_group = np.zeros(len(doc_codes), dtype=np.int64)
+        doc_group[doc_index] = unit_group
+        doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes), dtype=np.int64), (doc_group, np.arange(len(doc_codes)))), shape=(shape[0], len(doc_codes)))
+        counts.resize(shape)
+        doc_freq.resize(shape)
+        counts = counts + indicator @ units
+        doc_freq = doc_freq + doc_indicator @ ((to_docs @ units) > 0).astype(np.int64)
+        n_docs = np.concatenate([n_docs, np.zeros(shape[0] - len(n_docs), dtype=np.int64)]) + np.bincount(doc_group, minlength=shape[0])
+        unit_groups.append(unit_group)
+        first = meta.groupby(row_labels, sort=True)[columns].first()
+        for label in first.index:
+            row = tuple(first.loc[label])
+            old = keys.setdefault(label, row)
+            if old is not row and any(pd.isna(v) for v in old):  # first non-null value per column, as groupby().first()
+                keys[label] = tuple(v if not pd.isna(v) else w for v, w in zip(old, row))
+        ordered = ordered or {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}
+    if not label_ids:
+        raise AnalysisError("the token table is empty: nothing to compare.")
+    terms, rank = sorted_terms(vocab)
+    term_order = np.argsort(rank)
+    labels = sorted(label_ids)
+    label_order = np.array([label_ids[label] for label in labels], dtype=np.int64)
+    new_label = np.empty(len(labels), dtype=np.int64)
+    new_label[label_order] = np.arange(len(labels))
+    # C order, as the in-memory counts: BLAS sums in another order (other last bits) on other layouts.
+    counts = np.ascontiguousarray(counts.toarray()[label_order][:, term_order])
+    return GroupCounts(labels=labels, by=columns, keys=[keys[label] for label in labels], terms=terms, counts=counts,
+                       doc_freq=np.ascontiguousarray(doc_freq.toarray()[label_order][:, term_order]), n_docs=n_docs[label_order],
+                       n_tokens=counts.sum(axis=1), units=None, unit_group=new_label[np.concatenate(unit_groups)], ordered=ordered)
+
+
+def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:
+    """Every unit's tokens, in order, from a token table or a token store."""
+    return tokens.token_lists() if isinstance(tokens, TokenStore) else tokens["tokens"]
+
+
+def term_totals(tokens: pd.DataFrame | TokenStore) -> pd.Series:
+    """Each term's count in the whole table (a store counted shard by shard), by count descending."""
+    if isinstance(tokens, TokenStore):
+        gc = count_groups(tokens, None)
+        return pd.Series(gc.counts[0], index=pd.Index(gc.terms, dtype=object)).sort_values(ascending=False, kind="stable")
+    return pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
 
 
 def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:
@@ -213,7 +284,7 @@ def _presence(tokens: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
     """``term_presence`` without its warnings."""
     counts = pd.Series(0, index=terms, dtype="int64")
     wanted = set(terms)
-    for token_list in tokens["tokens"]:
+    for token_list in token_lists(tokens):
         for token in wanted.intersection(token_list):
             counts[token] += sum(1 for t in token_list if t == token)
     pieces = _in_pieces(tokens, [t for t in terms if counts[t] == 0])
@@ -227,7 +298,7 @@ def _in_pieces(tokens: pd.DataFrame, terms: list[str]) -> dict[str, tuple[int, s
     found = {t: [0, ""] for t in terms}
     if not terms:
         return {}
-    for token_list in tokens["tokens"]:
+    for token_list in token_lists(tokens):
         joined = "".join(token_list)
         for term in terms:
             n = joined.count(term)
@@ -266,7 +337,7 @@ def _warn_absent(tokens: pd.DataFrame, absent: Iterable[tuple[str, int, str]], s
     token; a term found nowhere says whether simplification would find it."""
     absent = list(absent)
     nowhere = [term for term, n_pieces, _ in absent if not n_pieces]
-    hints = simplify_hints(nowhere, ("".join(t) for t in tokens["tokens"])) if nowhere else {}
+    hints = simplify_hints(nowhere, ("".join(t) for t in token_lists(tokens))) if nowhere else {}
     for term, n_pieces, example in absent:
         if n_pieces:
             how = "split by the segmenter" if " + " in example else "only inside a longer token"
@@ -558,7 +629,7 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, t
 
 def _background_share(gc: GroupCounts, background: pd.DataFrame) -> np.ndarray:
     """pi_w: each term of ``gc`` as a share of all tokens of ``background`` (0 if unseen there)."""
-    counts = pd.Series([t for ts in background["tokens"] for t in ts], dtype=object).value_counts()
+    counts = term_totals(background)
     if counts.empty:
         raise AnalysisError("the background token table is empty; pass the corpus's token table.")
     return counts.reindex(gc.terms, fill_value=0).to_numpy(dtype=float) / float(counts.sum())

@@ -18,6 +18,7 @@ import scipy.io
 from scipy import sparse
 
 from .compare import count_groups, group_labels, unit_term_matrix
+from .store import TokenStore, sorted_terms
 from .errors import AnalysisError
 from .files import atomic_path, write_table, write_text_atomic
 
@@ -58,7 +59,7 @@ class DocumentTermMatrix:
                 f"({self.dropped['n_tokens']} tokens)")
 
 
-def document_term_matrix(tokens: pd.DataFrame, *, by: str | Sequence[str] | None = None,
+def document_term_matrix(tokens: pd.DataFrame | TokenStore, *, by: str | Sequence[str] | None = None,
                          min_count: int = 1) -> DocumentTermMatrix:
     """The document-term matrix of a token table (see ``DocumentTermMatrix``).
 
@@ -66,20 +67,28 @@ def document_term_matrix(tokens: pd.DataFrame, *, by: str | Sequence[str] | None
     ``unit="document"``), in the table's order; a column or columns: one row per group,
     counts summed (``by="doc_id"``: one row per document), groups sorted by label as in
     ``frequencies``. min_count: keep terms seen at least this often in the whole table
-    (1: every term); how many terms and tokens it leaves out is in ``dropped``.
+    (1: every term); how many terms and tokens it leaves out is in ``dropped``. tokens may be
+    a ``TokenStore``: counted shard by shard (with ``by=None`` the matrix and its rows are the
+    output, so they are held whole).
     Raises AnalysisError for an empty table, a bad ``min_count`` or a missing column.
     """
     if not isinstance(min_count, (int, np.integer)) or isinstance(min_count, bool) or min_count < 1:
         raise AnalysisError(f"min_count={min_count!r} is not valid; use a whole number, 1 or more (1 keeps every term).")
     if tokens.empty:
         raise AnalysisError("the token table is empty: no matrix to make.")
-    if by is None:
+    if by is None and isinstance(tokens, TokenStore):
+        counts, terms = _store_unit_matrix(tokens)
+        rows = tokens.metadata()
+    elif by is None:
         counts, terms = unit_term_matrix(tokens["tokens"])
         rows = tokens.drop(columns=[c for c in _NOT_ROWS if c in tokens.columns]).reset_index(drop=True)
         if "n_tokens" not in rows.columns:
             rows["n_tokens"] = np.asarray(counts.sum(axis=1)).ravel()
     else:
         gc = count_groups(tokens, by)
+    if by is not None and gc.units is None:  # from a store: the group sums are the counts
+        counts, terms, rows = sparse.csr_matrix(gc.counts), gc.terms, gc.group_frame()
+    elif by is not None:
         indicator = sparse.csr_matrix((np.ones(len(gc.unit_group), dtype=np.int64),
                                        (gc.unit_group, np.arange(len(gc.unit_group)))),
                                       shape=(len(gc.labels), len(gc.unit_group)))
@@ -106,6 +115,17 @@ def _document_rows(tokens: pd.DataFrame, gc, rows: pd.DataFrame) -> pd.DataFrame
     # count_groups gives each document to one group; a unit's row is still one document
     n_docs = tokens.groupby(labels, sort=True)["doc_id"].nunique().loc[gc.labels].to_numpy()
     return pd.concat([rows[gc.by], meta, rows[["group"]].assign(n_docs=n_docs), rows[["n_tokens"]]], axis=1)
+
+
+def _store_unit_matrix(store: TokenStore) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Unit x term counts of a token store and its vocabulary sorted, as ``unit_term_matrix``."""
+    vocab: dict[str, int] = {}
+    parts = [(codes, offsets, len(meta)) for codes, offsets, meta in store.unit_codes(vocab)]
+    terms, rank = sorted_terms(vocab)
+    units = sparse.vstack([sparse.csr_matrix((np.ones(len(c), dtype=np.int64), rank[c], o), shape=(n, len(terms)))
+                           for c, o, n in parts], format="csr")
+    units.sum_duplicates()
+    return units, terms
 
 
 _README = """\

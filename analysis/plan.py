@@ -21,10 +21,12 @@ the run still succeeds and the manifest lists what was skipped and why.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .store import TokenStore
 from .display import Summary, first_few
 from .errors import AnalysisError, column_error, renamed_keywords
 
@@ -100,10 +102,11 @@ def slug(value) -> str:
 
 
 @renamed_keywords
-def frequent_terms(tokens: pd.DataFrame, lexicon, *, top: int) -> list[str]:
-    """The ``top`` most frequent lexicon entries in ``tokens``, else its most frequent terms
-    (ties by term): the trend terms of ``trend_terms = "auto"``."""
-    counts = pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
+def frequent_terms(tokens, lexicon, *, top: int) -> list[str]:
+    """The ``top`` most frequent lexicon entries in ``tokens`` (a token table or store), else
+    its most frequent terms (ties by term): the trend terms of ``trend_terms = "auto"``."""
+    lists = tokens.token_lists() if isinstance(tokens, TokenStore) else tokens["tokens"]
+    counts = pd.Series(Counter(t for ts in lists for t in ts), dtype="int64")
     if lexicon is not None:
         entries = counts[counts.index.isin(lexicon.terms)]
         if len(entries):

@@ -31,6 +31,7 @@ from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packag
 from .outputs import DERIVED_COLUMNS
 from .parallel import chunked, imap_ordered
 from .progress import progress_bar
+from .store import SHARD_UNITS, TokenStore, write_store
 
 Backend = Literal["jieba", "rjieba"]
 BACKENDS = ("jieba", "rjieba")
@@ -321,7 +322,9 @@ def tokenize(
     workers: int = 1,
     cache: bool = True,
     progress: bool = True,
-) -> pd.DataFrame:
+    store: str | Path | None = None,
+    shard_units: int = SHARD_UNITS,
+) -> pd.DataFrame | TokenStore:
     """Tokenise every unit of ``corpus`` (a Corpus or a path; cleaned first with the corpus's
     own settings if it is not, see ``cleaning.as_cleaned``).
 
@@ -332,6 +335,10 @@ def tokenize(
     (e.g. ``("n", "v")``); lexicon terms are always kept. backend: ``jieba`` (reference)
     or ``rjieba`` (fast, with ``hmm=False``). workers: processes. cache: reuse an identical
     earlier run (keyed by corpus hash, lexicon hash, stopwords and options).
+    store: a folder to write the tokens into as a token store (``analysis.store``), shard by
+    shard of ``shard_units`` units (whole documents), resuming an interrupted run of the same
+    corpus and options; returns the ``TokenStore`` instead of a table (the cache is not used).
+    The corpus's texts are still held in memory; the tokens are not.
 
     Returns one row per unit: ``doc_id, unit_id``, the corpus metadata columns (``district,
     year, …``), ``n_tokens`` and ``tokens`` (a list of str), in document and unit order;
@@ -355,6 +362,14 @@ def tokenize(
              "options": asdict(options), "version": __version__}
     # As JSON stores them (tuples become lists), so a fresh table and a cached one have equal attrs.
     attrs = json.loads(json.dumps(attrs, ensure_ascii=False, default=str))
+    if store is not None:
+        if not isinstance(shard_units, int) or shard_units < 1:
+            raise AnalysisError(f"shard_units={shard_units!r} is not valid; use a whole number of units, 1 or more.")
+        bar = partial(progress_bar, desc=f"tokenising {unit}s into {store}", enabled=progress,
+                      total=None if unit != "document" else len(corpus), unit=unit)
+        units = ((doc_id, unit_id, text) for doc_id, unit_id, _, _, text in iter_units(corpus, unit))
+        return write_store(Path(store), attrs, units, _unit_metadata(corpus),
+                           partial(_tokenize_texts, segmenter_args=segmenter_args, workers=workers), shard_units=shard_units, progress=bar)
     path = cache_path("tokens", attrs, ".parquet")
     if cache:
         cached = read_entry(path, partial(_read_tokens, attrs=attrs))
@@ -375,6 +390,11 @@ def _read_tokens(path: Path, attrs: dict) -> pd.DataFrame:
     return frame
 
 
+def _unit_metadata(corpus: Corpus) -> pd.DataFrame:
+    """The metadata every unit of a document carries: ``doc_id`` and the corpus's columns."""
+    return corpus.metadata.drop(columns=[c for c in ("file", *DERIVED_COLUMNS) if c in corpus.metadata.columns])
+
+
 def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers: int, progress: bool) -> pd.DataFrame:
     """Tokenise unit by unit, streaming texts to the segmenter; assemble the tidy table."""
     doc_ids, unit_ids = [], []
@@ -387,9 +407,8 @@ def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers: int, progr
 
     total = None if unit != "document" else len(corpus)
     tokens = list(progress_bar(_tokenize_texts(texts(), segmenter_args, workers), f"tokenising {unit}s", progress, total=total, unit=unit))
-    meta = corpus.metadata.drop(columns=[c for c in ("file", *DERIVED_COLUMNS) if c in corpus.metadata.columns])
     frame = pd.DataFrame({"doc_id": doc_ids, "unit_id": unit_ids})
-    frame = frame.merge(meta, on="doc_id", how="left", sort=False)
+    frame = frame.merge(_unit_metadata(corpus), on="doc_id", how="left", sort=False)
     frame["n_tokens"] = [len(t) for t in tokens]
     frame["tokens"] = tokens
     return frame

@@ -7,12 +7,17 @@ from ``--groups`` districts and a year from ``--years``, all drawn with a fixed 
 in one process as a researcher's script would: validate, load, clean, tokens (``--backend``,
 ``--workers``), keyness for all groups, similarity, trends of the lexicon's five most frequent
 entries, and one LDA pass (K = 20), and prints each step's seconds and peak memory (resident
-memory of the process and its worker processes together, sampled every 50 ms).
+memory of the process and its worker processes together, sampled every 50 ms; and PSS, which
+counts the pages forked workers share with this process once, not once per process).
 
 Baselines measured in the same run: seconds to read and parse the JSONL file (the floor of any
 pass over the corpus) and resident memory after imports, before any data.
 
-    python benchmarks/bench_scale.py --docs 10000 [--corpus PATH] [--workers 2] [--backend rjieba]
+    python benchmarks/bench_scale.py --docs 10000 [--corpus PATH] [--workers 2] [--backend rjieba] [--store]
+
+``--store``: tokens are written to a token store (``tokenize(..., store=DIR)``, shards of
+``--shard-units`` units) and every comparison reads it shard by shard; LDA is left out (it
+does not read a store yet).
 
 Goals (issue 16): peak memory at 1,000,000 articles no more than 1.3x the peak at 100,000 and
 under 4 GB; 1,000,000 articles through tokens and every comparison in under 30 minutes.
@@ -34,6 +39,7 @@ import numpy as np
 import psutil
 
 import analysis
+import analysis.store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,38 +67,49 @@ def write_corpus(path: Path, docs: int, pool: list[str], groups: int, years: tup
 
 
 class PeakMemory:
-    """Largest resident memory of this process and its children, sampled in a thread."""
+    """Largest memory of this process and its children, sampled in a thread: resident memory
+    (RSS) summed, and proportional memory (PSS: each shared page divided among the processes
+    sharing it) summed. Worker processes forked from a process holding the corpus share its
+    pages, and each one's RSS counts all of them; PSS counts them once."""
 
     def __init__(self, interval: float = 0.05):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.peak_pss, self._stop = interval, 0, 0, threading.Event()
         self._me = psutil.Process()
         threading.Thread(target=self._run, daemon=True).start()
 
-    def now(self) -> int:
-        total = 0
+    def sample(self) -> tuple[int, int]:
+        rss = pss = 0
         for proc in [self._me, *self._me.children(recursive=True)]:
             try:
-                total += proc.memory_info().rss
+                info = proc.memory_full_info()
             except psutil.Error:  # a worker that just ended
-                pass
-        return total
+                continue
+            rss, pss = rss + info.rss, pss + info.pss
+        return rss, pss
+
+    def now(self) -> int:
+        return self.sample()[0]
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.now())
+            rss, pss = self.sample()
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             time.sleep(self.interval)
 
     def reset(self) -> None:
-        self.peak = self.now()
+        self.peak, self.peak_pss = self.sample()
 
 
 @contextmanager
 def step(name: str, rows: list, memory: PeakMemory):
     memory.reset()
+    before = memory.peak_pss
     start = time.perf_counter()
     yield
-    rows.append((name, time.perf_counter() - start, max(memory.peak, memory.now()) / 1e6))
-    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB", flush=True)
+    rss, pss = memory.sample()
+    rows.append((name, time.perf_counter() - start, max(memory.peak, rss) / 1e6, max(memory.peak_pss, pss) / 1e6, before / 1e6))
+    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB (PSS {rows[-1][3]:,.0f} MB, "
+          f"{rows[-1][4]:,.0f} MB at the start)", flush=True)
 
 
 def main() -> None:
@@ -105,6 +122,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="rjieba", choices=["jieba", "rjieba"])
     parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--store", action="store_true", help="tokens into a token store; comparisons from it")
+    parser.add_argument("--shard-units", type=int, default=analysis.store.SHARD_UNITS)
     parser.add_argument("--keep", type=Path, default=None, help="folder for the generated corpus (default: a temporary one)")
     args = parser.parse_args()
     first, last = (int(y) for y in args.years.split("-"))
@@ -119,7 +138,8 @@ def main() -> None:
     size = write_corpus(path, args.docs, pool, args.groups, (first, last))
     print(f"corpus: {args.docs:,} articles, {size / 1e6:,.0f} MB of JSONL from {len(pool):,} sentences of {args.corpus} "
           f"({time.perf_counter() - start:.0f} s to write); {datetime.date.today()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 1e9:.0f} GB; backend {args.backend}, {args.workers} workers")
+          f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 1e9:.0f} GB; backend {args.backend}, {args.workers} workers; "
+          f"load average {os.getloadavg()[0]:.1f}" + (f"; token store, shards of {args.shard_units:,} units" if args.store else ""))
 
     rows: list = []
     with step("read JSONL (baseline)", rows, memory):
@@ -137,7 +157,8 @@ def main() -> None:
     lexicon = analysis.load_lexicon(args.lexicon)
     with step("tokens", rows, memory):
         tokens = analysis.tokenize(cleaned, lexicon=lexicon, backend=args.backend, workers=args.workers,
-                                   hmm=args.backend == "jieba", cache=False, progress=False)
+                                   hmm=args.backend == "jieba", cache=False, progress=False,
+                                   store=folder / "store" if args.store else None, shard_units=args.shard_units)
     del cleaned
     with step("keyness, every group vs the rest", rows, memory):
         analysis.keyness_all(tokens, "district")
@@ -146,17 +167,20 @@ def main() -> None:
     terms = analysis.frequent_terms(tokens, lexicon, top=5)
     with step("trends of 5 lexicon entries", rows, memory):
         analysis.trends(tokens, terms, over="year", by="district")
-    with step(f"LDA K={args.k}, one pass", rows, memory):
-        analysis.fit_lda(tokens, k=args.k, passes=1, progress=False)
+    if not args.store:
+        with step(f"LDA K={args.k}, one pass", rows, memory):
+            analysis.fit_lda(tokens, k=args.k, passes=1, progress=False)
 
     base = rows[0][1]
-    n_tokens = int(tokens.n_tokens.sum())
+    n_tokens = tokens.n_tokens if args.store else int(tokens.n_tokens.sum())
     print(f"\n{len(tokens):,} units, {n_tokens:,} tokens; resident memory after imports {idle:,.0f} MB")
-    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}")
-    for name, seconds, peak in rows:
-        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}")
-    through = sum(s for name, s, _ in rows if not name.startswith(("read", "LDA")))
-    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(p for *_, p in rows):,.0f} MB")
+    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}{'PSS MB':>9}{'PSS at start':>14}")
+    for name, seconds, peak, pss, before in rows:
+        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}{pss:>9,.0f}{before:>14,.0f}")
+    through = sum(s for name, s, *_ in rows if not name.startswith(("read", "LDA")))
+    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(r[2] for r in rows):,.0f} MB "
+          f"(PSS {max(r[3] for r in rows):,.0f} MB); "
+          f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

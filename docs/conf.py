@@ -60,7 +60,7 @@ html_last_updated_fmt = None  # no build date: the same sources give the same pa
 SECTIONS = [
     ("Loading and validating a corpus", ["corpus"]),
     ("Cleaning", ["clean", "cleaning"]),
-    ("Segmenting into tokens", ["tokenize", "segment", "lexicon"]),
+    ("Segmenting into tokens", ["tokenize", "segment", "lexicon", "store"]),
     ("Finding lexicon entries", ["discover"]),
     ("Choosing documents", ["subsetting"]),
     ("Comparing vocabularies", ["compare"]),

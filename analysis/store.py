@@ -1,0 +1,260 @@
+"""The token store: a token table written as a sharded Parquet dataset, read shard by shard.
+
+A store is a folder: ``part-00000.parquet``, ``part-00001.parquet``, … (one shard per batch
+of whole documents, at least ``shard_units`` units each; the ``tokens`` column a list of
+dictionary-encoded strings, the metadata columns with their dtypes) and ``manifest.json``
+(the finished shards in order, with their unit and token counts and SHA-256, the token
+options and the corpus hash: ``attrs`` of the token table). Each shard, and the manifest after
+it, is written atomically, so an interrupted run leaves every finished shard valid, and the
+next run with the same corpus and options resumes after them.
+
+``TokenStore`` reads it back one shard at a time; ``compare`` and ``dtm`` count from it into
+grouped or sparse counts without holding all tokens. Writing is ``tokenize(..., store=PATH)``.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import AnalysisError
+from .files import atomic_path, sha256_file, sweep_temporary, write_text_atomic
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+#: Units per shard (shards end at a document boundary, so a shard may hold a few more).
+SHARD_UNITS = 50_000
+
+
+def _shard_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AnalysisError(f"{path}: not a readable token store manifest ({exc}); delete the folder {folder} and tokenise again.") from None
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    write_text_atomic(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------- writing
+
+def _shard_table(frame: pd.DataFrame, schema):
+    """An Arrow table of one shard: metadata columns typed by ``schema``, ``tokens`` a list of
+    dictionary-encoded strings (each distinct term stored once per shard)."""
+    import pyarrow as pa
+
+    lists = frame["tokens"].tolist()
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    flat = pa.array([t for ts in lists for t in ts], type=pa.string()).dictionary_encode()
+    tokens = pa.ListArray.from_arrays(offsets, flat)
+    meta = pa.Table.from_pandas(frame.drop(columns="tokens"), schema=schema, preserve_index=False)
+    return meta.append_column("tokens", tokens)
+
+
+def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]], meta: pd.DataFrame,
+                tokenize_texts: Callable[[Iterator[str]], Iterator[list[str]]], *, shard_units: int = SHARD_UNITS,
+                progress: Callable[[Iterator], Iterator] = lambda items: items) -> TokenStore:
+    """Tokenise ``units`` (``(doc_id, unit_id, text)`` in document order) into a store in ``folder``.
+
+    meta: one row per document, ``doc_id`` and the metadata columns given to every unit.
+    tokenize_texts: texts -> their token lists, in order. Shards already finished by an
+    earlier run with the same ``attrs`` and ``shard_units`` are kept and their texts not
+    tokenised again. Raises AnalysisError if ``folder`` holds anything else.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    manifest = _read_manifest(folder) if folder.is_dir() else None
+    key = {"format": FORMAT, "attrs": attrs, "shard_units": shard_units}
+    if manifest is None:
+        if folder.is_dir() and any(folder.iterdir()):
+            raise AnalysisError(f"{folder} is not empty and holds no token store; give a new or empty folder for --store.")
+        manifest = {**key, "shards": [], "complete": False}
+    elif {k: manifest.get(k) for k in key} != key:
+        raise AnalysisError(f"{folder} holds a token store of another corpus or other options; give another folder for "
+                            "--store, or delete this one to tokenise again.")
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep_temporary(folder, older_than=None)
+    done = []  # finished shards whose file is still there and unchanged
+    for entry in manifest["shards"]:
+        path = folder / entry["file"]
+        if entry["file"] != _shard_name(len(done)) or not path.is_file() or sha256_file(path) != entry["sha256"]:
+            break
+        done.append(entry)
+    manifest = {**manifest, "shards": done, "complete": False}
+
+    columns = [c for c in meta.columns if c != "doc_id"]
+    # Every shard gets the types of the whole metadata table, so that a column missing in
+    # one shard's documents is not typed differently there.
+    types = pa.Table.from_pandas(meta, preserve_index=False).schema
+    schema = pa.schema([types.field("doc_id"), types.field("doc_id").with_name("unit_id"),
+                        *(types.field(c) for c in columns), pa.field("n_tokens", pa.int64())])
+
+    def shards() -> Iterator[dict]:
+        """The corpus cut into shards of whole documents, in order."""
+        index, ids, texts, doc = 0, [], [], None
+        for doc_id, unit_id, text in units:
+            if doc_id != doc and len(ids) >= shard_units:
+                yield {"index": index, "ids": ids, "texts": texts}
+                index, ids, texts = index + 1, [], []
+            doc = doc_id
+            ids.append((doc_id, unit_id))
+            texts.append(text)
+        if ids:
+            yield {"index": index, "ids": ids, "texts": texts}
+
+    def tokenised() -> Iterator[tuple[dict, list[str]]]:
+        """(shard, token list) for each unit of the shards not yet finished. Each shard is
+        tokenised by a call of its own, so that worker processes running ahead of the
+        writer hold at most one shard of tokens, not the corpus's."""
+        for shard in shards():
+            if shard["index"] >= len(done):
+                shard["tokens"] = []
+                yield from ((shard, tokens) for tokens in tokenize_texts(iter(shard["texts"])))
+
+    for shard, token_list in progress(tokenised()):
+        shard["tokens"].append(token_list)
+        if len(shard["tokens"]) < len(shard["texts"]):
+            continue
+        frame = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"]).merge(meta, on="doc_id", how="left", sort=False)
+        frame["n_tokens"] = np.array([len(t) for t in shard["tokens"]], dtype=np.int64)
+        frame["tokens"] = shard.pop("tokens")
+        name = _shard_name(shard["index"])
+        with atomic_path(folder / name) as tmp:
+            pq.write_table(_shard_table(frame[["doc_id", "unit_id", *columns, "n_tokens", "tokens"]], schema), tmp)
+        manifest["shards"].append({"file": name, "n_units": len(frame), "n_tokens": int(frame["n_tokens"].sum()),
+                                   "sha256": sha256_file(folder / name)})
+        _write_manifest(folder, manifest)
+    manifest["complete"] = True
+    _write_manifest(folder, manifest)
+    return TokenStore(folder)
+
+
+# ---------------------------------------------------------------- reading
+
+class TokenStore:
+    """A finished token store, read one shard at a time (see the module docstring).
+
+    attrs: the token table's ``attrs`` (hashes and options); columns: the token table's
+    columns; ``len``: units. ``shards()`` yields each shard as a token table (tokens as lists
+    of str); ``to_frame()`` the whole table (for small corpora: it holds every token).
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        manifest = _read_manifest(self.folder)
+        if manifest is None:
+            raise AnalysisError(f"{self.folder} is not a token store (no {MANIFEST}); write one with tokenize(..., store=PATH) "
+                                "or `analysis tokens --store DIR`.")
+        if manifest.get("format") != FORMAT:
+            raise AnalysisError(f"{self.folder}: token store format {manifest.get('format')!r} is not {FORMAT}; tokenise again into a new folder.")
+        if not manifest.get("complete"):
+            raise AnalysisError(f"{self.folder}: the token store is unfinished ({len(manifest['shards'])} shard(s) written); "
+                                "run the same tokenize again to resume it.")
+        self.manifest = manifest
+        self.attrs = manifest["attrs"]
+        self.paths = [self.folder / entry["file"] for entry in manifest["shards"]]
+
+    def __len__(self) -> int:
+        return sum(entry["n_units"] for entry in self.manifest["shards"])
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens in the store (from the manifest)."""
+        return sum(entry["n_tokens"] for entry in self.manifest["shards"])
+
+    def __repr__(self) -> str:
+        return f"TokenStore {self.folder}: {len(self):,} units, {self.n_tokens:,} tokens in {len(self.paths)} shard(s)"
+
+    @property
+    def empty(self) -> bool:
+        return len(self) == 0
+
+    @property
+    def columns(self) -> list[str]:
+        import pyarrow.parquet as pq
+
+        return pq.read_schema(self.paths[0]).names if self.paths else []
+
+    def tables(self, columns: list[str] | None = None) -> Iterator:
+        """Each shard as an Arrow table (only ``columns`` if given)."""
+        import pyarrow.parquet as pq
+
+        for path in self.paths:
+            yield pq.read_table(path, columns=columns)
+
+    def shards(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """Each shard as a token table: the columns (all, or ``columns``) with their dtypes,
+        ``tokens`` as Python lists of str."""
+        from .cache import _python_lists
+
+        for table in self.tables(columns):
+            frame = table.drop_columns(["tokens"]).to_pandas() if "tokens" in table.column_names else table.to_pandas()
+            if "tokens" in table.column_names:
+                frame.insert(table.column_names.index("tokens"), "tokens", pd.Series(_python_lists(table.column("tokens")), index=frame.index, dtype=object))
+            yield frame
+
+    def token_lists(self) -> Iterator[list[str]]:
+        """Every unit's tokens, in order."""
+        for frame in self.shards(["tokens"]):
+            yield from frame["tokens"]
+
+    def metadata(self) -> pd.DataFrame:
+        """Every column but ``tokens``, one row per unit, in order; ``attrs`` the store's."""
+        frame = pd.concat([t.to_pandas() for t in self.tables([c for c in self.columns if c != "tokens"])], ignore_index=True)
+        frame.attrs = self.attrs
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The whole token table, as ``tokenize`` returns it (same columns, dtypes and attrs)."""
+        frame = pd.concat(list(self.shards()), ignore_index=True)
+        frame.attrs = self.attrs
+        return frame
+
+    def unit_codes(self, vocab: dict[str, int]) -> Iterator[tuple[np.ndarray, np.ndarray, pd.DataFrame]]:
+        """Per shard: ``(codes, offsets, meta)``: each token's id in ``vocab`` (a term first seen
+        is added with the next id), each unit's start in ``codes`` (one more than units), and the
+        shard's other columns. No Python list per unit is made."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for table in self.tables():
+            column = table.column("tokens").combine_chunks()
+            offsets = column.offsets.to_numpy().astype(np.int64)
+            values = column.flatten()
+            if not pa.types.is_dictionary(values.type):
+                values = pc.dictionary_encode(values)
+            terms = values.dictionary.to_pylist()
+            local = values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            used = np.unique(local)  # a dictionary may hold terms no unit uses
+            to_global = np.zeros(len(terms), dtype=np.int64)
+            to_global[used] = [vocab.setdefault(terms[i], len(vocab)) for i in used]
+            yield to_global[local], offsets - offsets[0], table.drop_columns(["tokens"]).to_pandas()
+
+
+def sorted_terms(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of ``vocab`` sorted by code point (as ``pd.factorize(sort=True)``), and each
+    id's position among them."""
+    terms = np.array(list(vocab), dtype=object)
+    order = np.argsort(terms, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return terms[order], rank
+
+
+def open_store(folder: str | Path) -> TokenStore:
+    """The token store in ``folder`` (written by ``tokenize(..., store=folder)``)."""
+    return TokenStore(folder)
