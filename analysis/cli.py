@@ -1005,9 +1005,26 @@ def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
 
 # ---------------------------------------------------------------- structured topic models (tomotopy)
 
+#: What --figure of the single-figure commands (topics effects/over-time/seeded, diffusion) writes.
+FIGURE_FILES = (".png", ".svg")
+
+
+def _figure_options(func):
+    """--figure FILE and --lang of its text."""
+    func = click.option("--figure", type=click.Path(path_type=Path), default=None,
+                        help=f"Also save the figure ({'/'.join(FIGURE_FILES)}).")(func)
+    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                        help="Language of the figure's text.")(func)
+
+
+def _check_figure(figure: Path | None, corpus_path: Path, lexicon: str | None) -> None:
+    """``_check_up_front`` for a --figure file (one of ``FIGURE_FILES``)."""
+    if figure is not None:
+        _check_up_front(figure, corpus_path, lexicon, formats=FIGURE_FILES)
+
+
 def _structured_options(func):
-    func = click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also save the figure (.png/.svg).")(func)
-    func = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure language.")(func)
+    func = _figure_options(func)
     func = click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")(func)
     func = click.option("--iterations", default=1000, show_default=True, help="Gibbs sampling iterations.")(func)
     func = click.option("--seed", default=0, show_default=True)(func)
@@ -1044,7 +1061,7 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
     columns = "auto" if covariates.strip() == "auto" else _named(covariates, "--covariates", "district")
     refs = _key_values("--reference", reference, "COL=VALUE", "district=sip,year=2018")
     _check_up_front(out, corpus_path, lexicon)
-    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _check_figure(figure, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     from . import figures, structured_topics
 
@@ -1067,7 +1084,7 @@ def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k,
     """Dynamic topic model over the time column: each topic's top terms period by period."""
     _nonblank(over, "--over", "year")
     _check_up_front(out, corpus_path, lexicon)
-    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _check_figure(figure, corpus_path, lexicon)
     _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     from . import figures, structured_topics
 
@@ -1098,7 +1115,7 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
     columns = _named(by, "--by", "district,year")
     for path in (out, prevalence_out):
         _check_up_front(path, corpus_path, lexicon)
-    _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _check_figure(figure, corpus_path, lexicon)
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
     from . import figures, structured_topics
 
@@ -1116,6 +1133,8 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
         write_table(pd.concat([f.rename(columns={c: "value"}).assign(covariate=c) for f, c in zip(frames, columns)],
                               ignore_index=True), prevalence_out)
         click.echo(f"wrote {prevalence_out}", err=True)
+
+
 # ---------------------------------------------------------------- diffusion and the explorer page
 
 @main.command("diffusion")
@@ -1126,8 +1145,7 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
 @click.option("--time", "time_", default="auto", show_default=True,
               help="The column of dates (date: day, month or year per document) or of years (year); auto: date when every document has one.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
-@click.option("--figure", type=click.Path(path_type=Path), default=None, help="Also draw the timeline (.png/.svg).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of the figure's text.")
+@_figure_options
 @click.pass_context
 @_friendly
 def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **options):
@@ -1136,8 +1154,7 @@ def diffusion_cmd(ctx, corpus_path, lexicon, by, time_, out, figure, lang, **opt
     from .figures import plot_diffusion, save_figure
 
     _check_up_front(out, corpus_path, lexicon)
-    if figure is not None:
-        _check_up_front(figure, corpus_path, lexicon, formats=(".png", ".svg"))
+    _check_figure(figure, corpus_path, lexicon)
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
     cleaned = _clean(ctx, corpus)

@@ -22,7 +22,7 @@ from scipy import sparse, stats
 from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error, renamed_keywords
 from .cleaning import simplify_hints
 from .plan import auto_by
-from .store import TokenStore, sorted_terms
+from .store import TokenStore, sorted_terms, term_totals, token_lists
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
@@ -194,19 +194,6 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     return GroupCounts(labels=labels, by=columns, keys=[keys[label] for label in labels], terms=terms, counts=counts,
                        doc_freq=np.ascontiguousarray(doc_freq.toarray()[label_order][:, term_order]), n_docs=n_docs[label_order],
                        n_tokens=counts.sum(axis=1), units=None, unit_group=new_label[np.concatenate(unit_groups)], ordered=ordered)
-
-
-def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:
-    """Every unit's tokens, in order, from a token table or a token store."""
-    return tokens.token_lists() if isinstance(tokens, TokenStore) else tokens["tokens"]
-
-
-def term_totals(tokens: pd.DataFrame | TokenStore) -> pd.Series:
-    """Each term's count in the whole table (a store counted shard by shard), by count descending."""
-    if isinstance(tokens, TokenStore):
-        gc = count_groups(tokens, None)
-        return pd.Series(gc.counts[0], index=pd.Index(gc.terms, dtype=object)).sort_values(ascending=False, kind="stable")
-    return pd.Series([t for ts in tokens["tokens"] for t in ts], dtype=object).value_counts()
 
 
 def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:

@@ -21,12 +21,11 @@ the run still succeeds and the manifest lists what was skipped and why.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .store import TokenStore
+from .store import term_totals
 from .display import Summary, first_few
 from .errors import AnalysisError, column_error, renamed_keywords
 
@@ -105,8 +104,7 @@ def slug(value) -> str:
 def frequent_terms(tokens, lexicon, *, top: int) -> list[str]:
     """The ``top`` most frequent lexicon entries in ``tokens`` (a token table or store), else
     its most frequent terms (ties by term): the trend terms of ``trend_terms = "auto"``."""
-    lists = tokens.token_lists() if isinstance(tokens, TokenStore) else tokens["tokens"]
-    counts = pd.Series(Counter(t for ts in lists for t in ts), dtype="int64")
+    counts = term_totals(tokens)
     if lexicon is not None:
         entries = counts[counts.index.isin(lexicon.terms)]
         if len(entries):

@@ -14,6 +14,7 @@ grouped or sparse counts without holding all tokens. Writing is ``tokenize(..., 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -258,3 +259,15 @@ def sorted_terms(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
 def open_store(folder: str | Path) -> TokenStore:
     """The token store in ``folder`` (written by ``tokenize(..., store=folder)``)."""
     return TokenStore(folder)
+
+
+def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:
+    """Every unit's tokens, in order, from a token table or a token store (shard by shard)."""
+    return tokens.token_lists() if isinstance(tokens, TokenStore) else tokens["tokens"]
+
+
+def term_totals(tokens: pd.DataFrame | TokenStore) -> pd.Series:
+    """Each term's count in a token table or store (read shard by shard), by count
+    descending, then term."""
+    counts = pd.Series(Counter(t for ts in token_lists(tokens) for t in ts), dtype="int64")
+    return counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
