@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -251,8 +252,28 @@ def _init_worker(segmenter_args: tuple) -> None:
     _WORKER = Segmenter(*segmenter_args)
 
 
-def _work(texts: list[str]) -> list[list[str]]:
-    return _WORKER.tokens_of(texts)
+_UNIT_SEP, _TOKEN_SEP = "\x1e", "\x1f"
+
+
+def _work(texts: list[str]) -> str | list[list[str]]:
+    return _pack(_WORKER.tokens_of(texts))
+
+
+def _pack(lists: list[list[str]]) -> str | list[list[str]]:
+    """Token lists packed into one string, or as they are if a token holds a separator:
+    one string crosses between processes many times faster than a list of lists of str."""
+    packed = _UNIT_SEP.join(map(_TOKEN_SEP.join, lists))
+    if (packed.count(_UNIT_SEP) != len(lists) - 1 or packed.count(_TOKEN_SEP) != sum(len(ts) - 1 for ts in lists if ts)
+            or [""] in lists):  # a unit of one empty token would come back as no token
+        return lists
+    return packed
+
+
+def _unpack(packed: str | list[list[str]]) -> list[list[str]]:
+    """``_work``'s result as token lists; each term one shared string object (``sys.intern``)."""
+    if not isinstance(packed, str):
+        return packed
+    return [list(map(sys.intern, unit.split(_TOKEN_SEP))) if unit else [] for unit in packed.split(_UNIT_SEP)]
 
 
 def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -> Iterator[list[str]]:
@@ -263,7 +284,7 @@ def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -
             yield from segmenter.tokens_of(chunk)
         return
     for chunk in imap_ordered(_work, chunked(texts, _CHUNK), workers, initializer=_init_worker, initargs=(segmenter_args,)):
-        yield from chunk
+        yield from _unpack(chunk)
 
 
 # ---------------------------------------------------------------- the public function

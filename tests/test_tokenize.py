@@ -176,6 +176,21 @@ def test_workers_give_the_same_result(cleaned):
     pd.testing.assert_frame_equal(one, two)
 
 
+@pytest.mark.parametrize("lists", [
+    [["党建", "引领"], [], ["社区"]],
+    [[]],
+    [[], []],
+    [["党\x1f建"], ["社区"]],        # a token holding a separator: sent as lists
+    [["社区\x1e网格", "党建"]],
+    [["a", ""], ["b"]],
+    [[""], ["b"]],                     # one empty token would come back as no token
+])
+def test_worker_packing_returns_the_token_lists_unchanged(lists):
+    from analysis.segment import _pack, _unpack
+
+    assert _unpack(_pack(lists)) == lists
+
+
 def test_second_run_comes_from_the_cache(cleaned, monkeypatch):
     first = analysis.tokenize(cleaned, unit="sentence", progress=False)
     monkeypatch.setattr(analysis.Segmenter, "tokens_of", lambda self, texts: pytest.fail("tokenised again"))
