@@ -1006,7 +1006,7 @@ def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
 # ---------------------------------------------------------------- structured topic models (tomotopy)
 
 #: What --figure of the single-figure commands (topics effects/over-time/seeded, diffusion) writes.
-FIGURE_FILES = (".png", ".svg")
+FIGURE_FILES = (".png", ".svg", ".pdf")
 
 
 def _figure_options(func):

@@ -9,9 +9,9 @@ terms, for English-language journals; ``lang="zh"`` gives Chinese axis text.
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
-import pickle
 import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache
@@ -277,7 +277,7 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in FIGURE_FORMATS:
         raise choice_error(f"figure file {path.name!r} extension", suffix, tuple(FIGURE_FORMATS))
-    fresh = pickle.loads(pickle.dumps(fig))
+    fresh = copy.deepcopy(fig)
     with _styled(), matplotlib.rc_context({"pdf.fonttype": 3}), atomic_path(path) as tmp:
         fresh.savefig(tmp, format=suffix[1:], metadata=FIGURE_FORMATS[suffix])
     return path

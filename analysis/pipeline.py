@@ -310,7 +310,7 @@ def _write_outputs(corpus_path: Path, out: Path, cfg: dict, progress: bool, cach
                       "n_documents": len(corpus), "n_excluded": len(corpus.excluded), "n_skipped_files": len(corpus.skipped)},
         "config": cfg, "plan": plan.record(), "topics": context.topics,
         "methods": {"keyness_correction": "fdr_bh (Benjamini-Hochberg, per target)",
-                    "log_odds_prior": f"alpha_0 = {compare.PRIOR_SCALE} x (n_a + n_b), shares of the whole corpus",
+                    "log_odds_prior": f"alpha_0 = {compare.PRIOR_SCALE} x (n_target + n_reference), shares of the whole corpus",
                     "tfidf": "class-based (c-TF-IDF)", "top_n_ties": "kept together, sharing a rank"},
         "precision": {"default_digits": DEFAULT_DIGITS, "digits": DIGITS, "integers": "exact"},
         "versions": package_versions(), "machine": machine_info(),

@@ -228,8 +228,8 @@ def test_cli(planted, tmp_path):
     assert set(pd.read_csv(prevalence)["covariate"]) == {"district", "year"}
     result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--reference", "district"])
     assert result.exit_code == 1 and "COL=VALUE" in result.output
-    result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--figure", str(tmp_path / "f.pdf")])
-    assert result.exit_code == 1 and "'.png'" in result.output
+    result = runner.invoke(main, ["topics", "effects", "--corpus", str(planted["path"]), "--k", "3", "--figure", str(tmp_path / "f.jpg")])
+    assert result.exit_code == 1 and "'.png'" in result.output and "'.pdf'" in result.output
 
 
 @pytest.fixture(scope="module")
