@@ -21,6 +21,7 @@ import pandas as pd
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
 from .cleaning import clean, cleaning_options, losses, summarize_losses
+from .cluster import dask_client
 from .corpus import load_corpus
 from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
@@ -145,9 +146,9 @@ def _load(ctx: click.Context, corpus_path: Path, options: dict):
     return corpus
 
 
-def _clean(ctx: click.Context, corpus, workers: int = 1):
+def _clean(ctx: click.Context, corpus, workers: int = 1, dask=None):
     """Clean with the corpus's settings; one line on stderr says what was removed."""
-    cleaned = clean(corpus, workers=workers, progress=ctx.obj["progress"])
+    cleaned = clean(corpus, workers=workers, progress=ctx.obj["progress"], dask=dask)
     click.echo(f"note: {summarize_losses(losses(cleaned), cleaned.cleaning['rule_set'])}", err=True)
     return cleaned
 
@@ -367,10 +368,12 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--hmm/--no-hmm", default=True, show_default=True, help="jieba's HMM for unknown words (rjieba needs --no-hmm).")
 @click.option("--workers", default=1, show_default=True, help="Processes for cleaning and tokenising.")
 @click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
+@click.option("--dask", default=None, metavar="ADDRESS",
+              help="Clean and tokenise on a Dask cluster: tcp://HOST:PORT (a running scheduler) or 'local' (--workers processes here).")
 @click.pass_context
 @_friendly
 def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwords_file, replace_stopwords, no_stopwords, min_length, keep_numbers,
-               keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
+               keep_punctuation, pos, backend, hmm, workers, no_cache, dask=None, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
     if replace_stopwords and stopwords_file is None:
         raise AnalysisError("--replace-stopwords needs --stopwords FILE: the list that replaces the packaged ones.")
@@ -383,15 +386,16 @@ def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwor
     else:
         _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
+    dask = ctx.with_resource(dask_client(dask, workers))  # one cluster for cleaning and tokenising, closed at the end
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    corpus = _clean(ctx, corpus, workers)
+    corpus = _clean(ctx, corpus, workers, dask=dask)
     stopwords = False if no_stopwords else (stopwords_file or True)
     try:
         frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
                          drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
                          pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
-                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units)
+                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units, dask=dask)
     except KeyboardInterrupt:
         if store is None:
             raise
@@ -494,7 +498,23 @@ def _analysis_options(func=None, *, by: str | None = "auto"):
     func = click.option("--by", default=by, show_default=True,
                         help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+    return _corpus_options(_lexicon_option(_no_cache_option(_dask_option(func))))
+
+
+def _dask_option(func):
+    """--dask, kept in ctx.obj["dask"] so that commands' signatures stay as they are; read by
+    ``_dask_client``."""
+    def remember(ctx, _param, value):
+        if value is not None:
+            ctx.obj["dask"] = value
+
+    return click.option("--dask", default=None, metavar="ADDRESS", expose_value=False, callback=remember,
+                        help="Clean, tokenise (and count a token store) on a Dask cluster: tcp://HOST:PORT or 'local'.")(func)
+
+
+def _dask_client(ctx):
+    """The Client of --dask (None without it), open until the command ends."""
+    return ctx.with_resource(dask_client(ctx.obj.get("dask"), None))
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -521,9 +541,10 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
 
 def _token_table(ctx, corpus_path, lexicon, unit, options):
     progress = ctx.obj["progress"]
+    dask = _dask_client(ctx)
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    return corpus, tokenize(_clean(ctx, corpus), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress)
+    return corpus, tokenize(_clean(ctx, corpus, dask=dask), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress, dask=dask)
 
 
 @main.command("frequencies")
