@@ -72,9 +72,10 @@ def dask_client(dask, workers: int = 1) -> Iterator[Any]:
         import logging
 
         # Worker processes, one thread each: the segmenter is Python, so threads would only
-        # wait for each other. No dashboard: nothing listens on a port it was not asked to.
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+        # wait for each other. No dashboard, and the scheduler's own web routes on a free port
+        # of 127.0.0.1, not on 8787, which another cluster may hold.
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                           scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
         try:
             with distributed.Client(cluster) as client:
                 yield client
