@@ -56,9 +56,10 @@ def _import_distributed():
 
 
 @contextmanager
-def dask_client(dask, workers: int = 1) -> Iterator[Any]:
+def dask_client(dask, workers: int | None = 1) -> Iterator[Any]:
     """The ``distributed.Client`` that ``dask`` names (see the module docstring), closed on
-    exit if it was opened here. Raises AnalysisError if a scheduler cannot be reached within
+    exit if it was opened here; ``workers``: processes of a ``"local"`` cluster (None: one per
+    core). Raises AnalysisError if a scheduler cannot be reached within
     ``CONNECT_TIMEOUT`` seconds."""
     check_dask(dask)
     if isinstance(dask, DaskEngine):
@@ -89,11 +90,16 @@ def dask_client(dask, workers: int = 1) -> Iterator[Any]:
                             "(`dask scheduler`, then `dask worker` on each machine), check the address and port, "
                             "or use --dask local.") from None
     with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            raise AnalysisError(f"the Dask scheduler at {dask} has no workers (none joined within {CONNECT_TIMEOUT} s); start "
+                                f"them with `dask worker {dask} --nthreads 1` on each machine.") from None
         yield client
 
 
 @contextmanager
-def engine(dask, workers: int = 1) -> Iterator[int | DaskEngine]:
+def engine(dask, workers: int | None = 1) -> Iterator[int | DaskEngine]:
     """What the work runs on: ``workers`` (processes on this machine) when ``dask`` is None,
     else a DaskEngine on the cluster ``dask`` names, released on exit."""
     if dask is None:

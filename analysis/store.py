@@ -248,7 +248,7 @@ class TokenStore:
         """The DaskEngine of ``dask``, started on first use and kept until ``close()``."""
         if self._dask_engine is None:
             self._exit = contextlib.ExitStack()
-            self._dask_engine = self._exit.enter_context(engine(self.dask))
+            self._dask_engine = self._exit.enter_context(engine(self.dask, None))  # "local": a worker per core
         return self._dask_engine
 
     def close(self) -> None:

@@ -199,3 +199,13 @@ def test_a_bad_address_is_one_sentence(tmp_path, monkeypatch, value, message):
     assert not (tmp_path / "s").exists()  # refused before anything was written
     with pytest.raises(analysis.AnalysisError, match=re.escape(message)):
         analysis.tokenize(SAMPLE, dask=value, progress=False)
+
+
+def test_a_scheduler_without_workers_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0",
+                                  scheduler_kwargs={"dashboard": False}) as empty:
+        result = _tokens("--store", str(tmp_path / "s"), "--dask", empty.scheduler_address)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (f"error: the Dask scheduler at {empty.scheduler_address} has no workers (none joined within 1 s); "
+                             f"start them with `dask worker {empty.scheduler_address} --nthreads 1` on each machine.\n")
