@@ -274,6 +274,23 @@ def _no_cache_option(func):
                         help="Neither read nor write the cache (tokens, topic models).")(func)
 
 
+def _dask_option(func):
+    """--dask, kept in ctx.obj["dask"] so that commands' signatures stay as they are; read by
+    ``_dask_client``."""
+    def remember(ctx, _param, value):
+        if value is not None:
+            ctx.obj["dask"] = value
+
+    return click.option("--dask", default=None, metavar="ADDRESS", expose_value=False, callback=remember,
+                        help="Do the work on a Dask cluster: tcp://HOST:PORT (a running scheduler) or 'local' (processes on this machine).")(func)
+
+
+def _dask_client(ctx, workers: int | None = None):
+    """The Client of --dask (None without it), open until the command ends; ``workers``:
+    processes of ``--dask local`` (None: one per core)."""
+    return ctx.with_resource(dask_client(ctx.obj.get("dask"), workers))
+
+
 @main.command("validate")
 @_corpus_options
 @click.pass_context
@@ -301,6 +318,7 @@ def validate_cmd(ctx, corpus_path, **options):
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder for the cleaned texts, removed.csv and losses.csv.")
 @click.option("--explain", "explain", default=None, metavar="DOC_ID", help="List every line removed from this document, with its rule (no --out needed).")
 @click.option("--workers", default=1, show_default=True, help="Processes for cleaning; the result does not depend on it.")
+@_dask_option
 @click.pass_context
 @_friendly
 def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
@@ -308,11 +326,12 @@ def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
     if out is None and explain is None:
         raise click.UsageError("give --out FOLDER to write the cleaned corpus, or --explain DOC_ID to see what is removed.")
     _check_up_front(out, corpus_path, None, folder=True)
+    dask = _dask_client(ctx, workers)
     corpus = _load(ctx, corpus_path, options)
     if explain is not None:
         if explain not in corpus.texts:
             raise AnalysisError(f"--explain {explain!r} is not a document of the corpus; e.g. {', '.join(corpus.doc_ids[:3])}.")
-        cleaned = clean(corpus, max_loss=1, workers=workers, progress=ctx.obj["progress"])
+        cleaned = clean(corpus, max_loss=1, workers=workers, progress=ctx.obj["progress"], dask=dask)
         rows = cleaned.removed[cleaned.removed["doc_id"] == explain]
         loss = losses(cleaned).set_index("doc_id").loc[explain]
         click.echo(f"{explain}: {len(rows)} line(s) removed or moved, {loss.n_chars_removed} of "
@@ -321,7 +340,7 @@ def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
             click.echo(f"line {row.line:>4}  {row.step:<18} {row.rule:<20} {row.text}" + (f"  [{row.detail}]" if row.detail else ""))
         if out is None:
             return
-    cleaned = _clean(ctx, corpus, workers)
+    cleaned = _clean(ctx, corpus, workers, dask=dask)
     write_cleaned(cleaned, out, protect=Path(corpus_path))
     click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
 
@@ -499,22 +518,6 @@ def _analysis_options(func=None, *, by: str | None = "auto"):
                         help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
     return _corpus_options(_lexicon_option(_no_cache_option(_dask_option(func))))
-
-
-def _dask_option(func):
-    """--dask, kept in ctx.obj["dask"] so that commands' signatures stay as they are; read by
-    ``_dask_client``."""
-    def remember(ctx, _param, value):
-        if value is not None:
-            ctx.obj["dask"] = value
-
-    return click.option("--dask", default=None, metavar="ADDRESS", expose_value=False, callback=remember,
-                        help="Clean, tokenise (and count a token store) on a Dask cluster: tcp://HOST:PORT or 'local'.")(func)
-
-
-def _dask_client(ctx):
-    """The Client of --dask (None without it), open until the command ends."""
-    return ctx.with_resource(dask_client(ctx.obj.get("dask"), None))
 
 
 def _split(value: str | None) -> list[str] | None:

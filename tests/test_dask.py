@@ -177,6 +177,13 @@ def test_tokens_command_on_a_running_scheduler_and_on_a_local_cluster(client, tm
     assert client.scheduler.address == address and len(client.nthreads()) == 2  # our cluster is still up
 
 
+def test_clean_command_on_the_cluster_writes_the_same_folder(client, tmp_path):
+    for name, extra in (("here", []), ("there", ["--dask", client.scheduler.address])):
+        result = CliRunner().invoke(main, ["--quiet", "clean", "--corpus", str(SAMPLE), "--out", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+    assert tree_hashes(tmp_path / "there") == tree_hashes(tmp_path / "here")
+
+
 def test_a_comparison_command_tokenises_on_the_cluster(client):
     args = ["--quiet", "keyness", "--corpus", str(SAMPLE), "--no-cache"]
     here = CliRunner().invoke(main, args)
