@@ -22,6 +22,7 @@ import yaml
 
 from .corpus import Corpus, as_corpus
 from .errors import AnalysisError, choice_error
+from .cluster import check_dask, engine
 from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 
@@ -468,12 +469,12 @@ def cleaning_options(corpus: Corpus, **given) -> dict:
     return options
 
 
-def as_cleaned(corpus: Corpus | str | Path, caller: str, progress: bool = False, workers: int = 1) -> Corpus:
+def as_cleaned(corpus: Corpus | str | Path, caller: str, progress: bool = False, workers: int = 1, dask=None) -> Corpus:
     """``corpus`` (a Corpus or a path, see ``corpus.as_corpus``) cleaned: a cleaned Corpus as
     it is, any other cleaned here with the corpus's own settings (``corpus.toml``
     ``[cleaning]``, else ``CLEANING_DEFAULTS``)."""
     corpus = as_corpus(corpus, caller)
-    return corpus if corpus.cleaning is not None else clean(corpus, workers=workers, progress=progress)
+    return corpus if corpus.cleaning is not None else clean(corpus, workers=workers, progress=progress, dask=dask)
 
 
 def clean(
@@ -490,6 +491,7 @@ def clean(
     max_loss: float | None = None,
     workers: int = 1,
     progress: bool = True,
+    dask=None,
 ) -> Corpus:
     """Clean every document of ``corpus`` (a Corpus, or a path loaded with ``load_corpus``'s
     defaults); each step on by default and switchable.
@@ -504,6 +506,9 @@ def clean(
     share of a document's characters cleaning may remove (0.1); a document that would lose
     more, or be emptied, raises CleaningLossError naming it, the rule and the first removed
     line. 1 allows any loss. workers: processes; the result is the same for any number.
+    dask: clean on a Dask cluster instead (``"local"``: a LocalCluster of ``workers``
+    processes; ``"tcp://HOST:8786"``: a running scheduler; or a ``distributed.Client``; see
+    ``analysis.cluster``); the result is the same.
 
     Returns a new Corpus (texts: one paragraph a line) with ``removed``, the report
     (``doc_id, step, rule, line, text, detail``; ``line`` in the raw file), and ``cleaning``,
@@ -526,13 +531,15 @@ def clean(
         raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
     steps = {"rules": rules, "normalize": opts["normalize"], "simplify": opts["simplify"], "boilerplate": bool(rules),
              "rejoin": opts["rejoin"], "dedupe": opts["dedupe"], "near_duplicate": opts["near_duplicate"]}
+    check_dask(dask)
     doc_ids = list(corpus.metadata["doc_id"])
-    cleaned = progress_bar(_clean_texts((text for _, text in corpus), steps, workers), "cleaning", progress,
-                           total=len(doc_ids), unit="doc")
     texts, rows = {}, []
-    for doc_id, (paras, report) in zip(doc_ids, cleaned):
-        texts[doc_id] = "\n".join(paras)
-        rows += [{"doc_id": doc_id, **r} for r in report]
+    with engine(dask, workers) as run_on:
+        cleaned = progress_bar(_clean_texts((text for _, text in corpus), steps, run_on), "cleaning", progress,
+                               total=len(doc_ids), unit="doc")
+        for doc_id, (paras, report) in zip(doc_ids, cleaned):
+            texts[doc_id] = "\n".join(paras)
+            rows += [{"doc_id": doc_id, **r} for r in report]
     removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
     if opts["max_loss"] < 1:
         table = loss_table(removed, texts)
@@ -557,8 +564,9 @@ def _clean_chunk(texts: list[str]) -> list[tuple[list[str], list[dict]]]:
     return [clean_text(text, **_STEPS) for text in texts]
 
 
-def _clean_texts(texts: Iterable[str], steps: dict, workers: int) -> Iterator[tuple[list[str], list[dict]]]:
-    """``clean_text(text, **steps)`` for each text in order, here or in ``workers`` processes."""
+def _clean_texts(texts: Iterable[str], steps: dict, workers) -> Iterator[tuple[list[str], list[dict]]]:
+    """``clean_text(text, **steps)`` for each text in order, here, in ``workers`` processes, or
+    on a Dask cluster (``workers`` a ``cluster.DaskEngine``)."""
     if workers == 1:
         for text in texts:
             yield clean_text(text, **steps)

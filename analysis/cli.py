@@ -21,6 +21,7 @@ import pandas as pd
 from . import __version__, compare, pipeline, reading, topics
 from .cache import KINDS, CacheWarning, cache_info, clear_cache
 from .cleaning import clean, cleaning_options, losses, summarize_losses
+from .cluster import dask_client
 from .corpus import load_corpus
 from .errors import AnalysisError, LexiconWarning, TermWarning
 from .discover import apply_review, audit_lexicon, suggest_terms
@@ -145,9 +146,9 @@ def _load(ctx: click.Context, corpus_path: Path, options: dict):
     return corpus
 
 
-def _clean(ctx: click.Context, corpus, workers: int = 1):
+def _clean(ctx: click.Context, corpus, workers: int = 1, dask=None):
     """Clean with the corpus's settings; one line on stderr says what was removed."""
-    cleaned = clean(corpus, workers=workers, progress=ctx.obj["progress"])
+    cleaned = clean(corpus, workers=workers, progress=ctx.obj["progress"], dask=dask)
     click.echo(f"note: {summarize_losses(losses(cleaned), cleaned.cleaning['rule_set'])}", err=True)
     return cleaned
 
@@ -273,6 +274,23 @@ def _no_cache_option(func):
                         help="Neither read nor write the cache (tokens, topic models).")(func)
 
 
+def _dask_option(func):
+    """--dask, kept in ctx.obj["dask"] so that commands' signatures stay as they are; read by
+    ``_dask_client``."""
+    def remember(ctx, _param, value):
+        if value is not None:
+            ctx.obj["dask"] = value
+
+    return click.option("--dask", default=None, metavar="ADDRESS", expose_value=False, callback=remember,
+                        help="Do the work on a Dask cluster: tcp://HOST:PORT (a running scheduler) or 'local' (processes on this machine).")(func)
+
+
+def _dask_client(ctx, workers: int | None = None):
+    """The Client of --dask (None without it), open until the command ends; ``workers``:
+    processes of ``--dask local`` (None: one per core)."""
+    return ctx.with_resource(dask_client(ctx.obj.get("dask"), workers))
+
+
 @main.command("validate")
 @_corpus_options
 @click.pass_context
@@ -300,6 +318,7 @@ def validate_cmd(ctx, corpus_path, **options):
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder for the cleaned texts, removed.csv and losses.csv.")
 @click.option("--explain", "explain", default=None, metavar="DOC_ID", help="List every line removed from this document, with its rule (no --out needed).")
 @click.option("--workers", default=1, show_default=True, help="Processes for cleaning; the result does not depend on it.")
+@_dask_option
 @click.pass_context
 @_friendly
 def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
@@ -307,11 +326,12 @@ def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
     if out is None and explain is None:
         raise click.UsageError("give --out FOLDER to write the cleaned corpus, or --explain DOC_ID to see what is removed.")
     _check_up_front(out, corpus_path, None, folder=True)
+    dask = _dask_client(ctx, workers)
     corpus = _load(ctx, corpus_path, options)
     if explain is not None:
         if explain not in corpus.texts:
             raise AnalysisError(f"--explain {explain!r} is not a document of the corpus; e.g. {', '.join(corpus.doc_ids[:3])}.")
-        cleaned = clean(corpus, max_loss=1, workers=workers, progress=ctx.obj["progress"])
+        cleaned = clean(corpus, max_loss=1, workers=workers, progress=ctx.obj["progress"], dask=dask)
         rows = cleaned.removed[cleaned.removed["doc_id"] == explain]
         loss = losses(cleaned).set_index("doc_id").loc[explain]
         click.echo(f"{explain}: {len(rows)} line(s) removed or moved, {loss.n_chars_removed} of "
@@ -320,7 +340,7 @@ def clean_cmd(ctx, corpus_path, out, explain, workers, **options):
             click.echo(f"line {row.line:>4}  {row.step:<18} {row.rule:<20} {row.text}" + (f"  [{row.detail}]" if row.detail else ""))
         if out is None:
             return
-    cleaned = _clean(ctx, corpus, workers)
+    cleaned = _clean(ctx, corpus, workers, dask=dask)
     write_cleaned(cleaned, out, protect=Path(corpus_path))
     click.echo(f"cleaned {len(cleaned)} documents into {out}; {len(cleaned.removed)} removals listed in {out / 'removed.csv'}")
 
@@ -367,10 +387,12 @@ def _show_or_write(frame, out: Path | None) -> None:
 @click.option("--hmm/--no-hmm", default=True, show_default=True, help="jieba's HMM for unknown words (rjieba needs --no-hmm).")
 @click.option("--workers", default=1, show_default=True, help="Processes for cleaning and tokenising.")
 @click.option("--no-cache", is_flag=True, help="Tokenise again even if an identical run is cached.")
+@click.option("--dask", default=None, metavar="ADDRESS",
+              help="Clean and tokenise on a Dask cluster: tcp://HOST:PORT (a running scheduler) or 'local' (--workers processes here).")
 @click.pass_context
 @_friendly
 def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwords_file, replace_stopwords, no_stopwords, min_length, keep_numbers,
-               keep_punctuation, pos, backend, hmm, workers, no_cache, **options):
+               keep_punctuation, pos, backend, hmm, workers, no_cache, dask=None, **options):
     """Tokenise a corpus, lexicon entries whole; one row per unit."""
     if replace_stopwords and stopwords_file is None:
         raise AnalysisError("--replace-stopwords needs --stopwords FILE: the list that replaces the packaged ones.")
@@ -383,15 +405,16 @@ def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwor
     else:
         _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
+    dask = ctx.with_resource(dask_client(dask, workers))  # one cluster for cleaning and tokenising, closed at the end
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    corpus = _clean(ctx, corpus, workers)
+    corpus = _clean(ctx, corpus, workers, dask=dask)
     stopwords = False if no_stopwords else (stopwords_file or True)
     try:
         frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
                          drop_numbers=not keep_numbers, drop_punctuation=not keep_punctuation,
                          pos=_split(pos), backend=backend, hmm=hmm, workers=workers,
-                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units)
+                         cache=not no_cache, progress=progress, store=store, shard_units=shard_units, dask=dask)
     except KeyboardInterrupt:
         if store is None:
             raise
@@ -494,7 +517,7 @@ def _analysis_options(func=None, *, by: str | None = "auto"):
     func = click.option("--by", default=by, show_default=True,
                         help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+    return _corpus_options(_lexicon_option(_no_cache_option(_dask_option(func))))
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -521,9 +544,10 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
 
 def _token_table(ctx, corpus_path, lexicon, unit, options):
     progress = ctx.obj["progress"]
+    dask = _dask_client(ctx)
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    return corpus, tokenize(_clean(ctx, corpus), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress)
+    return corpus, tokenize(_clean(ctx, corpus, dask=dask), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress, dask=dask)
 
 
 @main.command("frequencies")

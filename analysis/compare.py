@@ -9,6 +9,7 @@ results do not depend on the order of documents) and summed per group; TF-IDF is
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from scipy import sparse, stats
 from .errors import AnalysisError, TermWarning, as_terms, choice_error, column_error, renamed_keywords
 from .cleaning import simplify_hints
 from .plan import auto_by
-from .store import TokenStore, sorted_terms, term_totals, token_lists
+from .store import TokenStore, read_shard, sorted_terms, table_codes, term_totals, token_lists
 
 PER = 10_000  # relative frequencies are per 10,000 tokens
 SEPARATOR = "/"  # joins the values of several grouping columns into one label
@@ -142,11 +143,13 @@ def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | No
 
 
 def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCounts:
-    """``count_groups`` of a token store, one shard at a time: each shard's counts are added
-    into groups x terms sparse sums under ids given in order of first sight, and the groups
-    and the vocabulary are sorted at the end, so every number equals the in-memory count's.
-    A shard holds whole documents, so document frequencies add up across shards. ``by="auto"``
-    is resolved once on the whole store's metadata: a shard alone could choose otherwise."""
+    """``count_groups`` of a token store, one shard at a time (here, or on the store's Dask
+    cluster: ``TokenStore.map_shards``): each shard is counted under its own ids
+    (``_shard_counts``), and the counts are added in shard order into groups x terms sparse
+    sums under ids given in order of first sight; the groups and the vocabulary are sorted at
+    the end, so every number equals the in-memory count's. A shard holds whole documents, so
+    document frequencies add up across shards. ``by="auto"`` is resolved once on the whole
+    store's metadata: a shard alone could choose otherwise."""
     by = auto_by(store.metadata(), by)
     vocab: dict[str, int] = {}
     label_ids: dict[str, int] = {}
@@ -154,33 +157,23 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     counts = doc_freq = sparse.csr_matrix((0, 0), dtype=np.int64)
     n_docs = np.zeros(0, dtype=np.int64)
     unit_groups, columns, ordered = [], [], {}
-    for codes, offsets, meta in store.unit_codes(vocab):
-        columns, row_labels = group_labels(meta, by)
-        units = sparse.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, offsets), shape=(len(meta), len(vocab)))
-        units.sum_duplicates()
-        for label in row_labels.unique():
-            label_ids.setdefault(label, len(label_ids))
-        unit_group = row_labels.map(label_ids).to_numpy(dtype=np.int64)
+    for part in store.map_shards(functools.partial(_shard_counts, by=by)):
+        columns = part["columns"]
+        term_ids = np.array([vocab.setdefault(t, len(vocab)) for t in part["terms"]], dtype=np.int64)
+        group_ids = np.array([label_ids.setdefault(label, len(label_ids)) for label in part["labels"]], dtype=np.int64)
         shape = (len(label_ids), len(vocab))
-        indicator = sparse.csr_matrix((np.ones(len(unit_group), dtype=np.int64), (unit_group, np.arange(len(unit_group)))), shape=(shape[0], len(unit_group)))
-        doc_codes, doc_index = np.unique(meta["doc_id"].to_numpy(), return_inverse=True)
-        to_docs = sparse.csr_matrix((np.ones(len(doc_index), dtype=np.int64), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
-        doc_group = np.zeros(len(doc_codes), dtype=np.int64)
-        doc_group[doc_index] = unit_group
-        doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes), dtype=np.int64), (doc_group, np.arange(len(doc_codes)))), shape=(shape[0], len(doc_codes)))
         counts.resize(shape)
         doc_freq.resize(shape)
-        counts = counts + indicator @ units
-        doc_freq = doc_freq + doc_indicator @ ((to_docs @ units) > 0).astype(np.int64)
-        n_docs = np.concatenate([n_docs, np.zeros(shape[0] - len(n_docs), dtype=np.int64)]) + np.bincount(doc_group, minlength=shape[0])
-        unit_groups.append(unit_group)
-        first = meta.groupby(row_labels, sort=True)[columns].first()
-        for label in first.index:
-            row = tuple(first.loc[label])
+        counts = counts + _relabel(part["counts"], group_ids, term_ids, shape)
+        doc_freq = doc_freq + _relabel(part["doc_freq"], group_ids, term_ids, shape)
+        n_docs = np.concatenate([n_docs, np.zeros(shape[0] - len(n_docs), dtype=np.int64)])
+        n_docs[group_ids] += part["n_docs"]
+        unit_groups.append(group_ids[part["unit_group"]])
+        for label, row in part["keys"].items():
             old = keys.setdefault(label, row)
             if old is not row and any(pd.isna(v) for v in old):  # first non-null value per column, as groupby().first()
                 keys[label] = tuple(v if not pd.isna(v) else w for v, w in zip(old, row))
-        ordered = ordered or {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}
+        ordered = ordered or part["ordered"]
     if not label_ids:
         raise AnalysisError("the token table is empty: nothing to compare.")
     terms, rank = sorted_terms(vocab)
@@ -194,6 +187,39 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     return GroupCounts(labels=labels, by=columns, keys=[keys[label] for label in labels], terms=terms, counts=counts,
                        doc_freq=np.ascontiguousarray(doc_freq.toarray()[label_order][:, term_order]), n_docs=n_docs[label_order],
                        n_tokens=counts.sum(axis=1), units=None, unit_group=new_label[np.concatenate(unit_groups)], ordered=ordered)
+
+
+def _shard_counts(path, by: str | Sequence[str] | None) -> dict:
+    """One shard of a token store counted under its own ids (in a Dask worker, or here):
+    ``terms`` and ``labels`` in order of first sight; ``counts`` and ``doc_freq`` (labels x
+    terms, sparse int64); ``n_docs`` per label; ``unit_group`` (each unit's label id);
+    ``keys`` (label -> its grouping values, first non-null per column); ``columns`` and
+    ``ordered`` (dtypes of ordered grouping columns)."""
+    vocab: dict[str, int] = {}
+    codes, offsets, meta = table_codes(read_shard(path), vocab)
+    columns, row_labels = group_labels(meta, by)
+    units = sparse.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, offsets), shape=(len(meta), len(vocab)))
+    units.sum_duplicates()
+    labels = list(row_labels.unique())
+    unit_group = row_labels.map({label: k for k, label in enumerate(labels)}).to_numpy(dtype=np.int64)
+    indicator = sparse.csr_matrix((np.ones(len(unit_group), dtype=np.int64), (unit_group, np.arange(len(unit_group)))), shape=(len(labels), len(unit_group)))
+    doc_codes, doc_index = np.unique(meta["doc_id"].to_numpy(), return_inverse=True)
+    to_docs = sparse.csr_matrix((np.ones(len(doc_index), dtype=np.int64), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
+    doc_group = np.zeros(len(doc_codes), dtype=np.int64)
+    doc_group[doc_index] = unit_group
+    doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes), dtype=np.int64), (doc_group, np.arange(len(doc_codes)))), shape=(len(labels), len(doc_codes)))
+    first = meta.groupby(row_labels, sort=True)[columns].first()
+    return {"terms": list(vocab), "labels": labels, "counts": (indicator @ units).tocsr(),
+            "doc_freq": (doc_indicator @ ((to_docs @ units) > 0).astype(np.int64)).tocsr(),
+            "n_docs": np.bincount(doc_group, minlength=len(labels)), "unit_group": unit_group,
+            "keys": {label: tuple(first.loc[label]) for label in first.index}, "columns": columns,
+            "ordered": {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}}
+
+
+def _relabel(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """``matrix`` with its row i moved to ``rows[i]`` and column j to ``cols[j]``, in ``shape``."""
+    coo = matrix.tocoo()
+    return sparse.csr_matrix((coo.data, (rows[coo.row], cols[coo.col])), shape=shape, dtype=np.int64)
 
 
 def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:

@@ -31,11 +31,16 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers: int, *,
+def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers, *,
                  initializer: Callable | None = None, initargs: tuple = ()) -> Iterator[Any]:
-    """``func`` applied to ``items`` in ``workers`` processes; results in the order of
-    ``items``, yielded as they come. The pool is closed and joined when the items are done,
-    terminated if the caller stops early or an error occurs."""
+    """``func`` applied to ``items`` in ``workers`` processes, or on a Dask cluster when
+    ``workers`` is a ``cluster.DaskEngine`` (``cluster.engine``); results in the order of
+    ``items``, yielded as they come, after ``initializer(*initargs)`` ran once in each worker.
+    The pool is closed and joined when the items are done, terminated if the caller stops
+    early or an error occurs."""
+    if not isinstance(workers, int):
+        yield from workers.imap(func, items, initializer=initializer, initargs=initargs)
+        return
     pool = _context().Pool(workers, initializer, initargs)
     finished = False
     try:

@@ -30,6 +30,7 @@ from .display import Summary
 from .errors import AnalysisError, LexiconWarning, as_terms, choice_error
 from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packaged_stopwords
 from .outputs import DERIVED_COLUMNS
+from .cluster import DaskEngine, check_dask, engine
 from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 from .store import SHARD_UNITS, TokenStore, write_store
@@ -276,8 +277,9 @@ def _unpack(packed: str | list[list[str]]) -> list[list[str]]:
     return [list(map(sys.intern, unit.split(_TOKEN_SEP))) if unit else [] for unit in packed.split(_UNIT_SEP)]
 
 
-def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers: int) -> Iterator[list[str]]:
-    """Token lists for ``texts`` in order, in this process or in ``workers`` processes."""
+def _tokenize_texts(texts: Iterable[str], segmenter_args: tuple, workers) -> Iterator[list[str]]:
+    """Token lists for ``texts`` in order, in this process, in ``workers`` processes, or on a
+    Dask cluster (``workers`` a ``cluster.DaskEngine``: the segmenter is set up once per worker)."""
     if workers == 1:
         segmenter = Segmenter(*segmenter_args)
         for chunk in chunked(texts, _CHUNK):
@@ -345,6 +347,7 @@ def tokenize(
     progress: bool = True,
     store: str | Path | None = None,
     shard_units: int = SHARD_UNITS,
+    dask=None,
 ) -> pd.DataFrame | TokenStore:
     """Tokenise every unit of ``corpus`` (a Corpus or a path; cleaned first with the corpus's
     own settings if it is not, see ``cleaning.as_cleaned``).
@@ -360,6 +363,11 @@ def tokenize(
     shard of ``shard_units`` units (whole documents), resuming an interrupted run of the same
     corpus and options; returns the ``TokenStore`` instead of a table (the cache is not used).
     The corpus's texts are still held in memory; the tokens are not.
+    dask: clean and tokenise on a Dask cluster (``"local"``: a LocalCluster of ``workers``
+    processes on this machine; ``"tcp://HOST:8786"``: a running scheduler; or a
+    ``distributed.Client``, left open; see ``analysis.cluster``). The tokens, the store and
+    the cache entry are the same as without; a store returned keeps a Client given, so that
+    comparisons count its shards on the cluster.
 
     Returns one row per unit: ``doc_id, unit_id``, the corpus metadata columns (``district,
     year, …``), ``n_tokens`` and ``tokens`` (a list of str), in document and unit order;
@@ -371,7 +379,18 @@ def tokenize(
         raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
     if min_length < 1:
         raise AnalysisError(f"min_length={min_length!r} is not valid; use 1 or more.")
-    corpus = as_cleaned(corpus, "tokenize", progress=progress, workers=workers)
+    check_dask(dask)
+    if dask is not None and not isinstance(dask, DaskEngine):  # one cluster for cleaning and tokenising
+        with engine(dask, workers) as run_on:
+            tokens = tokenize(corpus, lexicon=lexicon, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords,
+                              min_length=min_length, drop_numbers=drop_numbers, drop_punctuation=drop_punctuation, pos=pos,
+                              backend=backend, hmm=hmm, workers=workers, cache=cache, progress=progress, store=store,
+                              shard_units=shard_units, dask=run_on)
+        if isinstance(tokens, TokenStore) and not isinstance(dask, str):
+            tokens.dask = dask
+        return tokens
+    run_on = dask or workers  # processes, or the DaskEngine of the call above
+    corpus = as_cleaned(corpus, "tokenize", progress=progress, workers=workers, dask=dask)
     lex = resolve_lexicon(corpus, lexicon)
     stop = resolve_stopwords(stopwords, lex, replace=replace_stopwords)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
@@ -390,13 +409,13 @@ def tokenize(
                       total=None if unit != "document" else len(corpus), unit=unit)
         units = ((doc_id, unit_id, text) for doc_id, unit_id, _, _, text in iter_units(corpus, unit))
         return write_store(Path(store), attrs, units, _unit_metadata(corpus),
-                           partial(_tokenize_texts, segmenter_args=segmenter_args, workers=workers), shard_units=shard_units, progress=bar)
+                           partial(_tokenize_texts, segmenter_args=segmenter_args, workers=run_on), shard_units=shard_units, progress=bar)
     path = cache_path("tokens", attrs, ".parquet")
     if cache:
         cached = read_entry(path, partial(_read_tokens, attrs=attrs))
         if cached is not None:
             return cached
-    frame = _build(corpus, unit, segmenter_args, workers, progress)
+    frame = _build(corpus, unit, segmenter_args, run_on, progress)
     frame.attrs = attrs
     if cache:
         write_entry(path, partial(write_frame, frame))
@@ -416,7 +435,7 @@ def _unit_metadata(corpus: Corpus) -> pd.DataFrame:
     return corpus.metadata.drop(columns=[c for c in ("file", *DERIVED_COLUMNS) if c in corpus.metadata.columns])
 
 
-def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers: int, progress: bool) -> pd.DataFrame:
+def _build(corpus: Corpus, unit: str, segmenter_args: tuple, workers, progress: bool) -> pd.DataFrame:
     """Tokenise unit by unit, streaming texts to the segmenter; assemble the tidy table."""
     doc_ids, unit_ids = [], []
 

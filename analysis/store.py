@@ -13,14 +13,17 @@ grouped or sparse counts without holding all tokens. Writing is ``tokenize(..., 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .cluster import check_dask, engine
 from .errors import AnalysisError
 from .files import atomic_path, sha256_file, sweep_temporary, write_text_atomic
 
@@ -152,10 +155,15 @@ class TokenStore:
     attrs: the token table's ``attrs`` (hashes and options); columns: the token table's
     columns; ``len``: units. ``shards()`` yields each shard as a token table (tokens as lists
     of str); ``to_frame()`` the whole table (for small corpora: it holds every token).
+    dask: a Dask cluster (``"local"``, ``"tcp://HOST:8786"`` or a ``distributed.Client``, see
+    ``analysis.cluster``) on which the comparisons count the shards; None counts them here.
     """
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, dask=None):
+        check_dask(dask)
         self.folder = Path(folder)
+        self.dask = dask
+        self._dask_engine = self._exit = None
         manifest = _read_manifest(self.folder)
         if manifest is None:
             raise AnalysisError(f"{self.folder} is not a token store (no {MANIFEST}); write one with tokenize(..., store=PATH) "
@@ -192,10 +200,8 @@ class TokenStore:
 
     def tables(self, columns: list[str] | None = None) -> Iterator:
         """Each shard as an Arrow table (only ``columns`` if given)."""
-        import pyarrow.parquet as pq
-
         for path in self.paths:
-            yield pq.read_table(path, columns=columns)
+            yield read_shard(path, columns)
 
     def shards(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         """Each shard as a token table: the columns (all, or ``columns``) with their dtypes,
@@ -226,24 +232,67 @@ class TokenStore:
         return frame
 
     def unit_codes(self, vocab: dict[str, int]) -> Iterator[tuple[np.ndarray, np.ndarray, pd.DataFrame]]:
-        """Per shard: ``(codes, offsets, meta)``: each token's id in ``vocab`` (a term first seen
-        is added with the next id), each unit's start in ``codes`` (one more than units), and the
-        shard's other columns. No Python list per unit is made."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        """Per shard: ``table_codes`` of the shard under ``vocab``, shared by all shards."""
         for table in self.tables():
-            column = table.column("tokens").combine_chunks()
-            offsets = column.offsets.to_numpy().astype(np.int64)
-            values = column.flatten()
-            if not pa.types.is_dictionary(values.type):
-                values = pc.dictionary_encode(values)
-            terms = values.dictionary.to_pylist()
-            local = values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-            used = np.unique(local)  # a dictionary may hold terms no unit uses
-            to_global = np.zeros(len(terms), dtype=np.int64)
-            to_global[used] = [vocab.setdefault(terms[i], len(vocab)) for i in used]
-            yield to_global[local], offsets - offsets[0], table.drop_columns(["tokens"]).to_pandas()
+            yield table_codes(table, vocab)
+
+    def map_shards(self, func: Callable[[Path], Any]) -> Iterator[Any]:
+        """``func(path)`` for each shard's file, results in shard order: one shard at a time in
+        this process, or on the Dask cluster the store was opened with (``dask``), where each
+        worker reads the shard from the same path (the store on storage every worker sees)."""
+        if self.dask is None:
+            return map(func, self.paths)
+        return self._engine().map(func, self.paths)
+
+    def _engine(self):
+        """The DaskEngine of ``dask``, started on first use and kept until ``close()``."""
+        if self._dask_engine is None:
+            self._exit = contextlib.ExitStack()
+            self._dask_engine = self._exit.enter_context(engine(self.dask, None))  # "local": a worker per core
+        return self._dask_engine
+
+    def close(self) -> None:
+        """Release the Dask cluster this store started or connected to (a Client given stays open)."""
+        if self._exit is not None:
+            self._exit.close()
+        self._exit = self._dask_engine = None
+
+    def __enter__(self) -> TokenStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def table_codes(table, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """One shard's Arrow table as ``(codes, offsets, meta)``: each token's id in ``vocab`` (a
+    term first seen is added with the next id), each unit's start in ``codes`` (one more than
+    units), and the shard's other columns. No Python list per unit is made."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = table.column("tokens").combine_chunks()
+    offsets = column.offsets.to_numpy().astype(np.int64)
+    values = column.flatten()
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    terms = values.dictionary.to_pylist()
+    local = values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    used = np.unique(local)  # a dictionary may hold terms no unit uses
+    to_global = np.zeros(len(terms), dtype=np.int64)
+    to_global[used] = [vocab.setdefault(terms[i], len(vocab)) for i in used]
+    return to_global[local], offsets - offsets[0], table.drop_columns(["tokens"]).to_pandas()
+
+
+def read_shard(path: Path, columns: list[str] | None = None):
+    """One shard's Arrow table; raises AnalysisError naming the file if it cannot be read here
+    (as on a Dask worker that does not see the store's folder)."""
+    import pyarrow.parquet as pq
+
+    if not Path(path).is_file():
+        raise AnalysisError(f"{path}: this shard of the token store cannot be read here; with --dask, put the store on "
+                            "storage every worker sees under the same path.")
+    return pq.read_table(path, columns=columns)
 
 
 def sorted_terms(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,9 +305,11 @@ def sorted_terms(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     return terms[order], rank
 
 
-def open_store(folder: str | Path) -> TokenStore:
-    """The token store in ``folder`` (written by ``tokenize(..., store=folder)``)."""
-    return TokenStore(folder)
+def open_store(folder: str | Path, *, dask=None) -> TokenStore:
+    """The token store in ``folder`` (written by ``tokenize(..., store=folder)``); with
+    ``dask`` (``"local"``, a scheduler address or a ``distributed.Client``), comparisons count
+    its shards on that Dask cluster (``with open_store(folder, dask=...) as store:`` releases it)."""
+    return TokenStore(folder, dask=dask)
 
 
 def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:

@@ -137,6 +137,7 @@ CLI_ONLY = {
     "stopwords_file", "no_stopwords", "keep_numbers", "keep_punctuation",  # tokens: flags for stopwords= and drop_*=
     "passes", "no_below", "no_above",  # topics: fitting **options (topics.DEFAULTS)
     "square",  # similarity: to_square
+    "dask",  # comparisons: where the tokens are made and a store is counted (tokenize's and open_store's dask=)
 }
 
 
