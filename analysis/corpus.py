@@ -695,15 +695,15 @@ class DiskTexts(Mapping):
                 yield text
 
 
-def as_corpus(corpus: Corpus | str | Path, caller: str) -> Corpus:
+def as_corpus(corpus: Corpus | str | Path, caller: str, keep_texts: bool = True) -> Corpus:
     """``corpus`` as a Corpus, for every public function that takes one: a Corpus as it is,
     a path (folder or CSV/JSONL file) loaded with ``load_corpus``'s defaults (its
-    ``corpus.toml`` applies). Anything else, a token table included, raises AnalysisError
-    in one sentence saying what to pass to ``caller``."""
+    ``corpus.toml`` applies; ``keep_texts`` as there). Anything else, a token table included,
+    raises AnalysisError in one sentence saying what to pass to ``caller``."""
     if isinstance(corpus, Corpus):
         return corpus
     if isinstance(corpus, (str, Path)):
-        return load_corpus(corpus, progress=False)
+        return load_corpus(corpus, progress=False, keep_texts=keep_texts)
     if isinstance(corpus, pd.DataFrame):
         raise AnalysisError(f"{caller} reads the text, not a token table: pass the corpus the tokens came from, "
                             f"as a path or analysis.load_corpus(path).")
