@@ -391,13 +391,16 @@ def _rename(rows: list[dict], opts: CorpusOptions, path: Path, required: tuple[s
     """Map the user's column names onto the toolkit's and check the required columns."""
     mapping = _mapping(opts)
     columns = list(rows[0]) if rows else []
-    renamed = [{mapping.get(k, k): v for k, v in row.items()} for row in rows]
-    if opts.file_pattern and "file" in required:
-        for row, original in zip(renamed, rows):
+    pattern = opts.file_pattern if "file" in required else None
+    renamed = rows  # renamed in place, each row let go as soon as it is renamed (a large corpus has many)
+    for i, original in enumerate(rows):
+        row = {mapping.get(k, k): v for k, v in original.items()}
+        if pattern:
             try:
-                row["file"] = opts.file_pattern.format(**{**original, **row})
+                row["file"] = pattern.format(**{**original, **row})
             except (KeyError, IndexError, ValueError) as exc:
                 return [], [Problem(str(path), f"file_pattern {opts.file_pattern!r} names a missing column {exc}", f"use columns of {', '.join(columns)}")]
+        renamed[i] = row
     present = set(renamed[0]) if renamed else set()
     user_name = {v: k for k, v in mapping.items()}
     missing = [c for c in required if c not in present]
@@ -471,11 +474,11 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool, named_in: str 
                               "name a table inside the folder (a corpus reads only its own folder)")]
     if not meta_path.is_file():
         return None, [Problem(str(meta_path), "metadata table not found", f"add {opts.metadata} with one row per document, or set metadata in {CONFIG_FILE}")]
-    rows, lines, problems, _ = _checked_rows(meta_path, opts, ("doc_id", "file"), None if keep_texts else (lambda row, _: row))
+    rows, lines, problems, _ = _checked_rows(meta_path, opts, ("doc_id", "file"), None if keep_texts else _Shared().row)
     if not rows:
         return None, problems
     texts, encodings, listed = {}, {}, set()
-    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
+    for row, line in progress_bar(zip(rows, lines), "reading texts", progress, total=len(rows), unit="doc"):
         at = f"{meta_path} line {line}"
         name = "" if row.get("file") is None else str(row["file"]).strip()
         if not name:
@@ -536,7 +539,7 @@ def _load_table(path: Path, opts: CorpusOptions, progress: bool, keep_texts: boo
     if not rows:
         return None, problems
     texts, encodings = {}, {}
-    for row, line in progress_bar(list(zip(rows, lines)), "reading texts", progress, unit="doc"):
+    for row, line in progress_bar(zip(rows, lines), "reading texts", progress, total=len(rows), unit="doc"):
         if "text" not in row:
             problems.append(Problem(f"{path} line {line}", f"has no {opts.text_column!r} field", "add the text or remove the row"))
             continue
@@ -559,7 +562,7 @@ def _load_table(path: Path, opts: CorpusOptions, progress: bool, keep_texts: boo
 def _build(rows: list[dict], texts: dict, encodings: dict[str, str], source: str, stored: _Source | None = None) -> Corpus:
     """Assemble the metadata frame (sorted by doc_id) and compute the corpus hash; with
     ``stored``, ``texts`` holds ``_Stored`` entries and the corpus reads its texts from it."""
-    meta = pd.DataFrame([{k: v for k, v in r.items() if k != "text"} for r in rows])
+    meta = pd.DataFrame(rows).drop(columns="text", errors="ignore")
     meta["doc_id"] = meta["doc_id"].astype(str).str.strip()
     if "year" in meta.columns:
         meta["year"] = meta["year"].astype(str).str.strip().astype("int64")
@@ -567,7 +570,7 @@ def _build(rows: list[dict], texts: dict, encodings: dict[str, str], source: str
     meta["n_chars"] = meta["doc_id"].map(lambda d: texts[d].n_chars if stored else len(texts[d])).astype("int64")
     meta = meta.sort_values("doc_id", kind="stable").reset_index(drop=True)
     if stored is not None:
-        texts = DiskTexts(stored, {d: texts[d] for d in meta["doc_id"]})
+        texts = DiskTexts(stored, meta["doc_id"], texts)
     return Corpus(metadata=meta, texts=texts, source=source, hash=corpus_hash(meta, texts))
 
 
@@ -579,8 +582,12 @@ def corpus_hash(metadata: pd.DataFrame, texts: Mapping[str, str]) -> str:
     """
     digest = hashlib.sha256()
     skip = {"file", "encoding", "n_chars"}
-    for record in metadata.sort_values("doc_id").to_dict("records"):
-        fields = {k: str(v) for k, v in record.items() if k not in skip}
+    columns = list(metadata.columns)
+    ids = columns.index("doc_id")
+    # tuple by tuple (iteration gives Python scalars, as to_dict does), not a list of dicts
+    for values in metadata.sort_values("doc_id").itertuples(index=False, name=None):
+        fields = {k: str(v) for k, v in zip(columns, values) if k not in skip}
+        record = {"doc_id": values[ids]}
         digest.update(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode())
         digest.update(texts.digest(record["doc_id"]) if isinstance(texts, DiskTexts)
                       else hashlib.sha256(texts[record["doc_id"]].encode()).digest())
@@ -589,7 +596,7 @@ def corpus_hash(metadata: pd.DataFrame, texts: Mapping[str, str]) -> str:
 
 # ---------------------------------------------------------------- texts read again from disk
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Stored:
     """A text validated and let go: where it is read again (the byte offset of its record in
     a table, or its file name in a folder) and what it was (sha256, length, blank)."""
@@ -615,16 +622,16 @@ class _Source:
     mapping: dict = field(default_factory=dict)
     encoding: str | None = None
     header: list | None = None
+    shared: _Shared = field(default_factory=lambda: _Shared())
 
     def let_go(self, row: dict, offset: int) -> dict:
-        """``row`` with its text (each field that becomes ``text``) replaced by a ``_Stored``;
-        the ``keep`` of ``_read_table``."""
+        """``row`` with its text (each field that becomes ``text``) replaced by a ``_Stored``,
+        its other values shared (``_Shared``); the ``keep`` of ``_read_table``."""
         if self.header is None:
             self.header = list(row)
-        for key in row:
-            if self.mapping.get(key, key) == "text" and isinstance(row[key], str):
-                row[key] = _Stored.of(row[key], offset)
-        return row
+        texts = {k: _Stored.of(v, offset) for k, v in row.items() if self.mapping.get(k, k) == "text" and isinstance(v, str)}
+        unique = {k: v for k, v in row.items() if self.mapping.get(k, k) == "doc_id"}
+        return self.shared.row({**row, **texts}, offset, keep={**texts, **unique})
 
     def read(self, where: int | str, handle) -> str:
         """The text at ``where`` (``handle``: the table, open in binary)."""
@@ -639,6 +646,33 @@ class _Source:
         return {self.mapping.get(k, k): v for k, v in row.items()}["text"]
 
 
+class _Shared:
+    """One object for each repeated key and value of the rows of a large table (JSON Lines
+    makes new strings for every key of every line): a million rows then hold one "district"
+    key and one string per district, not a million of each. Up to ``limit`` distinct values
+    are shared; values are told apart by type (1, 1.0 and True stay themselves)."""
+
+    def __init__(self, limit: int = 100_000):
+        self._keys: dict = {}
+        self._values: dict = {}
+        self._limit = limit
+
+    def row(self, row: dict, offset: int = 0, keep: Mapping = {}) -> dict:
+        """``row`` with shared keys and values (those of ``keep`` kept as they are)."""
+        return {self._keys.setdefault(k, k): v if k in keep else self._value(v) for k, v in row.items()}
+
+    def _value(self, value):
+        if not isinstance(value, (str, int, float)) or (isinstance(value, str) and len(value) > 64):
+            return value
+        key = (type(value), value)
+        found = self._values.get(key)
+        if found is not None:
+            return found
+        if len(self._values) < self._limit:
+            self._values[key] = value
+        return value
+
+
 class DiskTexts(Mapping):
     """The texts of a corpus loaded with ``keep_texts=False``: ``doc_id`` -> text, each read
     from the corpus files when asked for (its file, or its record in the CSV/JSONL table,
@@ -646,11 +680,11 @@ class DiskTexts(Mapping):
     it is and the sha256 of its text; a text whose sha256 is no longer the one validated (the
     file changed on disk) raises AnalysisError. ``read(doc_ids)`` reads many, in that order."""
 
-    def __init__(self, source: _Source, stored: Mapping[str, _Stored]):
+    def __init__(self, source: _Source, doc_ids: Iterable[str], stored: Mapping[str, _Stored]):
         self._source = source
-        self._position = {d: i for i, d in enumerate(stored)}
-        self._where = np.array([s.where for s in stored.values()], dtype=object if source.kind == "folder" else np.int64)
-        self._digests = np.frombuffer(b"".join(s.digest for s in stored.values()), dtype=np.uint8).reshape(-1, 32)
+        self._position = {d: i for i, d in enumerate(doc_ids)}
+        self._where = np.array([stored[d].where for d in self._position], dtype=object if source.kind == "folder" else np.int64)
+        self._digests = np.frombuffer(b"".join(stored[d].digest for d in self._position), dtype=np.uint8).reshape(-1, 32)
 
     def subset(self, doc_ids: Iterable[str]) -> DiskTexts:
         """The texts of ``doc_ids`` only, in that order."""

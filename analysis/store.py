@@ -123,21 +123,8 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
         if ids:
             yield {"index": index, "ids": ids, "texts": texts, "last": True}
 
-    def tokenised() -> Iterator[tuple[dict, list[str]]]:
-        """(shard, token list) for each unit of the shards not yet finished. Each shard is
-        tokenised by a call of its own, so that worker processes running ahead of the
-        writer hold at most one shard of tokens, not the corpus's."""
-        for shard in shards():
-            if shard["index"] >= len(done):
-                shard["tokens"] = []
-                yield from ((shard, tokens) for tokens in tokenize_texts(iter(shard["texts"])))
-            elif beside is not None:
-                beside(shard["index"], _doc_ids(shard), shard["last"])
-
-    for shard, token_list in progress(tokenised()):
-        shard["tokens"].append(token_list)
-        if len(shard["tokens"]) < len(shard["texts"]):
-            continue
+    def write(shard: dict) -> None:
+        """Write a tokenised shard, the tables beside it, and the manifest listing it."""
         frame = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"]).merge(meta, on="doc_id", how="left", sort=False)
         frame["n_tokens"] = np.array([len(t) for t in shard["tokens"]], dtype=np.int64)
         frame["tokens"] = shard.pop("tokens")
@@ -149,6 +136,26 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
             entry[kind] = _write_beside(folder, f"{kind}-{shard['index']:05d}.parquet", table)
         manifest["shards"].append(entry)
         _write_manifest(folder, manifest)
+
+    def tokenised() -> Iterator[list[str]]:
+        """The token list of each unit of the shards not yet finished, each shard written
+        once its tokens are all in. Each shard is tokenised by a call of its own, so that
+        worker processes running ahead of the writer hold at most one shard of tokens, not
+        the corpus's; and written after that call has ended, when its worker processes are
+        gone: a forked worker still alive would keep the pages the writer changes twice."""
+        for shard in shards():
+            if shard["index"] < len(done):
+                if beside is not None:
+                    beside(shard["index"], _doc_ids(shard), shard["last"])
+                continue
+            shard["tokens"] = []
+            for tokens in tokenize_texts(iter(shard["texts"])):
+                shard["tokens"].append(tokens)
+                yield tokens
+            write(shard)
+
+    for _ in progress(tokenised()):
+        pass
     manifest.update(finish() if finish else {})
     manifest["complete"] = True
     _write_manifest(folder, manifest)
