@@ -353,7 +353,8 @@ def _show_or_write(frame, out: Path | None) -> None:
 @_corpus_options
 @click.option("--out", default=None, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
 @click.option("--store", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Instead of --out: a folder to write a token store into (sharded Parquet), resuming an interrupted run.")
+              help="Instead of --out: a folder to write a token store into (sharded Parquet), resuming an interrupted run; "
+                   "the texts are cleaned and tokenised in one stream, never all in memory (removals beside the shards).")
 @click.option("--shard-units", default=50_000, show_default=True, help="With --store: units per shard.")
 @_lexicon_option
 @click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)
