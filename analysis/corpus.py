@@ -6,6 +6,7 @@ Column names can be mapped without editing the user's files, by keyword options 
 """
 from __future__ import annotations
 
+import array
 import contextlib
 import csv
 import hashlib
@@ -478,6 +479,7 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool, named_in: str 
     if not rows:
         return None, problems
     texts, encodings, listed = {}, {}, set()
+    stored = None if keep_texts else _Source("folder", root)
     for row, line in progress_bar(zip(rows, lines), "reading texts", progress, total=len(rows), unit="doc"):
         at = f"{meta_path} line {line}"
         name = "" if row.get("file") is None else str(row["file"]).strip()
@@ -504,14 +506,14 @@ def _load_folder(root: Path, opts: CorpusOptions, progress: bool, named_in: str 
         if not decoded.text.strip():
             problems.append(Problem(f"{root / name} (line {line} of {meta_path.name})", "text is empty or only whitespace", "add the text or remove the row"))
             continue
-        texts[_id(row["doc_id"])] = decoded.text if keep_texts else _Stored.of(decoded.text, name)
+        texts[_id(row["doc_id"])] = decoded.text if keep_texts else stored.store(decoded.text, name)
         encodings[_id(row["doc_id"])] = decoded.encoding
     unlisted = _unlisted(root, listed)
     if opts.unlisted == "error":
         problems += unlisted
     if problems:
         return None, problems
-    corpus = _build(rows, texts, encodings, str(root), None if keep_texts else _Source("folder", root))
+    corpus = _build(rows, texts, encodings, str(root), stored)
     corpus.skipped = [p.where for p in unlisted] if opts.unlisted == "skip" else []
     return corpus, []
 
@@ -547,7 +549,7 @@ def _load_table(path: Path, opts: CorpusOptions, progress: bool, keep_texts: boo
         if not isinstance(text, (str, _Stored)):
             problems.append(Problem(f"{path} line {line}", f"{opts.text_column!r} is {text!r}, not a string", "give the text as a string"))
             continue
-        if text.blank if isinstance(text, _Stored) else not text.strip():
+        if source.blank[text] if isinstance(text, _Stored) else not text.strip():
             problems.append(Problem(f"{path} line {line}", "text is empty or only whitespace", "add the text or remove the row"))
             continue
         texts[_id(row["doc_id"])] = text
@@ -567,7 +569,7 @@ def _build(rows: list[dict], texts: dict, encodings: dict[str, str], source: str
     if "year" in meta.columns:
         meta["year"] = meta["year"].astype(str).str.strip().astype("int64")
     meta["encoding"] = meta["doc_id"].map(encodings)
-    meta["n_chars"] = meta["doc_id"].map(lambda d: texts[d].n_chars if stored else len(texts[d])).astype("int64")
+    meta["n_chars"] = meta["doc_id"].map(lambda d: stored.n_chars[texts[d]] if stored else len(texts[d])).astype("int64")
     meta = meta.sort_values("doc_id", kind="stable").reset_index(drop=True)
     if stored is not None:
         texts = DiskTexts(stored, meta["doc_id"], texts)
@@ -596,19 +598,11 @@ def corpus_hash(metadata: pd.DataFrame, texts: Mapping[str, str]) -> str:
 
 # ---------------------------------------------------------------- texts read again from disk
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """A text validated and let go: where it is read again (the byte offset of its record in
-    a table, or its file name in a folder) and what it was (sha256, length, blank)."""
+class _Stored(int):
+    """A text validated and let go, in place of the text: its number in the ``_Source`` that
+    noted what it was and where it is read again (``_Source.store``)."""
 
-    where: int | str
-    digest: bytes
-    n_chars: int
-    blank: bool
-
-    @classmethod
-    def of(cls, text: str, where: int | str) -> _Stored:
-        return cls(where, hashlib.sha256(text.encode()).digest(), len(text), not text.strip())
+    __slots__ = ()
 
 
 @dataclass
@@ -623,13 +617,29 @@ class _Source:
     encoding: str | None = None
     header: list | None = None
     shared: _Shared = field(default_factory=lambda: _Shared())
+    # Per text stored, in arrays rather than an object each (a million texts): sha256,
+    # length, blank, and where it is (byte offset, or file name in a folder).
+    digests: bytearray = field(default_factory=bytearray)
+    n_chars: array.array = field(default_factory=lambda: array.array("q"))
+    blank: bytearray = field(default_factory=bytearray)
+    places: list | array.array | None = None
+
+    def store(self, text: str, where: int | str) -> _Stored:
+        """Note a validated text (its sha256, length, whether it is blank, where it is)."""
+        if self.places is None:
+            self.places = [] if self.kind == "folder" else array.array("q")
+        self.digests += hashlib.sha256(text.encode()).digest()
+        self.n_chars.append(len(text))
+        self.blank.append(not text.strip())
+        self.places.append(where)
+        return _Stored(len(self.blank) - 1)
 
     def let_go(self, row: dict, offset: int) -> dict:
         """``row`` with its text (each field that becomes ``text``) replaced by a ``_Stored``,
         its other values shared (``_Shared``); the ``keep`` of ``_read_table``."""
         if self.header is None:
             self.header = list(row)
-        texts = {k: _Stored.of(v, offset) for k, v in row.items() if self.mapping.get(k, k) == "text" and isinstance(v, str)}
+        texts = {k: self.store(v, offset) for k, v in row.items() if self.mapping.get(k, k) == "text" and isinstance(v, str)}
         unique = {k: v for k, v in row.items() if self.mapping.get(k, k) == "doc_id"}
         return self.shared.row({**row, **texts}, offset, keep={**texts, **unique})
 
@@ -683,8 +693,11 @@ class DiskTexts(Mapping):
     def __init__(self, source: _Source, doc_ids: Iterable[str], stored: Mapping[str, _Stored]):
         self._source = source
         self._position = {d: i for i, d in enumerate(doc_ids)}
-        self._where = np.array([stored[d].where for d in self._position], dtype=object if source.kind == "folder" else np.int64)
-        self._digests = np.frombuffer(b"".join(stored[d].digest for d in self._position), dtype=np.uint8).reshape(-1, 32)
+        rows = np.fromiter((stored[d] for d in self._position), dtype=np.int64, count=len(self._position))
+        places = np.array(source.places, dtype=object) if source.kind == "folder" else np.frombuffer(source.places, dtype=np.int64)
+        self._where = places[rows]
+        self._digests = np.frombuffer(source.digests, dtype=np.uint8).reshape(-1, 32)[rows]
+        source.digests, source.n_chars, source.blank, source.places = bytearray(), array.array("q"), bytearray(), None
 
     def subset(self, doc_ids: Iterable[str]) -> DiskTexts:
         """The texts of ``doc_ids`` only, in that order."""
