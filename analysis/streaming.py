@@ -85,19 +85,19 @@ def clean_into_store(corpus: Corpus, folder: Path, attrs: dict, unit: str, meta:
         raise
 
 
-def removal_report(store: TokenStore) -> pd.DataFrame:
-    """The removal report of a store written from a raw corpus (the ``removed-*.parquet``
-    files beside its shards, in order): as ``clean(corpus).removed``. Empty (with its
-    columns) for a store written from a cleaned corpus."""
-    files = [store.folder / entry["removed"]["file"] for entry in store.manifest["shards"] if "removed" in entry]
+def removal_report(tokens: TokenStore) -> pd.DataFrame:
+    """The removal report of a token store written from a raw corpus (the
+    ``removed-*.parquet`` files beside its shards, in order): as ``clean(corpus).removed``.
+    Empty (with its columns) for a store written from a cleaned corpus."""
+    files = [tokens.folder / entry["removed"]["file"] for entry in tokens.manifest["shards"] if "removed" in entry]
     frames = [pd.read_parquet(path) for path in files]
     if not frames:
         return pd.DataFrame(columns=REPORT_COLUMNS).astype({"line": "int64"})
     return pd.concat(frames, ignore_index=True)
 
 
-def cleaning_summary(store: TokenStore) -> str | None:
-    """The line ``summarize_losses`` gives for the corpus a store was cleaned from in its
-    stream (None for a store written from a cleaned corpus)."""
-    numbers = store.manifest.get("cleaning")
+def cleaning_summary(tokens: TokenStore) -> str | None:
+    """The line ``summarize_losses`` gives for the corpus a token store was cleaned from in
+    its stream (None for a store written from a cleaned corpus)."""
+    numbers = tokens.manifest.get("cleaning")
     return None if numbers is None else describe_losses(numbers, numbers["rule_set"])
