@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -369,7 +369,7 @@ def _shorten(text: str, width: int = 40) -> str:
 LOSS_COLUMNS = ["doc_id", "n_chars_kept", "n_chars_removed", "share_removed", "main_rule", "first_line", "first_text"]
 
 
-def loss_table(removed: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
+def loss_table(removed: pd.DataFrame, texts: Mapping[str, str]) -> pd.DataFrame:
     """Characters each document lost to cleaning, one row per document.
 
     removed: a removal report (``Corpus.removed``); texts: the cleaned texts by doc_id.
@@ -377,23 +377,75 @@ def loss_table(removed: pd.DataFrame, texts: dict[str, str]) -> pd.DataFrame:
     share_removed, main_rule`` (the rule that removed most), ``first_line, first_text`` (its
     first removed line), sorted by share removed, largest first, then doc_id.
     """
-    lost = removed[~removed["step"].isin(NOT_LOST)]
-    lost = lost.assign(n=lost["text"].str.len())
-    n_removed = lost.groupby("doc_id", sort=False)["n"].sum()
-    # The main rule removed most characters (on a tie, the first by name); its first line is
-    # its first row in report order.
-    by_rule = lost.groupby(["doc_id", "rule"], sort=True)["n"].sum().reset_index()
-    by_rule = by_rule.sort_values(["doc_id", "n", "rule"], ascending=[True, False, True], kind="stable").drop_duplicates("doc_id")
-    first = lost.drop_duplicates(["doc_id", "rule"])[["doc_id", "rule", "line", "text"]]
-    main = {r.doc_id: (r.rule, int(r.line), r.text) for r in by_rule.merge(first, on=["doc_id", "rule"], how="left").itertuples()}
-    rows = []
-    for doc_id, text in texts.items():
-        kept = len(text.replace("\n", ""))
-        removed_chars = int(n_removed.get(doc_id, 0))
-        share = removed_chars / (removed_chars + kept) if removed_chars + kept else 0.0
-        rows.append((doc_id, kept, removed_chars, share, *(main[doc_id] if removed_chars else ("", 0, ""))))
-    frame = pd.DataFrame(rows, columns=LOSS_COLUMNS)
+    by_doc: dict[str, list] = {}
+    for row in removed[["doc_id", "step", "rule", "line", "text"]].itertuples(index=False):
+        by_doc.setdefault(row.doc_id, []).append(row[1:])
+    return _loss_frame([doc_loss(doc_id, text, by_doc.get(doc_id, ())) for doc_id, text in texts.items()])
+
+
+def doc_loss(doc_id: str, text: str, report: Iterable[tuple]) -> tuple:
+    """One row of ``loss_table``: ``text`` the document's cleaned text, ``report`` its
+    removals as ``(step, rule, line, text)``. The main rule removed most characters (on a
+    tie, the first by name); its first line is its first removal in report order."""
+    by_rule: dict[str, int] = {}
+    first: dict[str, tuple[int, str]] = {}
+    for step, rule, line, removed in report:
+        if step in NOT_LOST:
+            continue
+        by_rule[rule] = by_rule.get(rule, 0) + len(removed)
+        first.setdefault(rule, (int(line), removed))
+    kept = len(text.replace("\n", ""))
+    removed_chars = sum(by_rule.values())
+    share = removed_chars / (removed_chars + kept) if removed_chars + kept else 0.0
+    if not removed_chars:
+        return doc_id, kept, 0, share, "", 0, ""
+    main = min(by_rule, key=lambda rule: (-by_rule[rule], rule))
+    return doc_id, kept, removed_chars, share, main, *first[main]
+
+
+def _loss_frame(rows: list[tuple]) -> pd.DataFrame:
+    """``doc_loss`` rows as a loss table, sorted by share removed (largest first), then doc_id."""
+    frame = pd.DataFrame(rows, columns=LOSS_COLUMNS).astype({"n_chars_kept": "int64", "n_chars_removed": "int64",
+                                                             "share_removed": "float64", "first_line": "int64"})
     return frame.sort_values(["share_removed", "doc_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _is_over(row: tuple, max_loss: float) -> bool:
+    """Whether a ``doc_loss`` row lost more than ``max_loss``, or was emptied by cleaning."""
+    _, kept, removed, share, *_ = row
+    return share > max_loss or (kept == 0 and removed > 0)
+
+
+class LossTally:
+    """What cleaning removed, counted document by document without keeping the report:
+    characters kept and removed in all, the document that lost the largest share, and the
+    ``doc_loss`` rows of every document over ``max_loss`` (for ``CleaningLossError``)."""
+
+    def __init__(self, max_loss: float):
+        self.max_loss = max_loss
+        self.n_docs = self.kept = self.removed = 0
+        self.most: tuple | None = None
+        self.over: list[tuple] = []
+
+    def add(self, doc_id: str, text: str, report: list[dict]) -> None:
+        """Count one document: its cleaned text and its removals (as ``clean_text`` gives them)."""
+        row = doc_loss(doc_id, text, ((r["step"], r["rule"], r["line"], r["text"]) for r in report))
+        self.n_docs, self.kept, self.removed = self.n_docs + 1, self.kept + row[1], self.removed + row[2]
+        if self.most is None or (-row[3], row[0]) < (-self.most[3], self.most[0]):
+            self.most = row
+        if self.max_loss < 1 and _is_over(row, self.max_loss):
+            self.over.append(row)
+
+    def check(self) -> None:
+        """Raise CleaningLossError naming every document over the limit (if any)."""
+        if self.over:
+            raise CleaningLossError(_loss_frame(self.over), self.max_loss)
+
+    def summary(self) -> dict:
+        """The numbers ``describe_losses`` puts in words (JSON-ready)."""
+        most = self.most if self.removed else None
+        return {"n_docs": self.n_docs, "n_chars_kept": self.kept, "n_chars_removed": self.removed,
+                "most": None if most is None else {"doc_id": most[0], "share_removed": most[3], "main_rule": most[4]}}
 
 
 def losses(cleaned: Corpus) -> pd.DataFrame:
@@ -406,13 +458,22 @@ def losses(cleaned: Corpus) -> pd.DataFrame:
 def summarize_losses(table: pd.DataFrame, rule_set: str = "") -> str:
     """One line for a person: characters removed in all (with which rules), and the document
     that lost most."""
-    removed, kept = int(table["n_chars_removed"].sum()), int(table["n_chars_kept"].sum())
-    line = f"cleaning removed {removed:,} characters ({removed / max(removed + kept, 1):.1%}) from {len(table)} documents"
+    removed = int(table["n_chars_removed"].sum())
+    top = table.iloc[0] if removed else None
+    return describe_losses({"n_docs": len(table), "n_chars_kept": int(table["n_chars_kept"].sum()), "n_chars_removed": removed,
+                            "most": None if top is None else {"doc_id": top.doc_id, "share_removed": top.share_removed,
+                                                              "main_rule": top.main_rule}}, rule_set)
+
+
+def describe_losses(summary: dict, rule_set: str = "") -> str:
+    """``summarize_losses``'s line from the numbers of ``LossTally.summary``."""
+    removed, kept = summary["n_chars_removed"], summary["n_chars_kept"]
+    line = f"cleaning removed {removed:,} characters ({removed / max(removed + kept, 1):.1%}) from {summary['n_docs']} documents"
     if rule_set:
         line += f" with the {rule_set}"
-    if removed:
-        top = table.iloc[0]
-        line += f"; the most from {top.doc_id} ({top.share_removed:.1%}, mostly {top.main_rule})"
+    if summary["most"]:
+        top = summary["most"]
+        line += f"; the most from {top['doc_id']} ({top['share_removed']:.1%}, mostly {top['main_rule']})"
     return line
 
 
@@ -516,9 +577,48 @@ def clean(
     the options and the patterns. ``losses(cleaned)`` sums the report per document.
     """
     corpus = as_corpus(corpus, "clean")
-    opts = cleaning_options(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
-                            disable_rules=None if disable_rules is None else list(disable_rules), add_rules=add_rules,
-                            rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, max_loss=max_loss)
+    plan = plan_cleaning(corpus, normalize=normalize, simplify=simplify, boilerplate=boilerplate,
+                         disable_rules=None if disable_rules is None else list(disable_rules), add_rules=add_rules,
+                         rejoin=rejoin, dedupe=dedupe, near_duplicate=near_duplicate, max_loss=max_loss)
+    check_workers(workers)
+    check_dask(dask)
+    doc_ids = list(corpus.metadata["doc_id"])
+    texts, rows, tally = {}, [], LossTally(plan.max_loss)
+    with engine(dask, workers) as run_on:
+        cleaned = progress_bar(clean_texts((text for _, text in corpus), plan.steps, run_on), "cleaning", progress,
+                               total=len(doc_ids), unit="doc")
+        for doc_id, (paras, report) in zip(doc_ids, cleaned):
+            texts[doc_id] = "\n".join(paras)
+            rows += [{"doc_id": doc_id, **r} for r in report]
+            tally.add(doc_id, texts[doc_id], report)
+    tally.check()
+    removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
+    meta = corpus.metadata.assign(n_chars=[len(texts[d]) for d in corpus.metadata["doc_id"]])
+    return replace(corpus, metadata=meta, texts=texts, hash=plan.hash, removed=removed, cleaning=plan.options)
+
+
+@dataclass(frozen=True)
+class CleaningPlan:
+    """How ``clean`` cleans a corpus, decided before any text is read: ``steps``, the keyword
+    arguments of ``clean_text``; ``options``, recorded as ``Corpus.cleaning``; ``max_loss``;
+    and ``hash``, the cleaned corpus's hash (the raw corpus's, the options and the patterns)."""
+
+    steps: dict
+    options: dict
+    max_loss: float
+    hash: str
+
+
+def check_workers(workers) -> None:
+    """Raise AnalysisError unless ``workers`` is a whole number of processes, 1 or more."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
+
+
+def plan_cleaning(corpus: Corpus, **given) -> CleaningPlan:
+    """The ``CleaningPlan`` for ``corpus`` with ``clean``'s options ``given`` (None: the
+    corpus's setting). Raises AnalysisError for an option that is not valid."""
+    opts = cleaning_options(corpus, **given)
     if not 0 < opts["near_duplicate"] <= 1:
         raise AnalysisError(f"near_duplicate={opts['near_duplicate']!r} is not valid; use a similarity in (0, 1], e.g. 0.8.")
     if not 0 <= opts["max_loss"] <= 1:
@@ -527,28 +627,10 @@ def clean(
     options = {key: opts[key] for key in ("normalize", "simplify", "rejoin", "dedupe", "near_duplicate")}
     options.update({"boilerplate": bool(rules), "rule_set": _describe_rules(opts),
                     "boilerplate_rules": [[r.name, r.kind, r.pattern.pattern, r.signoff, r.max_chars] for r in rules]})
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise AnalysisError(f"workers={workers!r} is not valid; use a whole number of processes, 1 or more.")
     steps = {"rules": rules, "normalize": opts["normalize"], "simplify": opts["simplify"], "boilerplate": bool(rules),
              "rejoin": opts["rejoin"], "dedupe": opts["dedupe"], "near_duplicate": opts["near_duplicate"]}
-    check_dask(dask)
-    doc_ids = list(corpus.metadata["doc_id"])
-    texts, rows = {}, []
-    with engine(dask, workers) as run_on:
-        cleaned = progress_bar(_clean_texts((text for _, text in corpus), steps, run_on), "cleaning", progress,
-                               total=len(doc_ids), unit="doc")
-        for doc_id, (paras, report) in zip(doc_ids, cleaned):
-            texts[doc_id] = "\n".join(paras)
-            rows += [{"doc_id": doc_id, **r} for r in report]
-    removed = pd.DataFrame(rows, columns=REPORT_COLUMNS).astype({"line": "int64"})
-    if opts["max_loss"] < 1:
-        table = loss_table(removed, texts)
-        over = table[(table["share_removed"] > opts["max_loss"]) | ((table["n_chars_kept"] == 0) & (table["n_chars_removed"] > 0))]
-        if len(over):
-            raise CleaningLossError(over.reset_index(drop=True), opts["max_loss"])
-    meta = corpus.metadata.assign(n_chars=[len(texts[d]) for d in corpus.metadata["doc_id"]])
     digest = hashlib.sha256((corpus.hash + json.dumps(options, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
-    return replace(corpus, metadata=meta, texts=texts, hash=digest, removed=removed, cleaning=options)
+    return CleaningPlan(steps, options, opts["max_loss"], digest)
 
 
 _CHUNK = 64  # documents per task sent to a worker process
@@ -564,7 +646,7 @@ def _clean_chunk(texts: list[str]) -> list[tuple[list[str], list[dict]]]:
     return [clean_text(text, **_STEPS) for text in texts]
 
 
-def _clean_texts(texts: Iterable[str], steps: dict, workers) -> Iterator[tuple[list[str], list[dict]]]:
+def clean_texts(texts: Iterable[str], steps: dict, workers) -> Iterator[tuple[list[str], list[dict]]]:
     """``clean_text(text, **steps)`` for each text in order, here, in ``workers`` processes, or
     on a Dask cluster (``workers`` a ``cluster.DaskEngine``)."""
     if workers == 1:
@@ -600,16 +682,21 @@ def iter_units(corpus: Corpus, unit: Unit = "paragraph") -> Iterator[tuple[str, 
     if unit not in UNITS:
         raise choice_error("unit", unit, UNITS)
     for doc_id, text in corpus:
-        if unit == "document":
-            yield doc_id, doc_id, 0, 0, text
-            continue
-        paras = [p for p in text.split("\n") if p.strip()]
-        for p, para in enumerate(paras, 1):
-            if unit == "paragraph":
-                yield doc_id, f"{doc_id}#p{p}", p, 0, para
-            else:
-                for s, sent in enumerate(split_sentences(para), 1):
-                    yield doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent
+        yield from doc_units(doc_id, text, unit)
+
+
+def doc_units(doc_id: str, text: str, unit: Unit) -> Iterator[tuple[str, str, int, int, str]]:
+    """The units of one cleaned document, as ``iter_units`` yields them."""
+    if unit == "document":
+        yield doc_id, doc_id, 0, 0, text
+        return
+    paras = [p for p in text.split("\n") if p.strip()]
+    for p, para in enumerate(paras, 1):
+        if unit == "paragraph":
+            yield doc_id, f"{doc_id}#p{p}", p, 0, para
+        else:
+            for s, sent in enumerate(split_sentences(para), 1):
+                yield doc_id, f"{doc_id}#p{p}.s{s}", p, s, sent
 
 
 def units(corpus: Corpus | str | Path, unit: Unit = "paragraph") -> pd.DataFrame:

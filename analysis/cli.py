@@ -29,6 +29,7 @@ from .lexicon import find_lexicon, lexicon_location, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, read_tokens, refuse_foreign_folder, refuse_overwrite, write_cleaned, write_tokens
 from .segment import resolve_lexicon, tokenize
+from .streaming import cleaning_summary
 
 
 SHOW_ROWS = 200
@@ -134,9 +135,9 @@ def _load_options(metadata, id_column, file_column, text_column, file_pattern, r
             "cleaning": {k: v for k, v in cleaning.items() if v is not None}}
 
 
-def _load(ctx: click.Context, corpus_path: Path, options: dict):
+def _load(ctx: click.Context, corpus_path: Path, options: dict, keep_texts: bool = True):
     """Load the corpus with the shared options; say on stderr what was skipped or left out."""
-    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], **_load_options(**options))
+    corpus = load_corpus(corpus_path, progress=ctx.obj["progress"], keep_texts=keep_texts, **_load_options(**options))
     if corpus.skipped:
         click.echo(f"note: skipped {len(corpus.skipped)} text file(s) the metadata does not list "
                    f"(first: {corpus.skipped[0]})", err=True)
@@ -372,7 +373,8 @@ def _show_or_write(frame, out: Path | None) -> None:
 @_corpus_options
 @click.option("--out", default=None, type=click.Path(path_type=Path), help="Output: .jsonl, .csv or .parquet.")
 @click.option("--store", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Instead of --out: a folder to write a token store into (sharded Parquet), resuming an interrupted run.")
+              help="Instead of --out: a folder to write a token store into (sharded Parquet), resuming an interrupted run; "
+                   "the texts are cleaned and tokenised in one stream, never all in memory (removals beside the shards).")
 @click.option("--shard-units", default=50_000, show_default=True, help="With --store: units per shard.")
 @_lexicon_option
 @click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)
@@ -406,9 +408,11 @@ def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwor
         _check_up_front(out, corpus_path, lexicon, stopwords_file, formats=TOKEN_FORMATS)
     progress = ctx.obj["progress"]
     dask = ctx.with_resource(dask_client(dask, workers))  # one cluster for cleaning and tokenising, closed at the end
-    corpus = _load(ctx, corpus_path, options)
+    # into a store, the texts are read again from disk and cleaned in the stream (analysis.streaming)
+    corpus = _load(ctx, corpus_path, options, keep_texts=store is None)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
-    corpus = _clean(ctx, corpus, workers, dask=dask)
+    if store is None:
+        corpus = _clean(ctx, corpus, workers, dask=dask)
     stopwords = False if no_stopwords else (stopwords_file or True)
     try:
         frame = tokenize(corpus, lexicon=lex, unit=unit, stopwords=stopwords, replace_stopwords=replace_stopwords, min_length=min_length,
@@ -420,6 +424,7 @@ def tokens_cmd(ctx, corpus_path, out, store, shard_units, lexicon, unit, stopwor
             raise
         raise AnalysisError(f"interrupted; the finished shards in {store} are kept: run the same command again to resume.") from None
     if store is not None:
+        click.echo(f"note: {cleaning_summary(frame)}", err=True)
         click.echo(f"wrote a token store of {len(frame)} {unit}s, {frame.n_tokens} tokens "
                    f"in {len(frame.paths)} shard(s) to {store}")
         return

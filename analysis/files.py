@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import glob
 import hashlib
@@ -135,6 +136,93 @@ def check_plausible(decoded: Decoded) -> Decoded:
         raise DecodeError(f"non-text bytes: read as {decoded.encoding}, {non_text:.0%} of the characters are control, "
                           f"private-use or unassigned and {unexpected:.0%} are outside Chinese and Latin scripts")
     return decoded
+
+
+class TableLines:
+    """The lines of a CSV/JSONL file, decoded one at a time, never the whole file at once:
+    iterate for ``(byte offset, line)`` (lines end at ``\\n``, which they keep).
+
+    ``encoding`` follows ``decode_bytes``: a UTF-8 byte-order mark, else strict UTF-8 if the
+    whole file is UTF-8 (checked block by block before the first line), else the encoding
+    charset-normalizer finds in the first 4 MB among GB18030, Big5 (whose bytes never hide a
+    ``\\n``). Iterating raises DecodeError as ``decode_bytes`` would: NUL bytes, a line that is
+    not in the encoding, and once the last line is read, text that is not plausible
+    (``check_plausible`` of its first and last 10,000 characters). A UTF-16/32 file (its lines
+    cannot be cut at a byte) makes ``table_lines`` return None: read it whole."""
+
+    def __init__(self, path: Path, encoding: str, skip: int):
+        self.path, self.encoding, self._skip = Path(path), encoding, skip
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        half = _SAMPLE_CHARS // 2
+        head, n_head, tail, n_tail, n_total = [], 0, collections.deque(), 0, 0  # the first 20,000 and last 10,000+ characters
+        with open(self.path, "rb") as handle:
+            handle.seek(self._skip)
+            offset = self._skip
+            for raw in handle:
+                try:
+                    line = raw.decode(self.encoding)
+                except UnicodeDecodeError as exc:
+                    where = offset + exc.start
+                    raise DecodeError(f"starts with a utf-8-sig byte-order mark but byte {where} is not utf-8-sig" if self._skip
+                                      else f"byte {where} is not {self.encoding} (the encoding of the rest of the file)") from None
+                if n_head < _SAMPLE_CHARS:
+                    head.append(line[: _SAMPLE_CHARS - n_head])
+                    n_head += len(head[-1])
+                tail.append(line)
+                n_tail += len(line)
+                n_total += len(line)
+                while n_tail - len(tail[0]) >= half:
+                    n_tail -= len(tail.popleft())
+                yield offset, line
+                offset += len(raw)
+        first = "".join(head)
+        # as check_plausible samples the whole text: all of it, or its first and last 10,000 characters
+        sample = first if n_total <= _SAMPLE_CHARS else first[:half] + "".join(tail)[-half:]
+        check_plausible(Decoded(sample, self.encoding))
+
+    def __repr__(self) -> str:
+        return f"TableLines({str(self.path)!r}, {self.encoding!r})"
+
+
+def table_lines(path: Path) -> TableLines | None:
+    """``path`` read line by line (``TableLines``), or None for a UTF-16/32 file. Raises
+    DecodeError for NUL bytes or bytes in no encoding it reads."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        start = handle.read(4)
+        for bom, encoding in _BOMS:
+            if start.startswith(bom):
+                return TableLines(path, "utf-8", len(bom)) if encoding == "utf-8-sig" else None
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        utf8 = True
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            if b"\x00" in block:
+                raise DecodeError("binary file (contains NUL bytes)")
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+        if utf8:
+            return TableLines(path, "utf-8", 0)
+        handle.seek(0)
+        sample = handle.read(_DETECT_BYTES)
+    if len(sample) == _DETECT_BYTES:  # whole lines, so no character is cut in two
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    best = charset_normalizer.from_bytes(sample, cp_isolation=CHINESE_ENCODINGS).best()
+    if best is None or best.encoding is None or best.encoding.startswith("utf_"):
+        raise DecodeError("bytes are not valid UTF-8, GB18030, Big5 or UTF-16 (corrupt or another encoding)")
+    return TableLines(path, best.encoding.replace("_", "-"), 0)
+
+
+_DETECT_BYTES = 4 << 20
 
 
 def read_text(path: Path) -> Decoded:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import __version__
 from .cache import cache_path, read_entry, read_frame, write_entry, write_frame
-from .cleaning import UNITS, Unit, as_cleaned, iter_units
+from .cleaning import UNITS, Unit, as_cleaned, check_workers, iter_units, plan_cleaning
 from .corpus import Corpus, as_corpus
 from .display import Summary
 from .errors import AnalysisError, LexiconWarning, as_terms, choice_error
@@ -34,6 +34,7 @@ from .cluster import DaskEngine, check_dask, engine
 from .parallel import chunked, imap_ordered
 from .progress import progress_bar
 from .store import SHARD_UNITS, TokenStore, write_store
+from .streaming import clean_into_store
 
 Backend = Literal["jieba", "rjieba"]
 BACKENDS = ("jieba", "rjieba")
@@ -362,7 +363,10 @@ def tokenize(
     store: a folder to write the tokens into as a token store (``analysis.store``), shard by
     shard of ``shard_units`` units (whole documents), resuming an interrupted run of the same
     corpus and options; returns the ``TokenStore`` instead of a table (the cache is not used).
-    The corpus's texts are still held in memory; the tokens are not.
+    The tokens are never all in memory. Given a path (loaded with ``keep_texts=False``) or a
+    raw Corpus, cleaning runs in the same stream, batch by batch (``analysis.streaming``):
+    no text, cleaned text or removal is held for the whole corpus; the removal report is
+    written beside the shards and the store is the one a cleaned corpus gives, byte for byte.
     dask: clean and tokenise on a Dask cluster (``"local"``: a LocalCluster of ``workers``
     processes on this machine; ``"tcp://HOST:8786"``: a running scheduler; or a
     ``distributed.Client``, left open; see ``analysis.cluster``). The tokens, the store and
@@ -390,14 +394,21 @@ def tokenize(
             tokens.dask = dask
         return tokens
     run_on = dask or workers  # processes, or the DaskEngine of the call above
-    corpus = as_cleaned(corpus, "tokenize", progress=progress, workers=workers, dask=dask)
+    plan = None
+    if store is not None and not (isinstance(corpus, Corpus) and corpus.cleaning is not None):
+        # cleaned in the same stream as it is tokenised (analysis.streaming): no text is held
+        corpus = as_corpus(corpus, "tokenize", keep_texts=False)
+        check_workers(workers)
+        plan = plan_cleaning(corpus)
+    else:
+        corpus = as_cleaned(corpus, "tokenize", progress=progress, workers=workers, dask=dask)
     lex = resolve_lexicon(corpus, lexicon)
     stop = resolve_stopwords(stopwords, lex, replace=replace_stopwords)
     options = TokenOptions(unit=unit, backend=backend, hmm=hmm, min_length=min_length, drop_numbers=drop_numbers,
                            drop_punctuation=drop_punctuation, pos=tuple(pos) if pos else None)
     check_options(options)  # here, not first inside a worker process
     segmenter_args = (lex, stop, options)
-    attrs = {"corpus_hash": corpus.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
+    attrs = {"corpus_hash": corpus.hash if plan is None else plan.hash, "lexicon_hash": lex.hash if lex else "", "lexicon": lex.source if lex else "",
              "stopwords_hash": hashlib.sha256("\n".join(sorted(stop)).encode()).hexdigest(),
              "options": asdict(options), "version": __version__}
     # As JSON stores them (tuples become lists), so a fresh table and a cached one have equal attrs.
@@ -405,11 +416,14 @@ def tokenize(
     if store is not None:
         if not isinstance(shard_units, int) or shard_units < 1:
             raise AnalysisError(f"shard_units={shard_units!r} is not valid; use a whole number of units, 1 or more.")
-        bar = partial(progress_bar, desc=f"tokenising {unit}s into {store}", enabled=progress,
-                      total=None if unit != "document" else len(corpus), unit=unit)
+        bar = partial(progress_bar, desc=f"{'tokenising' if plan is None else 'cleaning and tokenising'} {unit}s into {store}",
+                      enabled=progress, total=None if unit != "document" else len(corpus), unit=unit)
+        tokenize_texts = partial(_tokenize_texts, segmenter_args=segmenter_args, workers=run_on)
+        if plan is not None:
+            return clean_into_store(corpus, Path(store), attrs, unit, _unit_metadata(corpus), tokenize_texts, plan,
+                                    workers=run_on, shard_units=shard_units, progress=bar)
         units = ((doc_id, unit_id, text) for doc_id, unit_id, _, _, text in iter_units(corpus, unit))
-        return write_store(Path(store), attrs, units, _unit_metadata(corpus),
-                           partial(_tokenize_texts, segmenter_args=segmenter_args, workers=run_on), shard_units=shard_units, progress=bar)
+        return write_store(Path(store), attrs, units, _unit_metadata(corpus), tokenize_texts, shard_units=shard_units, progress=bar)
     path = cache_path("tokens", attrs, ".parquet")
     if cache:
         cached = read_entry(path, partial(_read_tokens, attrs=attrs))

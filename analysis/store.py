@@ -69,13 +69,19 @@ def _shard_table(frame: pd.DataFrame, schema):
 
 def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]], meta: pd.DataFrame,
                 tokenize_texts: Callable[[Iterator[str]], Iterator[list[str]]], *, shard_units: int = SHARD_UNITS,
-                progress: Callable[[Iterator], Iterator] = lambda items: items) -> TokenStore:
+                progress: Callable[[Iterator], Iterator] = lambda items: items,
+                beside: Callable[[int, list[str], bool], dict[str, pd.DataFrame]] | None = None,
+                finish: Callable[[], dict] | None = None) -> TokenStore:
     """Tokenise ``units`` (``(doc_id, unit_id, text)`` in document order) into a store in ``folder``.
 
     meta: one row per document, ``doc_id`` and the metadata columns given to every unit.
     tokenize_texts: texts -> their token lists, in order. Shards already finished by an
     earlier run with the same ``attrs`` and ``shard_units`` are kept and their texts not
     tokenised again. Raises AnalysisError if ``folder`` holds anything else.
+    beside: called for each shard in order (finished ones included, their answer unused)
+    with its index, its doc_ids and whether it is the last; returns tables ``{name: frame}``
+    written beside the shard as ``name-00000.parquet`` and listed in its manifest entry under
+    ``name``. finish: returns entries added to the manifest once every shard is written.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -94,8 +100,8 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
     sweep_temporary(folder, older_than=None)
     done = []  # finished shards whose file is still there and unchanged
     for entry in manifest["shards"]:
-        path = folder / entry["file"]
-        if entry["file"] != _shard_name(len(done)) or not path.is_file() or sha256_file(path) != entry["sha256"]:
+        files = [entry, *(e for e in entry.values() if isinstance(e, dict))]  # the shard and the tables beside it
+        if entry["file"] != _shard_name(len(done)) or not all(_unchanged(folder, e) for e in files):
             break
         done.append(entry)
     manifest = {**manifest, "shards": done, "complete": False}
@@ -112,39 +118,91 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
         index, ids, texts, doc = 0, [], [], None
         for doc_id, unit_id, text in units:
             if doc_id != doc and len(ids) >= shard_units:
-                yield {"index": index, "ids": ids, "texts": texts}
+                yield {"index": index, "ids": ids, "texts": texts, "last": False}
                 index, ids, texts = index + 1, [], []
             doc = doc_id
             ids.append((doc_id, unit_id))
             texts.append(text)
         if ids:
-            yield {"index": index, "ids": ids, "texts": texts}
+            yield {"index": index, "ids": ids, "texts": texts, "last": True}
 
-    def tokenised() -> Iterator[tuple[dict, list[str]]]:
-        """(shard, token list) for each unit of the shards not yet finished. Each shard is
-        tokenised by a call of its own, so that worker processes running ahead of the
-        writer hold at most one shard of tokens, not the corpus's."""
-        for shard in shards():
-            if shard["index"] >= len(done):
-                shard["tokens"] = []
-                yield from ((shard, tokens) for tokens in tokenize_texts(iter(shard["texts"])))
-
-    for shard, token_list in progress(tokenised()):
-        shard["tokens"].append(token_list)
-        if len(shard["tokens"]) < len(shard["texts"]):
-            continue
+    def write(shard: dict) -> None:
+        """Write a tokenised shard, the tables beside it, and the manifest listing it."""
         frame = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"]).merge(meta, on="doc_id", how="left", sort=False)
         frame["n_tokens"] = np.array([len(t) for t in shard["tokens"]], dtype=np.int64)
         frame["tokens"] = shard.pop("tokens")
         name = _shard_name(shard["index"])
         with atomic_path(folder / name) as tmp:
             pq.write_table(_shard_table(frame[["doc_id", "unit_id", *columns, "n_tokens", "tokens"]], schema), tmp)
-        manifest["shards"].append({"file": name, "n_units": len(frame), "n_tokens": int(frame["n_tokens"].sum()),
-                                   "sha256": sha256_file(folder / name)})
+        entry = {"file": name, "n_units": len(frame), "n_tokens": int(frame["n_tokens"].sum()), "sha256": sha256_file(folder / name)}
+        for kind, table in (beside(shard["index"], _doc_ids(shard), shard["last"]) if beside else {}).items():
+            entry[kind] = _write_beside(folder, f"{kind}-{shard['index']:05d}.parquet", table)
+        manifest["shards"].append(entry)
         _write_manifest(folder, manifest)
+        _give_back_memory()
+
+    def tokenised() -> Iterator[list[str]]:
+        """The token list of each unit of the shards not yet finished, each shard written
+        once its tokens are all in. Each shard is tokenised by a call of its own, so that
+        worker processes running ahead of the writer hold at most one shard of tokens, not
+        the corpus's; and written after that call has ended, when its worker processes are
+        gone: a forked worker still alive would keep the pages the writer changes twice."""
+        for shard in shards():
+            if shard["index"] < len(done):
+                if beside is not None:
+                    beside(shard["index"], _doc_ids(shard), shard["last"])
+                continue
+            shard["tokens"] = []
+            for tokens in tokenize_texts(iter(shard["texts"])):
+                shard["tokens"].append(tokens)
+                yield tokens
+            write(shard)
+
+    for _ in progress(tokenised()):
+        pass
+    manifest.update(finish() if finish else {})
     manifest["complete"] = True
     _write_manifest(folder, manifest)
     return TokenStore(folder)
+
+
+def _give_back_memory() -> None:
+    """Return the memory a written shard freed to the system (Arrow's pool, and glibc's heap
+    where there is one). The next shard's workers are forked from this process: memory kept
+    for reuse is inherited, and reusing it while they run makes a copy of every page they
+    still share (measured on 40,000 articles: 0.9 GB peak PSS per shard without, 0.73 with)."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(libc).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, musl, Windows): nothing to trim
+        pass
+
+
+def _doc_ids(shard: dict) -> list[str]:
+    """The documents of a shard, in order."""
+    return list(dict.fromkeys(doc_id for doc_id, _ in shard["ids"]))
+
+
+def _unchanged(folder: Path, entry: dict) -> bool:
+    """Whether the file of a manifest entry is there with the SHA-256 recorded."""
+    path = folder / entry["file"]
+    return path.is_file() and sha256_file(path) == entry["sha256"]
+
+
+def _write_beside(folder: Path, name: str, table: pd.DataFrame) -> dict:
+    """Write a table beside a shard (atomically); its manifest entry."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with atomic_path(folder / name) as tmp:
+        pq.write_table(pa.Table.from_pandas(table, preserve_index=False), tmp)
+    return {"file": name, "n_rows": len(table), "sha256": sha256_file(folder / name)}
 
 
 # ---------------------------------------------------------------- reading
