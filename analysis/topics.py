@@ -33,6 +33,8 @@ from .errors import AnalysisError, TermWarning, choice_error, renamed_keywords
 from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
+from .store import TokenStore
+from .bagofwords import store_bow
 
 TermMethod = Literal["probability", "relevance", "frex"]
 TERM_METHODS = ("probability", "relevance", "frex")
@@ -49,6 +51,14 @@ class TopicModel(Summary):
     lda: the gensim model; dictionary: its vocabulary; units: one row per fitted unit
     (``doc_id, unit_id`` and metadata); params: k, seed and fitting options; provenance:
     the token table's attrs (corpus and lexicon hashes, tokenisation options).
+
+    bow: the fitted units' bag-of-words. Fitted from a token table: a list, and ``units``
+    keeps each unit's ``tokens``. Fitted from a ``TokenStore``: a ``BowStream`` read from
+    disk on each use (never every bag-of-words in memory), and ``units`` holds metadata only;
+    theta, unit lengths and term counts are computed from it in one streamed pass when first
+    asked for and kept (units x K floats: the result itself). Saved and loaded, such a model
+    keeps those arrays (``unit_gamma.npy``, ``unit_lengths.npy``, ``term_counts.npy``) and no
+    bag-of-words (``bow`` None): everything but in-sample ``perplexity`` works as before.
     """
 
     lda: LdaModel
@@ -59,6 +69,8 @@ class TopicModel(Summary):
     provenance: dict
     _theta: np.ndarray | None = field(default=None, repr=False)
     _gamma: np.ndarray | None = field(default=None, repr=False)
+    _lengths: np.ndarray | None = field(default=None, repr=False)
+    _term_counts: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -92,13 +104,34 @@ class TopicModel(Summary):
         models give the same numbers."""
         if self._gamma is None:
             self.lda.random_state = np.random.RandomState(self.params["seed"])
-            gamma, _ = self.lda.inference(self.bow)
+            if isinstance(self.bow, list):
+                gamma, _ = self.lda.inference(self.bow)
+            else:  # a stream, a chunk at a time: the seeded draws continue from chunk to chunk, so the numbers are the same
+                gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in _chunks(self._stream(), self.params["chunksize"])])
             self._gamma = np.asarray(gamma, dtype=np.float64)
         return self._gamma
 
     def unit_lengths(self) -> np.ndarray:
         """Tokens of each fitted unit that are in the model's vocabulary."""
-        return np.array([sum(c for _, c in b) for b in self.bow], dtype=np.float64)
+        if self._lengths is None:
+            self._lengths = np.array([sum(c for _, c in b) for b in self._stream()], dtype=np.float64)
+        return self._lengths
+
+    def term_counts(self) -> np.ndarray:
+        """Each vocabulary term's count in the fitted units (by term id)."""
+        if self._term_counts is None:
+            counts = np.zeros(len(self.dictionary))
+            for bow in self._stream():
+                for term_id, count in bow:
+                    counts[term_id] += count
+            self._term_counts = counts
+        return self._term_counts
+
+    def _stream(self):
+        if self.bow is None:
+            raise AnalysisError("this model was fitted from a token store and saved without its bag-of-words; fit it "
+                                "again from the store (analysis.open_store(folder)) for this.")
+        return self.bow
 
     def transform(self, tokens: pd.DataFrame) -> pd.DataFrame:
         """Topic shares of new units (a token table, tokenised as the fitted one was),
@@ -158,6 +191,10 @@ class TopicModel(Summary):
             _write_json(tmp / "lda.json", _lda_settings(self.lda))
             _write_json(tmp / "dictionary.json", _dictionary_state(self.dictionary))
             self.units.to_parquet(tmp / "units.parquet", index=False)
+            if "tokens" not in self.units.columns:  # fitted from a store: no tokens to rebuild the bag-of-words from
+                for name, array in (("unit_gamma", self.doc_topic_posterior()), ("unit_lengths", self.unit_lengths()),
+                                    ("term_counts", self.term_counts())):
+                    np.save(tmp / f"{name}.npy", array, allow_pickle=False)
             _write_json(tmp / "meta.json", {"format": MODEL_FORMAT, "params": self.params, "provenance": self.provenance})
             if folder.exists():
                 shutil.rmtree(folder)
@@ -189,8 +226,17 @@ class TopicModel(Summary):
         # the arrays and settings are checked against each other when the model is built
         lda = _read_model_file(folder, "lda.json", lambda _: _lda_from(settings, arrays, dictionary, meta["params"]["seed"]))
         units = _read_model_file(folder, "units.parquet", pd.read_parquet)
-        if "tokens" not in units.columns:
-            raise AnalysisError(f"{folder / 'units.parquet'}: has no tokens column; save the model again.")
+        if "tokens" not in units.columns:  # fitted from a token store
+            if not (folder / "unit_gamma.npy").is_file():
+                raise AnalysisError(f"{folder / 'units.parquet'}: has no tokens column and the folder no unit_gamma.npy; save the model again.")
+            saved = {name: _read_model_file(folder, f"{name}.npy", lambda p: np.load(p, allow_pickle=False))
+                     for name in ("unit_gamma", "unit_lengths", "term_counts")}
+            if saved["unit_gamma"].shape != (len(units), int(settings["num_topics"])) or saved["unit_lengths"].shape != (len(units),) \
+                    or saved["term_counts"].shape != (len(dictionary),):
+                raise AnalysisError(f"{folder}: unit_gamma.npy, unit_lengths.npy or term_counts.npy does not match the units and "
+                                    "dictionary; save the model again.")
+            return cls(lda=lda, dictionary=dictionary, units=units, bow=None, params=meta["params"], provenance=meta["provenance"],
+                       _gamma=saved["unit_gamma"], _lengths=saved["unit_lengths"], _term_counts=saved["term_counts"])
         # Python lists, as in the token table (Parquet gives arrays): a loaded model saves the same bytes
         units["tokens"] = pd.Series([list(t) for t in units["tokens"]], index=units.index, dtype=object)
         return cls(lda=lda, dictionary=dictionary, units=units, bow=[dictionary.doc2bow(t) for t in units["tokens"]],
@@ -303,30 +349,42 @@ def _check_k(k, n_units: int) -> None:
         raise AnalysisError(f"k={k} is larger than the {n_units} units with tokens; use fewer topics or smaller units (unit='sentence').")
 
 
-def prepare(tokens: pd.DataFrame, *, no_below: int = 2, no_above: float = 0.5, keep_n: int = 100_000):
+def prepare(tokens: pd.DataFrame | TokenStore, *, no_below: int = 2, no_above: float = 0.5, keep_n: int = 100_000):
     """Sorted units, filtered dictionary and bag-of-words; units left empty are dropped.
 
     Returns (units frame with ``tokens``, Dictionary, bow list). Raises AnalysisError when
-    no term survives the filter.
+    no term survives the filter. tokens may be a ``TokenStore``: the same dictionary, units
+    (metadata without ``tokens``) and bag-of-words, the latter a re-iterable ``BowStream``
+    read from disk, made in two passes over the shards (see ``analysis.bagofwords``).
     """
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to model.")
+    if isinstance(tokens, TokenStore):
+        units, dictionary, bow, _ = store_bow(tokens, no_below=no_below, no_above=no_above, keep_n=keep_n)
+        _check_vocabulary(dictionary, no_below, no_above)
+        return units, dictionary, bow
     units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
     lists = [list(t) for t in units["tokens"]]
     dictionary = Dictionary(lists)
     dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n)
-    if len(dictionary) == 0:
-        raise AnalysisError(f"no term is left after filtering the vocabulary (no_below={no_below}: terms in fewer units "
-                            f"are dropped; no_above={no_above}: terms in a larger share of units are dropped); "
-                            "lower no_below or raise no_above.")
+    _check_vocabulary(dictionary, no_below, no_above)
     bow = [dictionary.doc2bow(t) for t in lists]
     keep = [k for k, b in enumerate(bow) if b]
     units = units.iloc[keep].reset_index(drop=True)
     return units, dictionary, [bow[k] for k in keep]
 
 
-def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
-    """Fit gensim's LdaModel on the units of a token table.
+def _check_vocabulary(dictionary: Dictionary, no_below: int, no_above: float) -> None:
+    if len(dictionary) == 0:
+        raise AnalysisError(f"no term is left after filtering the vocabulary (no_below={no_below}: terms in fewer units "
+                            f"are dropped; no_above={no_above}: terms in a larger share of units are dropped); "
+                            "lower no_below or raise no_above.")
+
+
+def fit_lda(tokens: pd.DataFrame | TokenStore, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
+    """Fit gensim's LdaModel on the units of a token table, or of a token store (the
+    bag-of-words streamed on every pass, see ``prepare``: the same model, bit for bit, as
+    from the store's token table; the model keeps no tokens, see ``TopicModel``).
 
     k: topics (2 or more, at most the number of units). seed: the model's random state.
     options: ``passes, iterations, alpha, eta, chunksize`` (LdaModel) and ``no_below,
@@ -417,11 +475,20 @@ def _check_top(top, available: int) -> int:
 
 def _term_marginal(model: TopicModel) -> np.ndarray:
     """p(term) in the fitted corpus."""
-    counts = np.zeros(len(model.dictionary))
-    for bow in model.bow:
-        for term_id, count in bow:
-            counts[term_id] += count
+    counts = model.term_counts()
     return counts / counts.sum()
+
+
+def _chunks(items: Iterable, size: int) -> Iterable[list]:
+    """``items`` in lists of ``size``."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @renamed_keywords
@@ -671,7 +738,7 @@ def _run(func, tasks: list, grid: _Grid, workers: int, desc: str, progress: bool
 
 
 @renamed_keywords
-def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
+def select_k(tokens: pd.DataFrame | TokenStore, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
              coherence: Sequence[str] = ("c_v", "c_npmi"), top: int = 10, workers: int = 1, progress: bool = True,
              **options) -> pd.DataFrame:
     """Fit every K with every seed; score each by coherence (gensim CoherenceModel, on each
@@ -686,6 +753,8 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     The dictionary and bag-of-words are built once for all fits, the fits run in ``workers``
     processes, and each coherence measure counts the texts once for all fits (see
     ``_coherences``): the scores are those of a CoherenceModel per fit, bit for bit.
+    tokens may be a ``TokenStore``: the bag-of-words is streamed (``prepare``) and the texts
+    for coherence read shard by shard, with the same scores.
 
     Returns ``k, seed, <coherence measures>, perplexity``, sorted by k and seed.
     """
@@ -699,7 +768,8 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
     for k in ks:
         _check_k(k, len(bow))
-    grid = _Grid(units, dictionary, bow, [list(t) for t in units["tokens"]], dict(options), top)
+    texts = bow.texts if isinstance(tokens, TokenStore) else [list(t) for t in units["tokens"]]
+    grid = _Grid(units, dictionary, bow, texts, dict(options), top)
     fits = _run(_fit_top_terms, [(k, seed) for k in ks for seed in seeds], grid, workers, "choosing K", progress)
     if not fits:
         return pd.DataFrame(columns=["k", "seed", *coherence, "perplexity"])
@@ -720,7 +790,7 @@ def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
     be scored and are left out, as gensim does). Held-out units give the usual measure.
     """
     if tokens is None:
-        bow = model.bow
+        bow = model._stream()
     else:
         units = tokens.sort_values(["doc_id", "unit_id"], kind="stable")
         bow = [b for b in (model.dictionary.doc2bow(list(t)) for t in units["tokens"]) if b]
@@ -782,19 +852,24 @@ def align_topics(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, 
 
 
 @renamed_keywords
-def topic_stability(tokens: pd.DataFrame, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
+def topic_stability(tokens: pd.DataFrame | TokenStore, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
                     progress: bool = True, **options) -> pd.DataFrame:
     """How well each topic of the first seed's model reappears in the models of the other seeds.
 
     Topics are aligned by Hungarian matching on cosine similarity of topic-term vectors.
     Returns one row per topic of the reference (first) seed: ``topic, top_terms,
     mean_similarity, min_similarity, mean_top_overlap`` (Jaccard of the ``top`` most probable terms)
-    and ``n_runs``.
+    and ``n_runs``. The units are prepared once for all seeds; tokens may be a ``TokenStore``
+    (see ``fit_lda``).
     """
     seeds = list(dict.fromkeys(seeds))
     if len(seeds) < 2:
         raise AnalysisError("topic_stability needs at least two seeds, e.g. seeds=(0, 1, 2, 3, 4).")
-    models = [fit_lda(tokens, k=k, seed=s, progress=False, **options) for s in progress_bar(seeds, f"stability k={k}", progress, unit="fit")]
+    params = _fit_params(k, seeds[0], options)
+    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
+    _check_k(params["k"], len(bow))
+    models = [_fit_prepared(units, dictionary, bow, _fit_params(k, s, options), dict(tokens.attrs), False)
+              for s in progress_bar(seeds, f"stability k={k}", progress, unit="fit")]
     reference = models[0]
     vocab = [reference.dictionary[i] for i in range(len(reference.dictionary))]
 
@@ -870,7 +945,7 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
     # values equal, so ties rank alike everywhere.
     phi = _rows_sum_to_one(published_array(model.topic_term_matrix(), TOPIC_DIGITS))
     theta = _rows_sum_to_one(published_array(model.doc_topic_matrix(), TOPIC_DIGITS))
-    lengths = np.array([sum(c for _, c in b) for b in model.bow])
+    lengths = model.unit_lengths().astype(np.int64)
     term_frequency = published_array(_term_marginal(model) * lengths.sum(), TOPIC_DIGITS)
     vocab = [model.dictionary[i] for i in range(len(model.dictionary))]
     data = pyLDAvis.prepare(phi, theta, lengths, vocab, term_frequency, mds="pcoa", n_jobs=1, sort_topics=False, start_index=1)
