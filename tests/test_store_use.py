@@ -1,0 +1,154 @@
+"""Every step after tokens reads a token store shard by shard: LDA from a streamed bag-of-words,
+reading steps and the command line, with results identical to the token table's."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import analysis
+from analysis import compare, reading, topics
+from analysis.bagofwords import BowStream, sorted_ranks
+
+from planted import planted_frame
+
+
+@pytest.fixture(scope="module")
+def sample_pair(cleaned, tmp_path_factory):
+    """The sample's token table and its store, in shards of about 30 paragraphs."""
+    table = analysis.tokenize(cleaned, cache=False, progress=False)
+    store = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path_factory.mktemp("s") / "store", shard_units=30)
+    return table, store
+
+
+@pytest.fixture(scope="module")
+def shuffled_pair(tmp_path_factory):
+    """A generated corpus of 600 reports of 11 paragraphs, listed in no order of their ids
+    (``k7``, ``k102``, …; ``#p10`` sorts before ``#p2``), one region: its table and a store of
+    shards of about 500 units."""
+    folder = tmp_path_factory.mktemp("shuffled")
+    frame = planted_frame(seed=11, n_docs=600, paragraphs=11).drop(columns="district")
+    frame["doc_id"] = [f"k{n}" for n in np.random.default_rng(2).permutation(len(frame))]
+    frame["region"] = "华东"
+    frame.to_csv(folder / "reports.csv", index=False)
+    corpus = analysis.clean(analysis.load_corpus(folder / "reports.csv", progress=False), progress=False)
+    table = analysis.tokenize(corpus, lexicon=None, cache=False, progress=False)
+    store = analysis.tokenize(corpus, lexicon=None, cache=False, progress=False, store=folder / "store", shard_units=500)
+    return table, store
+
+
+def _assert_same_dictionary(a, b):
+    assert list(a.token2id.items()) == list(b.token2id.items())
+    assert list(a.dfs.items()) == list(b.dfs.items()) and list(a.cfs.items()) == list(b.cfs.items())
+    assert (a.num_docs, a.num_pos, a.num_nnz) == (b.num_docs, b.num_pos, b.num_nnz)
+
+
+def _assert_same_model(table_model, store_model):
+    _assert_same_dictionary(table_model.dictionary, store_model.dictionary)
+    assert_frame_equal(store_model.units, table_model.units.drop(columns="tokens"), check_exact=True)
+    np.testing.assert_array_equal(store_model.topic_term_matrix(), table_model.topic_term_matrix())
+    np.testing.assert_array_equal(store_model.doc_topic_posterior(), table_model.doc_topic_posterior())
+    np.testing.assert_array_equal(store_model.unit_lengths(), table_model.unit_lengths())
+
+
+def test_the_sample_store_is_not_in_prepares_order(sample_pair):
+    """The case the streamed bag-of-words must handle: #p10 sorts before #p2."""
+    table, store = sample_pair
+    _, order = sorted_ranks(store.metadata())
+    assert not (order == np.arange(len(order))).all()
+
+
+def test_lda_from_the_sample_store_is_the_tables_model_bit_for_bit(sample_pair, tmp_path):
+    table, store = sample_pair
+    a = topics.fit_lda(table, k=4, seed=3, progress=False, passes=4)
+    b = topics.fit_lda(store, k=4, seed=3, progress=False, passes=4)
+    assert isinstance(b.bow, BowStream) and "tokens" not in b.units.columns
+    assert b.provenance == a.provenance
+    _assert_same_model(a, b)
+    assert topics.perplexity(b) == topics.perplexity(a)
+    for name, make in (("topic_info", topics.topic_info), ("topic_terms", topics.topic_terms), ("doc_topics", topics.doc_topics),
+                       ("prevalence", lambda m: topics.prevalence(m, n_boot=200, seed=1))):
+        assert_frame_equal(make(b), make(a), check_exact=True, obj=name)
+    topics.ldavis_html(a, tmp_path / "a.html")
+    topics.ldavis_html(b, tmp_path / "b.html")
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+
+
+def test_lda_from_a_store_listed_in_no_order_is_the_tables_model(shuffled_pair):
+    table, store = shuffled_pair
+    _, order = sorted_ranks(store.metadata())
+    assert len(store.paths) >= 5 and not (np.diff(order) > 0).all()
+    a = topics.fit_lda(table, k=5, seed=0, progress=False, passes=2, no_below=3)
+    b = topics.fit_lda(store, k=5, seed=0, progress=False, passes=2, no_below=3)
+    _assert_same_model(a, b)
+    assert_frame_equal(topics.prevalence(b, "year", n_boot=50), topics.prevalence(a, "year", n_boot=50), check_exact=True)
+
+
+def test_a_vocabulary_cut_by_keep_n_is_the_same(shuffled_pair):
+    """keep_n sorts the kept terms by document frequency, ties in id order."""
+    table, store = shuffled_pair
+    a, b = (topics.prepare(t, no_below=1, no_above=0.9, keep_n=150) for t in (table, store))
+    _assert_same_dictionary(a[1], b[1])
+    assert a[2] == list(b[2]) and len(a[1]) == 150
+
+
+def test_a_store_model_saves_and_loads_without_its_bag_of_words(sample_pair, tmp_path):
+    table, store = sample_pair
+    model = topics.fit_lda(store, k=3, seed=0, progress=False, passes=2)
+    model.save(tmp_path / "model")
+    assert {"unit_gamma.npy", "unit_lengths.npy", "term_counts.npy"} <= {p.name for p in (tmp_path / "model").iterdir()}
+    loaded = topics.TopicModel.load(tmp_path / "model")
+    assert loaded.bow is None
+    for make in (topics.topic_info, topics.doc_topics, lambda m: topics.prevalence(m, n_boot=50),
+                 lambda m: topics.representative_passages(m, analysis.units(analysis.clean(analysis.load_corpus("corpus", progress=False), progress=False), "paragraph"))):
+        assert_frame_equal(make(loaded), make(model), check_exact=True)
+    # the same bytes again, and the table's model saves as before (no extra files)
+    loaded.save(tmp_path / "again")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()}
+    topics.fit_lda(table, k=3, seed=0, progress=False, passes=2).save(tmp_path / "table")
+    assert not (tmp_path / "table" / "unit_gamma.npy").exists()
+    with pytest.raises(analysis.AnalysisError, match="without its bag-of-words"):
+        topics.perplexity(loaded)
+    (tmp_path / "model" / "unit_gamma.npy").unlink()
+    with pytest.raises(analysis.AnalysisError, match="unit_gamma.npy"):
+        topics.TopicModel.load(tmp_path / "model")
+
+
+def test_choosing_k_and_stability_from_a_store_are_the_tables(sample_pair):
+    table, store = sample_pair
+    grid = {"ks": [2, 3], "seeds": [0, 1], "progress": False, "passes": 2}
+    expected = topics.select_k(table, **grid)
+    assert_frame_equal(topics.select_k(store, **grid), expected, check_exact=True)
+    assert_frame_equal(topics.select_k(store, workers=2, **grid), expected, check_exact=True)
+    assert_frame_equal(topics.topic_stability(store, k=3, seeds=[0, 1], passes=2, progress=False),
+                       topics.topic_stability(table, k=3, seeds=[0, 1], passes=2, progress=False), check_exact=True)
+
+
+def _reading(tokens, by, term, terms):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = {
+            "document_sizes": compare.document_sizes(tokens),
+            "collocations": reading.collocations(tokens, term),
+            "collocations by": reading.collocations(tokens, term, by=by),
+            "cooccurrence": reading.cooccurrence(tokens, terms, min_count=1),
+            "frequent_terms": pd.DataFrame({"term": analysis.plan.frequent_terms(tokens, None, top=20)}),
+            "auto_by": pd.DataFrame({"by": [analysis.plan.auto_by(tokens, "auto")]}),
+        }
+    out["warnings"] = pd.DataFrame({"message": [str(w.message) for w in caught if issubclass(w.category, analysis.TermWarning)]})
+    return out
+
+
+@pytest.mark.parametrize("which", ["sample", "shuffled"])
+def test_reading_steps_on_a_store_are_the_tables(sample_pair, shuffled_pair, which):
+    if which == "sample":
+        (table, store), by, term, terms = sample_pair, "district", "党建", ["党建", "基层", "治理", "新质生产力", "不存在的词"]
+    else:
+        (table, store), by, term, terms = shuffled_pair, ["region", "year"], "群众", ["高质量发展", "群众", "满意度", "从未出现"]
+    expected, found = _reading(table, by, term, terms), _reading(store, by, term, terms)
+    assert len(expected["warnings"]) >= 1 and len(expected["collocations by"]) > 0 and expected["cooccurrence"]["count"].sum() > 0
+    for name in expected:
+        assert_frame_equal(found[name], expected[name], check_exact=True, obj=name)
