@@ -165,30 +165,33 @@ class StoreTexts:
                 yield list(token_list)
 
 
-def store_bow(store: TokenStore, *, no_below: int, no_above: float, keep_n: int) -> tuple[pd.DataFrame, Dictionary, BowStream, np.ndarray]:
-    """``prepare`` of a token store: the kept units' metadata (no ``tokens``) in sorted order,
-    the filtered Dictionary, their bag-of-words as a ``BowStream``, and the mask of kept
-    units in store order."""
-    meta = store.metadata()
-    rank, order = sorted_ranks(meta)
-    dictionary, vocab = store_dictionary(store, rank, no_below=no_below, no_above=no_above, keep_n=keep_n)
-    final = np.full(len(vocab), -1, dtype=np.int64)
-    for term, code in vocab.items():
-        final[code] = dictionary.token2id.get(term, -1)
+def _spill(store: TokenStore, dictionary: Dictionary, vocab: dict[str, int], meta: pd.DataFrame, order: np.ndarray
+           ) -> tuple[pd.DataFrame, BowStream, np.ndarray]:
+    """Write the bag-of-words of every unit under ``dictionary`` to a temporary file, one pass
+    over the shards (``vocab``: the store's term codes, extended with terms first seen here).
+    Returns the kept units (a known term at least) sorted as ``order``, their ``BowStream``,
+    and each code's count of tokens the dictionary does not know."""
+    width = max(len(dictionary), 1)
+    final = np.zeros(0, dtype=np.int64)
+    unknown = np.zeros(0, dtype=np.int64)
     folder = Path(tempfile.mkdtemp(prefix="analysis-bow-"))
     path = folder / "bow.int32"
     nnz = np.zeros(len(meta), dtype=np.int64)
     start = 0
     try:
         with open(path, "wb") as handle:
-            for codes, offsets, shard in store.unit_codes({term: code for term, code in vocab.items()}):
+            for codes, offsets, shard in store.unit_codes(vocab):
+                if len(final) < len(vocab):
+                    new = list(vocab)[len(final):]  # codes are given in order of first sight
+                    final = np.concatenate([final, np.array([dictionary.token2id.get(t, -1) for t in new], dtype=np.int64)])
+                    unknown = _grow(unknown, len(vocab), 0)
                 ids = final[codes]
                 unit = np.repeat(np.arange(len(shard), dtype=np.int64), np.diff(offsets))
                 known = ids >= 0
-                keys, counts = np.unique(unit[known] * max(len(dictionary), 1) + ids[known], return_counts=True)
-                pair_unit = keys // max(len(dictionary), 1)
-                np.column_stack([keys % max(len(dictionary), 1), counts]).astype(np.int32).tofile(handle)
-                nnz[start:start + len(shard)] = np.bincount(pair_unit, minlength=len(shard))
+                unknown += np.bincount(codes[~known], minlength=len(vocab))
+                keys, counts = np.unique(unit[known] * width + ids[known], return_counts=True)
+                np.column_stack([keys % width, counts]).astype(np.int32).tofile(handle)
+                nnz[start:start + len(shard)] = np.bincount(keys // width, minlength=len(shard))
                 start += len(shard)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -199,4 +202,28 @@ def store_bow(store: TokenStore, *, no_below: int, no_above: float, keep_n: int)
     units.attrs = {}
     stream = BowStream(path, np.concatenate([[0], np.cumsum(nnz)]), kept_order)
     stream.texts = StoreTexts(store, keep)
-    return units, dictionary, stream, keep
+    return units, stream, unknown
+
+
+def store_bow(store: TokenStore, *, no_below: int, no_above: float, keep_n: int) -> tuple[pd.DataFrame, Dictionary, BowStream]:
+    """``prepare`` of a token store: the kept units' metadata (no ``tokens``) in sorted order,
+    the filtered Dictionary, and their bag-of-words as a ``BowStream`` (its ``texts``: their
+    token lists, read from the store)."""
+    meta = store.metadata()
+    rank, order = sorted_ranks(meta)
+    dictionary, vocab = store_dictionary(store, rank, no_below=no_below, no_above=no_above, keep_n=keep_n)
+    units, stream, _ = _spill(store, dictionary, vocab, meta, order)
+    return units, dictionary, stream
+
+
+def known_bow(store: TokenStore, dictionary: Dictionary) -> tuple[pd.DataFrame, BowStream, dict[str, int], int]:
+    """The units of ``store`` with a term of ``dictionary`` (metadata, sorted by ``(doc_id,
+    unit_id)``) and their bag-of-words stream; the count of each term it does not know; and
+    the store's tokens. For scoring new units with a fitted model."""
+    meta = store.metadata()
+    _, order = sorted_ranks(meta)
+    vocab: dict[str, int] = {}
+    units, stream, unknown = _spill(store, dictionary, vocab, meta, order)
+    terms = list(vocab)
+    unseen = {terms[c]: int(unknown[c]) for c in np.flatnonzero(unknown)}
+    return units, stream, unseen, store.n_tokens

@@ -34,7 +34,7 @@ from .parallel import imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
 from .store import TokenStore
-from .bagofwords import store_bow
+from .bagofwords import known_bow, store_bow
 
 TermMethod = Literal["probability", "relevance", "frex"]
 TERM_METHODS = ("probability", "relevance", "frex")
@@ -133,7 +133,7 @@ class TopicModel(Summary):
                                 "again from the store (analysis.open_store(folder)) for this.")
         return self.bow
 
-    def transform(self, tokens: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, tokens: pd.DataFrame | TokenStore) -> pd.DataFrame:
         """Topic shares of new units (a token table, tokenised as the fitted one was),
         inferred with the fitted topics and the model's seed: the same table gives the same
         numbers, and the fitted units get those of ``doc_topics``.
@@ -143,34 +143,44 @@ class TopicModel(Summary):
         units had no known term (those units are left out). Raises AnalysisError when no
         unit has a known term. Returns ``doc_id, unit_id, topic, share`` as ``doc_topics``;
         ``df.attrs``: ``n_units, n_units_dropped, n_tokens, n_tokens_unseen, n_terms_unseen``.
+        tokens may be a ``TokenStore``: its units are scored from a streamed bag-of-words (see
+        ``prepare``), with the same numbers.
         """
-        if not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
+        if isinstance(tokens, TokenStore):
+            kept_units, stream, unseen, n_tokens = known_bow(tokens, self.dictionary)
+            n_units, keep = len(tokens), list(range(len(kept_units)))
+        elif not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
             raise AnalysisError("transform takes a token table (doc_id, unit_id, tokens): tokenize the new corpus with "
                                 f"analysis.tokenize(cleaned, unit={_model_unit(self.provenance)!r}) first.")
-        units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
-        bows, unseen = [], {}
-        for token_list in units["tokens"]:
-            bow, missing = self.dictionary.doc2bow(list(token_list), return_missing=True)
-            bows.append(bow)
-            for term, count in missing.items():
-                unseen[term] = unseen.get(term, 0) + count
-        keep = [k for k, bow in enumerate(bows) if bow]
-        n_tokens = int(sum(len(t) for t in units["tokens"]))
+        else:
+            units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
+            bows, unseen = [], {}
+            for token_list in units["tokens"]:
+                bow, missing = self.dictionary.doc2bow(list(token_list), return_missing=True)
+                bows.append(bow)
+                for term, count in missing.items():
+                    unseen[term] = unseen.get(term, 0) + count
+            keep = [k for k, bow in enumerate(bows) if bow]
+            n_tokens, n_units = int(sum(len(t) for t in units["tokens"])), len(units)
+            kept_units, stream = units.iloc[keep], None
         n_unseen = int(sum(unseen.values()))
         if not keep:
-            raise AnalysisError(f"none of the {len(units)} units has a term of the model's vocabulary ({n_tokens} tokens, all unseen "
+            raise AnalysisError(f"none of the {n_units} units has a term of the model's vocabulary ({n_tokens} tokens, all unseen "
                                 "in training): nothing to score; tokenise the new texts as the fitted ones were.")
-        if unseen or len(keep) < len(units):
+        if unseen or len(keep) < n_units:
             common = sorted(unseen.items(), key=lambda item: (-item[1], item[0]))[:5]
             warnings.warn(f"{n_unseen} of {n_tokens} tokens ({len(unseen)} distinct terms, e.g. "
                           f"{', '.join(t for t, _ in common) or '-'}) are not in the model's vocabulary and were left out; "
-                          f"{len(units) - len(keep)} of {len(units)} units had no known term and are not scored.",
+                          f"{n_units - len(keep)} of {n_units} units had no known term and are not scored.",
                           TermWarning, stacklevel=2)
         self.lda.random_state = np.random.RandomState(self.params["seed"])
-        gamma, _ = self.lda.inference([bows[k] for k in keep])
+        if stream is None:
+            gamma, _ = self.lda.inference([bows[k] for k in keep])
+        else:  # chunk by chunk: the seeded draws continue, so the numbers are those of one call
+            gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in _chunks(stream, self.params["chunksize"])])
         gamma = np.asarray(gamma, dtype=np.float64)
-        table = _doc_topic_table(units.iloc[keep], gamma / gamma.sum(axis=1, keepdims=True))
-        table.attrs = {"n_units": len(keep), "n_units_dropped": len(units) - len(keep), "n_tokens": n_tokens,
+        table = _doc_topic_table(kept_units, gamma / gamma.sum(axis=1, keepdims=True))
+        table.attrs = {"n_units": len(keep), "n_units_dropped": n_units - len(keep), "n_tokens": n_tokens,
                        "n_tokens_unseen": n_unseen, "n_terms_unseen": len(unseen)}
         return table
 
@@ -360,7 +370,7 @@ def prepare(tokens: pd.DataFrame | TokenStore, *, no_below: int = 2, no_above: f
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to model.")
     if isinstance(tokens, TokenStore):
-        units, dictionary, bow, _ = store_bow(tokens, no_below=no_below, no_above=no_above, keep_n=keep_n)
+        units, dictionary, bow = store_bow(tokens, no_below=no_below, no_above=no_above, keep_n=keep_n)
         _check_vocabulary(dictionary, no_below, no_above)
         return units, dictionary, bow
     units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
@@ -545,10 +555,13 @@ def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> p
     topics fit`` does so); or the cleaned Corpus, or a table ``unit_id, text``
     (``analysis.units(cleaned, unit)`` for the unit the model was fitted on). Returns
     ``topic, rank, doc_id, unit_id, <district, year if present>, share, text`` (share: the
-    topic's share of the unit).
+    topic's share of the unit). texts=False: no ``text`` column (for a model fitted from a
+    token store, which holds no text, when the corpus is not at hand).
     """
     top = _check_top(top, len(model.units))
-    if texts is None:
+    if texts is False:
+        unit_text = None
+    elif texts is None:
         if "text" not in model.units.columns:
             raise AnalysisError("this model keeps no text (fitted without texts=); pass the cleaned corpus: "
                                 "representative_passages(model, cleaned), or fit with fit_lda(tokens, k=..., texts=cleaned).")
@@ -563,7 +576,8 @@ def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> p
         for rank, u in enumerate(order, 1):
             unit = model.units.iloc[u]
             rows.append({"topic": topic + 1, "rank": rank, "doc_id": unit["doc_id"], "unit_id": unit["unit_id"],
-                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]), "text": unit_text[u]})
+                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]),
+                         **({"text": unit_text[u]} if unit_text is not None else {})})
     return pd.DataFrame(rows)
 
 

@@ -152,3 +152,16 @@ def test_reading_steps_on_a_store_are_the_tables(sample_pair, shuffled_pair, whi
     assert len(expected["warnings"]) >= 1 and len(expected["collocations by"]) > 0 and expected["cooccurrence"]["count"].sum() > 0
     for name in expected:
         assert_frame_equal(found[name], expected[name], check_exact=True, obj=name)
+
+
+def test_scoring_a_store_with_a_fitted_model_is_scoring_its_table(sample_pair, shuffled_pair):
+    """transform: the same shares, the same warning about terms the model does not know."""
+    model = topics.fit_lda(sample_pair[0], k=3, seed=0, progress=False, passes=2)
+    for table, store in (sample_pair, shuffled_pair):
+        with pytest.warns(analysis.TermWarning) as expected_warnings:
+            expected = model.transform(table)
+        with pytest.warns(analysis.TermWarning) as found_warnings:
+            found = model.transform(store)
+        assert_frame_equal(found, expected, check_exact=True)
+        assert found.attrs == expected.attrs
+        assert [str(w.message) for w in found_warnings] == [str(w.message) for w in expected_warnings]
