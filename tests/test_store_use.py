@@ -2,17 +2,22 @@
 reading steps and the command line, with results identical to the token table's."""
 from __future__ import annotations
 
+import json
+import shutil
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
 import analysis
 from analysis import compare, reading, topics
 from analysis.bagofwords import BowStream, sorted_ranks
+from analysis.cli import main
 
+from conftest import SAMPLE, tree_hashes
 from planted import planted_frame
 
 
@@ -165,3 +170,90 @@ def test_scoring_a_store_with_a_fitted_model_is_scoring_its_table(sample_pair, s
         assert_frame_equal(found, expected, check_exact=True)
         assert found.attrs == expected.attrs
         assert [str(w.message) for w in found_warnings] == [str(w.message) for w in expected_warnings]
+
+
+# ---------------------------------------------------------------- the command line
+
+@pytest.fixture(scope="module")
+def token_inputs(tmp_path_factory):
+    """The sample's tokens as a store folder (3 shards) and as a token table file."""
+    folder = tmp_path_factory.mktemp("inputs")
+    for args in (["--store", str(folder / "store"), "--shard-units", "40"], ["--out", str(folder / "tokens.parquet")]):
+        result = CliRunner().invoke(main, ["--quiet", "tokens", "--corpus", str(SAMPLE), *args])
+        assert result.exit_code == 0, result.output
+    return folder / "store", folder / "tokens.parquet"
+
+
+COMMANDS = {
+    "frequencies": ["frequencies", "--terms", "党建,不存在的词"],
+    "slogan-counts": ["slogan-counts"],
+    "tfidf-terms": ["tfidf-terms", "--by", "district,year"],
+    "keyness": ["keyness"],
+    "log-odds": ["log-odds", "--target", "wuzhong"],
+    "similarity": ["similarity", "--by", "year"],
+    "trends": ["trends", "--terms", "党建,新质生产力"],
+    "collocations": ["collocations", "--term", "党建", "--by", "district"],
+    "topics select": ["topics", "select", "--ks", "2,3", "--seeds", "0", "--passes", "1"],
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_reads_a_store_or_a_table_instead_of_the_corpus(token_inputs, tmp_path, name):
+    store, table = token_inputs
+    outputs = {}
+    for source, args in (("corpus", ["--corpus", str(SAMPLE)]), ("store", ["--tokens", str(store)]), ("table", ["--tokens", str(table)])):
+        out = tmp_path / f"{source}.csv"
+        result = CliRunner().invoke(main, ["--quiet", *COMMANDS[name], *args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs[source] = out.read_bytes()
+    assert len(outputs["corpus"].splitlines()) > 2
+    assert outputs["store"] == outputs["corpus"] and outputs["table"] == outputs["corpus"]
+
+
+def test_dtm_and_topics_fit_from_a_store_write_what_the_corpus_gives(token_inputs, tmp_path):
+    store, _ = token_inputs
+    for source, args in (("corpus", ["--corpus", str(SAMPLE)]), ("store", ["--tokens", str(store)])):
+        for command in (["dtm", "--by", "doc_id"], ["topics", "fit", "--k", "3", "--passes", "2", "--n-boot", "50"]):
+            result = CliRunner().invoke(main, ["--quiet", *command, *args, "--out", str(tmp_path / source / command[-1])])
+            assert result.exit_code == 0, result.output
+    assert "without their text" in result.output
+    assert tree_hashes(tmp_path / "store" / "doc_id") == tree_hashes(tmp_path / "corpus" / "doc_id")
+    fitted = {s: tree_hashes(tmp_path / s / "50") for s in ("corpus", "store")}
+    same = ("topic_terms.csv", "prevalence.csv", "topics.html", "model/sstats.npy", "model/expElogbeta.npy", "model/dictionary.json", "model/lda.json")
+    assert {k: fitted["store"][k] for k in same} == {k: fitted["corpus"][k] for k in same}
+    passages = [pd.read_csv(tmp_path / s / "50" / "passages.csv") for s in ("corpus", "store")]
+    assert_frame_equal(passages[1], passages[0].drop(columns="text"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--unit", "sentence"], "--unit acts on a corpus"),
+    (["--where", "year > 2020"], "--where acts on a corpus"),
+    (["--lexicon", "none"], "--lexicon acts on a corpus"),
+    (["--no-cache"], "--no-cache acts on a corpus"),
+    (["--no-dedupe"], "--no-dedupe acts on a corpus"),
+])
+def test_options_that_act_on_a_corpus_are_refused_with_tokens(token_inputs, args, message):
+    result = CliRunner().invoke(main, ["--quiet", "frequencies", "--tokens", str(token_inputs[0]), *args])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_token_inputs_get_one_sentence(token_inputs, tmp_path):
+    store, table = token_inputs
+    both = CliRunner().invoke(main, ["frequencies", "--tokens", str(store), "--corpus", str(SAMPLE)])
+    neither = CliRunner().invoke(main, ["frequencies"])
+    assert both.exit_code == neither.exit_code == 2 and "one of them" in both.output and "one of them" in neither.output
+    (tmp_path / "empty").mkdir()
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(store, unfinished)
+    manifest = json.loads((unfinished / "manifest.json").read_text(encoding="utf-8"))
+    (unfinished / "manifest.json").write_text(json.dumps({**manifest, "complete": False}), encoding="utf-8")
+    for folder, message in ((tmp_path / "empty", "is not a token store"), (unfinished, "unfinished"),
+                            (SAMPLE, "is not a token store")):
+        result = CliRunner().invoke(main, ["--quiet", "keyness", "--tokens", str(folder)])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output, result.output
+    (tmp_path / "other.yaml").write_text("entries:\n  - term: 党建引领\n    category: slogan\n", encoding="utf-8")
+    wrong = CliRunner().invoke(main, ["--quiet", "slogan-counts", "--tokens", str(store), "--lexicon", str(tmp_path / "other.yaml")])
+    assert wrong.exit_code == 1 and "not the lexicon the tokens were cut with" in wrong.output
+    inside = CliRunner().invoke(main, ["--quiet", "frequencies", "--tokens", str(store), "--out", str(store / "f.csv")])
+    assert inside.exit_code == 1 and not (store / "f.csv").exists()
