@@ -26,7 +26,6 @@ counted exactly. Below that size the two are identical.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import weakref
@@ -79,8 +78,8 @@ def store_dictionary(store: TokenStore, rank: np.ndarray, *, no_below: int, no_a
         dfs, cfs = _grow(dfs, n, 0), _grow(cfs, n, 0)
         first_rank, first_pos = _grow(first_rank, n, never), _grow(first_pos, n, 0)
         unit, code, count, pos = _pairs(codes, offsets, max(n, 1))
-        np.add.at(dfs, code, 1)
-        np.add.at(cfs, code, count)
+        dfs += np.bincount(code, minlength=n)
+        cfs += np.bincount(code, weights=count, minlength=n).astype(np.int64)  # exact: counts are far below 2**53
         unit_rank = rank[start + unit]
         best = np.lexsort((unit_rank, code))  # per code, its earliest unit in the sorted order first
         head = best[np.r_[True, code[best][1:] != code[best][:-1]]] if len(best) else best
@@ -132,8 +131,7 @@ class BowStream:
         self.texts = state["texts"]
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
+        with open(self.path, "rb") as handle:
             for at in range(0, len(self.order), BLOCK):
                 units = self.order[at:at + BLOCK]
                 begin, end = self.starts[units], self.starts[units + 1]
@@ -141,12 +139,11 @@ class BowStream:
                 cut = np.flatnonzero(begin[1:] != end[:-1]) + 1
                 for run in np.split(np.arange(len(units)), cut):
                     lo, hi = begin[run[0]], end[run[-1]]
-                    data = np.frombuffer(os.pread(fd, int(hi - lo) * 8, int(lo) * 8), dtype=np.int32).reshape(-1, 2)
+                    handle.seek(int(lo) * 8)
+                    data = np.frombuffer(handle.read(int(hi - lo) * 8), dtype=np.int32).reshape(-1, 2)
                     for u in run:
                         pairs = data[begin[u] - lo:end[u] - lo]
                         yield list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
-        finally:
-            os.close(fd)
 
 
 class StoreTexts:
