@@ -392,9 +392,11 @@ def _check_vocabulary(dictionary: Dictionary, no_below: int, no_above: float) ->
 
 
 def fit_lda(tokens: pd.DataFrame | TokenStore, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
-    """Fit gensim's LdaModel on the units of a token table, or of a token store (the
-    bag-of-words streamed on every pass, see ``prepare``: the same model, bit for bit, as
-    from the store's token table; the model keeps no tokens, see ``TopicModel``).
+    """Fit gensim's LdaModel on the units of a token table or a token store.
+
+    From a ``TokenStore`` the bag-of-words is streamed on every pass (see ``prepare``): the
+    same model, bit for bit, as from the store's token table; the model keeps no tokens
+    (see ``TopicModel``).
 
     k: topics (2 or more, at most the number of units). seed: the model's random state.
     options: ``passes, iterations, alpha, eta, chunksize`` (LdaModel) and ``no_below,
