@@ -30,7 +30,7 @@ from scipy.optimize import linear_sum_assignment
 from .compare import group_labels, small_sample_note, top_with_ties
 from .display import Summary, first_few
 from .errors import AnalysisError, TermWarning, choice_error, renamed_keywords
-from .parallel import imap_ordered
+from .parallel import chunked, imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
 from .store import TokenStore
@@ -107,7 +107,7 @@ class TopicModel(Summary):
             if isinstance(self.bow, list):
                 gamma, _ = self.lda.inference(self.bow)
             else:  # a stream, a chunk at a time: the seeded draws continue from chunk to chunk, so the numbers are the same
-                gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in _chunks(self._stream(), self.params["chunksize"])])
+                gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in chunked(self._stream(), self.params["chunksize"])])
             self._gamma = np.asarray(gamma, dtype=np.float64)
         return self._gamma
 
@@ -177,7 +177,7 @@ class TopicModel(Summary):
         if stream is None:
             gamma, _ = self.lda.inference([bows[k] for k in keep])
         else:  # chunk by chunk: the seeded draws continue, so the numbers are those of one call
-            gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in _chunks(stream, self.params["chunksize"])])
+            gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in chunked(stream, self.params["chunksize"])])
         gamma = np.asarray(gamma, dtype=np.float64)
         table = _doc_topic_table(kept_units, gamma / gamma.sum(axis=1, keepdims=True))
         table.attrs = {"n_units": len(keep), "n_units_dropped": n_units - len(keep), "n_tokens": n_tokens,
@@ -489,18 +489,6 @@ def _term_marginal(model: TopicModel) -> np.ndarray:
     """p(term) in the fitted corpus."""
     counts = model.term_counts()
     return counts / counts.sum()
-
-
-def _chunks(items: Iterable, size: int) -> Iterable[list]:
-    """``items`` in lists of ``size``."""
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 @renamed_keywords

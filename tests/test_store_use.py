@@ -22,14 +22,6 @@ from planted import planted_frame
 
 
 @pytest.fixture(scope="module")
-def sample_pair(cleaned, tmp_path_factory):
-    """The sample's token table and its store, in shards of about 30 paragraphs."""
-    table = analysis.tokenize(cleaned, cache=False, progress=False)
-    store = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path_factory.mktemp("s") / "store", shard_units=30)
-    return table, store
-
-
-@pytest.fixture(scope="module")
 def shuffled_pair(tmp_path_factory):
     """A generated corpus of 600 reports of 11 paragraphs, listed in no order of their ids
     (``k7``, ``k102``, …; ``#p10`` sorts before ``#p2``), one region: its table and a store of
