@@ -784,7 +784,7 @@ def select_k(tokens: pd.DataFrame | TokenStore, *, ks: Iterable[int] = range(2, 
     return pd.DataFrame(rows)
 
 
-def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
+def perplexity(model: TopicModel, tokens: pd.DataFrame | TokenStore | None = None) -> float:
     """Perplexity exp(-bound / n_words) of a token table under the model (lower is better).
 
     bound: gensim's variational lower bound on the log-likelihood (in nats: gensim's own
@@ -795,6 +795,8 @@ def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
     """
     if tokens is None:
         bow = model._stream()
+    elif isinstance(tokens, TokenStore):  # streamed, as in fitting: the units with a known term, sorted
+        bow = known_bow(tokens, model.dictionary)[1]
     else:
         units = tokens.sort_values(["doc_id", "unit_id"], kind="stable")
         bow = [b for b in (model.dictionary.doc2bow(list(t)) for t in units["tokens"]) if b]

@@ -162,6 +162,7 @@ def test_scoring_a_store_with_a_fitted_model_is_scoring_its_table(sample_pair, s
         assert_frame_equal(found, expected, check_exact=True)
         assert found.attrs == expected.attrs
         assert [str(w.message) for w in found_warnings] == [str(w.message) for w in expected_warnings]
+        assert topics.perplexity(model, store) == topics.perplexity(model, table)
 
 
 # ---------------------------------------------------------------- the command line
