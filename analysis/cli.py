@@ -567,15 +567,16 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
     return names
 
 
-def _token_table(ctx, corpus_path, lexicon, unit, options, keep: tuple[str, ...] = ()):
+def _token_table(ctx, corpus_path, lexicon, unit, options, keep: tuple[str, ...] = (), whole: bool = False):
     """(corpus, tokens): the corpus loaded and tokenised, or (None, the --tokens table or store).
-    keep: options of a corpus that the command still uses with --tokens (``lexicon``)."""
+    keep: options of a corpus that the command still uses with --tokens (``lexicon``). whole:
+    a store is read into one token table (tomotopy holds every document in memory anyway)."""
     tokens_path = _token_source(ctx)
     options.pop("tokens_path", None)
     if tokens_path is not None:
         tokens = read_token_input(tokens_path)
         _refuse_corpus_options(ctx, tokens, keep)
-        return None, tokens
+        return None, tokens.to_frame() if whole and isinstance(tokens, TokenStore) else tokens
     progress = ctx.obj["progress"]
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
@@ -1111,7 +1112,7 @@ def _structured_options(func):
     func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
     func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+    return _corpus_options(corpus_required=False)(_tokens_option(_lexicon_option(_no_cache_option(func))))
 
 
 def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None:
@@ -1141,7 +1142,7 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
     refs = _key_values("--reference", reference, "COL=VALUE", "district=sip,year=2018")
     _check_up_front(out, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, whole=True)
     from . import figures, structured_topics
 
     model = structured_topics.fit_dmr(tokens, columns, k=k, seed=seed, reference=refs or None, progress=ctx.obj["progress"],
@@ -1164,7 +1165,7 @@ def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k,
     _nonblank(over, "--over", "year")
     _check_up_front(out, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, whole=True)
     from . import figures, structured_topics
 
     model = structured_topics.fit_dtm(tokens, over.strip(), k=k, seed=seed, progress=ctx.obj["progress"],
@@ -1195,10 +1196,10 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
     for path in (out, prevalence_out):
         _check_up_front(path, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, keep=("lexicon",), whole=True)
     from . import figures, structured_topics
 
-    themes = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    themes = resolve_lexicon(corpus, _lexicon_arg(lexicon)) if corpus is not None else _tokens_lexicon(tokens, lexicon)
     if themes is None:
         raise AnalysisError("topics seeded needs a lexicon (its categories are the themes); give --lexicon PATH.")
     model = structured_topics.fit_seeded(tokens, themes, k=k, seed=seed, min_seeds=min_seeds, seed_weight=seed_weight,

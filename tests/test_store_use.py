@@ -187,6 +187,7 @@ COMMANDS = {
     "trends": ["trends", "--terms", "党建,新质生产力"],
     "collocations": ["collocations", "--term", "党建", "--by", "district"],
     "topics select": ["topics", "select", "--ks", "2,3", "--seeds", "0", "--passes", "1"],
+    "topics over-time": ["topics", "over-time", "--k", "3", "--iterations", "30"],  # tomotopy: the store read whole
 }
 
 
