@@ -120,11 +120,7 @@ class TopicModel(Summary):
     def term_counts(self) -> np.ndarray:
         """Each vocabulary term's count in the fitted units (by term id)."""
         if self._term_counts is None:
-            counts = np.zeros(len(self.dictionary))
-            for bow in self._stream():
-                for term_id, count in bow:
-                    counts[term_id] += count
-            self._term_counts = counts
+            self._term_counts = _count_terms(self._stream(), len(self.dictionary))
         return self._term_counts
 
     def _stream(self):
@@ -485,9 +481,19 @@ def _check_top(top, available: int) -> int:
     return int(top)
 
 
-def _term_marginal(model: TopicModel) -> np.ndarray:
-    """p(term) in the fitted corpus."""
-    counts = model.term_counts()
+def _count_terms(bows: Iterable[list[tuple[int, int]]], n_terms: int) -> np.ndarray:
+    """Each term id's count in a bag-of-words corpus."""
+    counts = np.zeros(n_terms)
+    for bow in bows:
+        for term_id, count in bow:
+            counts[term_id] += count
+    return counts
+
+
+def _term_marginal(model) -> np.ndarray:
+    """p(term) in the fitted corpus (of a TopicModel, whose counts are kept, or of any model
+    with ``bow`` and ``dictionary``, such as the structured ones)."""
+    counts = model.term_counts() if isinstance(model, TopicModel) else _count_terms(model.bow, len(model.dictionary))
     return counts / counts.sum()
 
 
