@@ -50,7 +50,9 @@ def _corpus_options(func=None, *, corpus_required: bool = True, where_help: str 
         return functools.partial(_corpus_options, corpus_required=corpus_required, where_help=where_help)
     path = click.Path(exists=True, dir_okay=False, path_type=Path)
     options = [
-        click.option("--corpus", "corpus_path", required=corpus_required, default=None, type=click.Path(path_type=Path),
+        # no default when required: click 8.5 takes an explicit default=None as given and lets a missing --corpus through
+        click.option("--corpus", "corpus_path", required=corpus_required, **({} if corpus_required else {"default": None}),
+                     type=click.Path(path_type=Path),
                      help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
         click.option("--metadata", default=None, help="Metadata table inside the folder [metadata.csv]."),
         click.option("--id-column", default=None, help="Column holding the document id [doc_id]."),

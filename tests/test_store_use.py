@@ -251,3 +251,9 @@ def test_bad_token_inputs_get_one_sentence(token_inputs, tmp_path):
     assert wrong.exit_code == 1 and "not the lexicon the tokens were cut with" in wrong.output
     inside = CliRunner().invoke(main, ["--quiet", "frequencies", "--tokens", str(store), "--out", str(store / "f.csv")])
     assert inside.exit_code == 1 and not (store / "f.csv").exists()
+
+
+@pytest.mark.parametrize("command", [["validate"], ["figures", "--check"], ["tokens", "--out", "t.jsonl"]])
+def test_a_command_that_needs_the_corpus_says_so_when_it_is_missing(command):
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2 and "Missing option '--corpus'" in result.output
