@@ -44,6 +44,9 @@ from .store import TokenStore, sorted_terms
 
 #: Units read from the bag-of-words file at a time.
 BLOCK = 4096
+#: Units of a shard counted at a time (NumPy's temporaries of a whole shard of 50,000 units
+#: would hold several arrays of all its tokens at once).
+SLICE = 5000
 
 
 def sorted_ranks(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -59,8 +62,19 @@ def _grow(array: np.ndarray, size: int, fill) -> np.ndarray:
     return array if len(array) >= size else np.concatenate([array, np.full(size - len(array), fill, dtype=array.dtype)])
 
 
+def _slices(store: TokenStore, vocab: dict[str, int]) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """Every shard's ``unit_codes`` cut into slices of ``SLICE`` units: the slice's codes, its
+    units' offsets (from 0) and its first unit's position in the store."""
+    start = 0
+    for codes, offsets, meta in store.unit_codes(vocab):
+        for at in range(0, len(meta), SLICE):
+            cut = offsets[at:min(at + SLICE, len(meta)) + 1]
+            yield codes[cut[0]:cut[-1]], cut - cut[0], start + at
+        start += len(meta)
+
+
 def _pairs(codes: np.ndarray, offsets: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct (unit, code) pairs of one shard, sorted by unit then code: unit, code,
+    """The distinct (unit, code) pairs of one slice of a shard, sorted by unit then code: unit, code,
     count, and the position of the code's first token in the unit."""
     unit = np.repeat(np.arange(len(offsets) - 1, dtype=np.int64), np.diff(offsets))
     keys, first, counts = np.unique(unit * width + codes, return_index=True, return_counts=True)
@@ -75,9 +89,9 @@ def store_dictionary(store: TokenStore, rank: np.ndarray, *, no_below: int, no_a
     vocab: dict[str, int] = {}
     dfs = cfs = np.zeros(0, dtype=np.int64)
     first_rank = first_pos = np.zeros(0, dtype=np.int64)
-    start = num_pos = num_nnz = 0
+    num_pos = num_nnz = 0
     never = np.iinfo(np.int64).max
-    for codes, offsets, meta in store.unit_codes(vocab):
+    for codes, offsets, start in _slices(store, vocab):
         n = len(vocab)
         dfs, cfs = _grow(dfs, n, 0), _grow(cfs, n, 0)
         first_rank, first_pos = _grow(first_rank, n, never), _grow(first_pos, n, 0)
@@ -90,7 +104,6 @@ def store_dictionary(store: TokenStore, rank: np.ndarray, *, no_below: int, no_a
         earlier = unit_rank[head] < first_rank[code[head]]
         first_rank[code[head][earlier]] = unit_rank[head][earlier]
         first_pos[code[head][earlier]] = pos[head][earlier]
-        start += len(meta)
         num_pos += len(codes)
         num_nnz += len(code)
     terms = np.array(list(vocab), dtype=object)
@@ -178,22 +191,21 @@ def _spill(store: TokenStore, dictionary: Dictionary, vocab: dict[str, int], met
     folder = Path(tempfile.mkdtemp(prefix="analysis-bow-"))
     path = folder / "bow.int32"
     nnz = np.zeros(len(meta), dtype=np.int64)
-    start = 0
     try:
         with open(path, "wb") as handle:
-            for codes, offsets, shard in store.unit_codes(vocab):
+            for codes, offsets, start in _slices(store, vocab):
                 if len(final) < len(vocab):
                     new = list(vocab)[len(final):]  # codes are given in order of first sight
                     final = np.concatenate([final, np.array([dictionary.token2id.get(t, -1) for t in new], dtype=np.int64)])
                     unknown = _grow(unknown, len(vocab), 0)
+                n_units = len(offsets) - 1
                 ids = final[codes]
-                unit = np.repeat(np.arange(len(shard), dtype=np.int64), np.diff(offsets))
+                unit = np.repeat(np.arange(n_units, dtype=np.int64), np.diff(offsets))
                 known = ids >= 0
                 unknown += np.bincount(codes[~known], minlength=len(vocab))
                 keys, counts = np.unique(unit[known] * width + ids[known], return_counts=True)
                 np.column_stack([keys % width, counts]).astype(np.int32).tofile(handle)
-                nnz[start:start + len(shard)] = np.bincount(keys // width, minlength=len(shard))
-                start += len(shard)
+                nnz[start:start + n_units] = np.bincount(keys // width, minlength=n_units)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -14,6 +14,7 @@ from pandas.testing import assert_frame_equal
 
 import analysis
 from analysis import compare, reading, topics
+import analysis.bagofwords
 from analysis.bagofwords import BowStream, sorted_ranks
 from analysis.cli import main
 
@@ -257,3 +258,15 @@ def test_bad_token_inputs_get_one_sentence(token_inputs, tmp_path):
 def test_a_command_that_needs_the_corpus_says_so_when_it_is_missing(command):
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 2 and "Missing option '--corpus'" in result.output
+
+
+def test_shards_counted_in_slices_give_the_same_bag_of_words(shuffled_pair, monkeypatch):
+    """A shard is counted a slice of units at a time (memory): slices of 7 units, cutting
+    every shard of about 500, give the same dictionary and bag-of-words."""
+    table, store = shuffled_pair
+    expected = topics.prepare(table)
+    monkeypatch.setattr(analysis.bagofwords, "SLICE", 7)
+    found = topics.prepare(store)
+    _assert_same_dictionary(found[1], expected[1])
+    assert list(found[2]) == expected[2]
+    assert_frame_equal(found[0], expected[0].drop(columns="tokens"), check_exact=True)
