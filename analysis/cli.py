@@ -29,6 +29,7 @@ from .lexicon import find_lexicon, lexicon_location, load_lexicon, rejected_path
 from .files import TABLE_FORMATS, atomic_folder, check_extension, sweep_temporary, write_table
 from .outputs import TOKEN_FORMATS, read_tokens, refuse_foreign_folder, refuse_overwrite, write_cleaned, write_tokens
 from .segment import resolve_lexicon, tokenize
+from .store import TokenStore
 from .streaming import cleaning_summary
 
 
@@ -51,7 +52,9 @@ def _corpus_options(func=None, *, corpus_required: bool = True, where_help: str 
         return functools.partial(_corpus_options, corpus_required=corpus_required, where_help=where_help)
     path = click.Path(exists=True, dir_okay=False, path_type=Path)
     options = [
-        click.option("--corpus", "corpus_path", required=corpus_required, default=None, type=click.Path(path_type=Path),
+        # no default when required: click 8.5 takes an explicit default=None as given and lets a missing --corpus through
+        click.option("--corpus", "corpus_path", required=corpus_required, **({} if corpus_required else {"default": None}),
+                     type=click.Path(path_type=Path),
                      help="Corpus folder (with metadata.csv) or a .csv/.jsonl file."),
         click.option("--metadata", default=None, help="Metadata table inside the folder [metadata.csv]."),
         click.option("--id-column", default=None, help="Column holding the document id [doc_id]."),
@@ -227,7 +230,10 @@ def _catch_sigterm(ctx: click.Context) -> None:
 
 def _check_up_front(out: Path | None, corpus_path: Path, lexicon: str | None = None, *inputs: Path | None,
                formats: tuple[str, ...] = TABLE_FORMATS, folder: bool = False) -> None:
-    """Before anything is read: a named lexicon, the output's extension, and that it can overwrite no input."""
+    """Before anything is read: a named lexicon, the output's extension, and that it can overwrite no input
+    (with --tokens instead of --corpus: the token table or store)."""
+    if corpus_path is None:
+        corpus_path = _token_source(click.get_current_context())
     if lexicon is not None and not lexicon.strip():
         raise AnalysisError("--lexicon '' names no file; give a lexicon YAML, 'auto' (lexicon.yaml in the corpus folder) or 'none'.")
     if not folder:
@@ -514,7 +520,7 @@ def audit_cmd(ctx, corpus_path, lexicon, by, out, **options):
 # ---------------------------------------------------------------- comparison commands
 
 def _analysis_options(func=None, *, by: str | None = "auto"):
-    """--corpus and its options, --lexicon, --unit, --by, --out: shared by every comparison.
+    """--corpus and its options (or --tokens), --lexicon, --unit, --by, --out: shared by every comparison.
     ``by``: the default of --by, the function's own (``@_analysis_options(by=None)``)."""
     if func is None:
         return lambda f: _analysis_options(f, by=by)
@@ -522,7 +528,52 @@ def _analysis_options(func=None, *, by: str | None = "auto"):
     func = click.option("--by", default=by, show_default=True,
                         help="Metadata column(s) to group by, comma-separated (auto: district if present, else the plan's choice); '' for the whole corpus as one group.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(_dask_option(func))))
+    return _corpus_options(corpus_required=False)(_tokens_option(_lexicon_option(_no_cache_option(_dask_option(func)))))
+
+
+def _tokens_option(func):
+    """--tokens PATH: tokens made already (by 'analysis tokens'), instead of --corpus."""
+    return click.option("--tokens", "tokens_path", type=click.Path(exists=True, path_type=Path), default=None,
+                        help="Instead of --corpus: a token table file (.jsonl, .csv, .parquet; 'analysis tokens --out') or a token "
+                             "store folder ('analysis tokens --store', read shard by shard); loading, cleaning and tokenising are skipped.")(func)
+
+
+def _token_source(ctx: click.Context) -> Path:
+    """The --tokens path of this command; one of --corpus and --tokens must be given."""
+    corpus_path, tokens_path = ctx.params.get("corpus_path"), ctx.params.get("tokens_path")
+    if (corpus_path is None) == (tokens_path is None):
+        raise click.UsageError("give --corpus (a corpus to load, clean and tokenise) or --tokens (a token table file or token "
+                               "store folder made by 'analysis tokens'), one of them.")
+    return tokens_path
+
+
+def read_token_input(path: Path, dask=None):
+    """A token store (a folder, ``open_store``; counted on the Dask cluster ``dask`` if given)
+    or a token table (a file, ``read_tokens``)."""
+    from .store import open_store
+
+    return open_store(path, dask=dask) if Path(path).is_dir() else read_tokens(path)
+
+
+#: Options that act on a corpus as it is loaded, cleaned or tokenised: with --tokens they have nothing to act on.
+CORPUS_ONLY = ("metadata", "id_column", "file_column", "text_column", "file_pattern", "rename", "skip_unlisted", "where", "derive",
+               "normalize", "simplify", "boilerplate_file", "no_boilerplate", "disable_rule", "add_rules", "rejoin", "dedupe",
+               "near_duplicate", "max_loss", "lexicon", "unit", "no_cache")
+
+
+def _refuse_corpus_options(ctx: click.Context, tokens, keep: tuple[str, ...] = ()) -> None:
+    """Refuse, in one sentence, an option given with --tokens that only acts on a corpus."""
+    from click.core import ParameterSource
+
+    given = [p for p in ctx.command.params if p.name in CORPUS_ONLY and p.name not in keep
+             and ctx.get_parameter_source(p.name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
+    if given:
+        # the option as typed: --no-dedupe, not --dedupe
+        option = given[0].secondary_opts[0] if given[0].secondary_opts and ctx.params.get(given[0].name) is False else given[0].opts[0]
+        made = tokens.attrs.get("options", {})
+        raise AnalysisError(f"{option} acts on a corpus as it is loaded, cleaned or tokenised, and --tokens gives tokens made already "
+                            f"({made.get('unit', '?')} units, lexicon {tokens.attrs.get('lexicon') or 'none'}): leave {option} out, "
+                            f"or make the tokens again with it ('analysis tokens --corpus ... {option} ...').")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -547,9 +598,18 @@ def _named(value: str | None, option: str, example: str) -> list[str]:
     return names
 
 
-def _token_table(ctx, corpus_path, lexicon, unit, options):
-    progress = ctx.obj["progress"]
+def _token_table(ctx, corpus_path, lexicon, unit, options, keep: tuple[str, ...] = (), whole: bool = False):
+    """(corpus, tokens): the corpus loaded and tokenised, or (None, the --tokens table or store).
+    keep: options of a corpus that the command still uses with --tokens (``lexicon``). whole:
+    a store is read into one token table (tomotopy holds every document in memory anyway)."""
+    tokens_path = _token_source(ctx)
+    options.pop("tokens_path", None)
     dask = _dask_client(ctx)
+    if tokens_path is not None:
+        tokens = read_token_input(tokens_path, dask=dask)
+        _refuse_corpus_options(ctx, tokens, keep)
+        return None, tokens.to_frame() if whole and isinstance(tokens, TokenStore) else tokens
+    progress = ctx.obj["progress"]
     corpus = _load(ctx, corpus_path, options)
     lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))  # a bad lexicon is refused before any work
     return corpus, tokenize(_clean(ctx, corpus, dask=dask), lexicon=lex, unit=unit, cache=ctx.obj["cache"], progress=progress, dask=dask)
@@ -578,11 +638,27 @@ def slogans_cmd(ctx, corpus_path, lexicon, unit, by, out, categories, **options)
     """Counts of every lexicon entry per group (per 10,000 tokens), zeros included (--by '' for the whole corpus)."""
     columns = _split(by)
     _check_up_front(out, corpus_path, lexicon)
-    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, keep=("lexicon",))
+    lex = resolve_lexicon(corpus, _lexicon_arg(lexicon)) if corpus is not None else _tokens_lexicon(tokens, lexicon)
     if lex is None:
         raise AnalysisError("no lexicon: add lexicon.yaml to the corpus folder or pass --lexicon FILE.")
     _show_or_write(compare.slogan_counts(tokens, lex, columns, categories=_split(categories)), out)
+
+
+def _tokens_lexicon(tokens, lexicon: str):
+    """The lexicon the --tokens were cut with: --lexicon FILE, or (auto) the file their attrs
+    name; refused when its hash is not the one recorded, since its entries were not the tokens'."""
+    recorded, source = tokens.attrs.get("lexicon_hash", ""), tokens.attrs.get("lexicon", "")
+    if lexicon == "none" or (lexicon == "auto" and not recorded):
+        return None
+    path = Path(source) if lexicon == "auto" else Path(lexicon)
+    if lexicon == "auto" and not path.is_file():
+        raise AnalysisError(f"the tokens were cut with the lexicon {source}, which is not there now; pass it with --lexicon FILE.")
+    lex = load_lexicon(path)
+    if lex.hash != recorded:
+        raise AnalysisError(f"--lexicon {path} is not the lexicon the tokens were cut with ({source or 'none'}, hash "
+                            f"{recorded[:12] or '-'}); pass that one, or make the tokens again with this one.")
+    return lex
 
 
 @main.command("tfidf-terms")
@@ -729,7 +805,7 @@ def _topic_options(func):
     func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
     func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+    return _corpus_options(corpus_required=False)(_tokens_option(_lexicon_option(_no_cache_option(func))))
 
 
 @topics_group.command("select")
@@ -773,14 +849,16 @@ def topics_fit_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, passes, 
     _check_up_front(out, corpus_path, lexicon, folder=True)
     refuse_foreign_folder(out, TOPIC_FILES, "topics fit")
     corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
-    compare.group_labels(tokens, columns)  # a wrong --by is refused before the fit, not after
+    compare.group_labels(tokens.metadata() if isinstance(tokens, TokenStore) else tokens, columns)  # a wrong --by is refused before the fit
     # the model keeps its units' text, so 'representative_passages(model)' works on the saved model
     model = topics.fit_lda(tokens, k=k, seed=seed, progress=ctx.obj["progress"], no_below=no_below, no_above=no_above,
-                           passes=passes, texts=clean(corpus, progress=False))
+                           passes=passes, texts=clean(corpus, progress=False) if corpus is not None else None)
+    if corpus is None:
+        click.echo("note: passages.csv lists the units without their text: tokens hold none (read a passage with 'analysis kwic').", err=True)
     with atomic_folder(out) as stage:
         model.save(stage / "model")
         write_table(topics.topic_terms(model, top=15), stage / "topic_terms.csv")
-        write_table(topics.representative_passages(model, top=5), stage / "passages.csv")
+        write_table(topics.representative_passages(model, top=5, texts=None if corpus is not None else False), stage / "passages.csv")
         write_table(topics.prevalence(model, columns, seed=seed, n_boot=n_boot, weight=weight, uncertainty=uncertainty),
                     stage / "prevalence.csv")
         topics.ldavis_html(model, stage / "topics.html")
@@ -964,7 +1042,8 @@ def subset_cmd(ctx, corpus_path, tokens_path, out, **options):
 
 
 @main.command("dtm")
-@_corpus_options
+@_corpus_options(corpus_required=False)
+@_tokens_option
 @_lexicon_option
 @_no_cache_option
 @click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True,
@@ -1013,7 +1092,8 @@ def topics_info_cmd(model_path, top, out):
 @topics_group.command("transform")
 @click.option("--model", "model_path", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A model folder, or the --out folder of 'topics fit'.")
-@_corpus_options
+@_corpus_options(corpus_required=False)
+@_tokens_option
 @_lexicon_option
 @_no_cache_option
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write .csv/.parquet instead of printing.")
@@ -1025,6 +1105,9 @@ def topics_transform_cmd(ctx, model_path, corpus_path, lexicon, out, **options):
     _check_up_front(out, corpus_path, lexicon, model_path)
     model = _read_model(model_path)
     _, tokens = _token_table(ctx, corpus_path, lexicon, topics._model_unit(model.provenance), options)
+    made = tokens.attrs.get("options", {}).get("unit")
+    if made is not None and made != topics._model_unit(model.provenance):
+        click.echo(f"note: the tokens are {made} units and the model was fitted on {topics._model_unit(model.provenance)} units.", err=True)
     if tokens.attrs.get("lexicon_hash") != model.provenance.get("lexicon_hash"):
         click.echo("note: the new corpus is tokenised with another lexicon than the model was (or none): "
                    "slogans may be cut differently; give --lexicon with the model's lexicon file.", err=True)
@@ -1061,7 +1144,7 @@ def _structured_options(func):
     func = click.option("--no-below", default=2, show_default=True, help="Drop terms in fewer units.")(func)
     func = click.option("--no-above", default=0.5, show_default=True, help="Drop terms in a larger share of units.")(func)
     func = click.option("--unit", type=click.Choice(["document", "paragraph", "sentence"]), default="paragraph", show_default=True)(func)
-    return _corpus_options(_lexicon_option(_no_cache_option(func)))
+    return _corpus_options(corpus_required=False)(_tokens_option(_lexicon_option(_no_cache_option(func))))
 
 
 def _write_structured(table, out: Path | None, fig, figure: Path | None) -> None:
@@ -1091,7 +1174,7 @@ def topics_effects_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, s
     refs = _key_values("--reference", reference, "COL=VALUE", "district=sip,year=2018")
     _check_up_front(out, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, whole=True)
     from . import figures, structured_topics
 
     model = structured_topics.fit_dmr(tokens, columns, k=k, seed=seed, reference=refs or None, progress=ctx.obj["progress"],
@@ -1114,7 +1197,7 @@ def topics_over_time_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k,
     _nonblank(over, "--over", "year")
     _check_up_front(out, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    _, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, whole=True)
     from . import figures, structured_topics
 
     model = structured_topics.fit_dtm(tokens, over.strip(), k=k, seed=seed, progress=ctx.obj["progress"],
@@ -1145,10 +1228,10 @@ def topics_seeded_cmd(ctx, corpus_path, lexicon, unit, no_below, no_above, k, se
     for path in (out, prevalence_out):
         _check_up_front(path, corpus_path, lexicon)
     _check_figure(figure, corpus_path, lexicon)
-    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options)
+    corpus, tokens = _token_table(ctx, corpus_path, lexicon, unit, options, keep=("lexicon",), whole=True)
     from . import figures, structured_topics
 
-    themes = resolve_lexicon(corpus, _lexicon_arg(lexicon))
+    themes = resolve_lexicon(corpus, _lexicon_arg(lexicon)) if corpus is not None else _tokens_lexicon(tokens, lexicon)
     if themes is None:
         raise AnalysisError("topics seeded needs a lexicon (its categories are the themes); give --lexicon PATH.")
     model = structured_topics.fit_seeded(tokens, themes, k=k, seed=seed, min_seeds=min_seeds, seed_weight=seed_weight,

@@ -230,8 +230,12 @@ def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) 
 
 # ---------------------------------------------------------------- frequencies
 
-def document_sizes(tokens: pd.DataFrame) -> pd.DataFrame:
-    """Units and tokens per document: ``doc_id, <metadata>, n_units, n_tokens``, by doc_id."""
+def document_sizes(tokens: pd.DataFrame | TokenStore) -> pd.DataFrame:
+    """Units and tokens per document: ``doc_id, <metadata>, n_units, n_tokens``, by doc_id.
+    tokens may be a ``TokenStore`` (each shard holds whole documents: summed shard by shard)."""
+    if isinstance(tokens, TokenStore):
+        parts = [document_sizes(shard) for shard in tokens.shards([c for c in tokens.columns if c != "tokens"])]
+        return pd.concat(parts, ignore_index=True).sort_values("doc_id").reset_index(drop=True)
     meta = [c for c in tokens.columns if c not in ("unit_id", "tokens", "n_tokens", "notes")]
     sizes = tokens.groupby("doc_id", sort=True).agg(n_units=("unit_id", "size"), n_tokens=("n_tokens", "sum")).reset_index()
     return tokens[meta].drop_duplicates("doc_id").merge(sizes, on="doc_id").sort_values("doc_id").reset_index(drop=True)

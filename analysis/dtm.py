@@ -88,6 +88,8 @@ def document_term_matrix(tokens: pd.DataFrame | TokenStore, *, by: str | Sequenc
         gc = count_groups(tokens, by)
     if by is not None and gc.units is None:  # from a store: the group sums are the counts
         counts, terms, rows = sparse.csr_matrix(gc.counts), gc.terms, gc.group_frame()
+        if {"doc_id", "unit_id"} & set(gc.by):  # rows are documents: their metadata, from the store's (no tokens)
+            rows = _document_rows(tokens.metadata(), gc, rows)
     elif by is not None:
         indicator = sparse.csr_matrix((np.ones(len(gc.unit_group), dtype=np.int64),
                                        (gc.unit_group, np.arange(len(gc.unit_group)))),

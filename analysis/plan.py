@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .store import term_totals
+from .store import TokenStore, term_totals
 from .display import Summary, first_few
 from .errors import AnalysisError, column_error, renamed_keywords
 
@@ -150,9 +150,12 @@ def auto_by(frame: pd.DataFrame, by):
     """``by`` with ``"auto"`` resolved for ``frame`` (metadata, a token table, a model's
     units): ``district`` when it has that column, else the first other metadata column with
     2 to 100 values that is not the time column ``year`` (the choice ``analysis figures``
-    makes), else None (the whole table one group). Any other ``by`` is returned as given."""
+    makes), else None (the whole table one group). Any other ``by`` is returned as given.
+    frame may be a ``TokenStore``: its metadata (no tokens) is read."""
     if not isinstance(by, str) or by != AUTO:
         return by
+    if isinstance(frame, TokenStore):
+        frame = frame.metadata()
     columns = [c for c in frame.columns if c not in NOT_GROUPS or c == "doc_id"]
     meta = frame[columns].drop_duplicates("doc_id") if "doc_id" in columns else frame[columns]
     return _resolve_columns(meta, {"by": AUTO, "time": AUTO})[0]

@@ -20,7 +20,9 @@ from .compare import g2_statistic, group_labels, small_sample_note, warn_unseen
 from .corpus import Corpus
 from .errors import AnalysisError, TermWarning, as_terms, choice_error, renamed_keywords
 from .lexicon import Lexicon
+from .plan import auto_by
 from .segment import Segmenter, resolve_lexicon
+from .store import TokenStore, token_lists
 
 #: Metadata columns copied into each concordance line.
 KWIC_META = ("district", "year")
@@ -131,7 +133,7 @@ def _canonical(term: str, lexicon: Lexicon | None) -> str:
 
 
 @renamed_keywords
-def collocations(tokens: pd.DataFrame, term: str, *, window_tokens: int = 5, min_count: int = 2,
+def collocations(tokens: pd.DataFrame | TokenStore, term: str, *, window_tokens: int = 5, min_count: int = 2,
                  by: str | Sequence[str] | None = None) -> pd.DataFrame:
     """Collocates of ``term``, attracted and repelled: tokens within ``window_tokens`` tokens of it, inside one unit.
 
@@ -145,7 +147,8 @@ def collocations(tokens: pd.DataFrame, term: str, *, window_tokens: int = 5, min
     positive when the collocate is more frequent inside the windows than outside, negative
     when it avoids the term. A collocate is listed when its observed or its expected count
     reaches ``min_count`` (so words that avoid a frequent term are shown too). With ``by``,
-    computed per group. ``n_tokens`` counts the tokens other than ``term``.
+    computed per group. ``n_tokens`` counts the tokens other than ``term``. tokens may be a
+    ``TokenStore``: counted in one pass over its shards, with the same table.
 
     Returns ``[<by columns>,] term, collocate, count, count_collocate, expected, pmi, g2,
     p, n_term, span, n_tokens, note``, sorted by group, then g2 (descending), then collocate.
@@ -157,14 +160,22 @@ def collocations(tokens: pd.DataFrame, term: str, *, window_tokens: int = 5, min
     window = window_tokens
     warn_unseen(tokens, [term])
     if by is None:
-        return _collocations(tokens["tokens"], term, window, min_count)
-    columns, labels = group_labels(tokens, by)
+        return _collocation_table(_collocation_counts(token_lists(tokens), term, window), term, min_count)
+    if isinstance(tokens, TokenStore):
+        by = auto_by(tokens.metadata(), by)  # once for the whole store, not shard by shard
+    counts, keys, docs = {}, {}, {}
+    for shard in tokens.shards() if isinstance(tokens, TokenStore) else [tokens]:
+        columns, labels = group_labels(shard, by)
+        for label in labels.unique():
+            rows = shard[(labels == label).to_numpy()]
+            counts[label] = _collocation_counts(rows["tokens"], term, window, counts.get(label))
+            keys.setdefault(label, tuple(rows[column].iloc[0] for column in columns))
+            docs[label] = docs.get(label, 0) + rows["doc_id"].nunique()  # a shard holds whole documents
     parts = []
-    for label in sorted(labels.unique()):
-        rows = tokens[labels == label]
-        part = _collocations(rows["tokens"], term, window, min_count, n_docs=rows["doc_id"].nunique())
-        for column in reversed(columns):
-            part.insert(0, column, rows[column].iloc[0])
+    for label in sorted(counts):
+        part = _collocation_table(counts[label], term, min_count, n_docs=docs[label])
+        for column, value in reversed(list(zip(columns, keys[label]))):
+            part.insert(0, column, value)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
@@ -173,9 +184,11 @@ COLLOCATION_COLUMNS = ["term", "collocate", "count", "count_collocate", "expecte
                        "n_tokens", "note"]
 
 
-def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_docs: int | None = None) -> pd.DataFrame:
-    totals: Counter = Counter()
-    near: Counter = Counter()
+def _collocation_counts(units: Iterable[list[str]], term: str, window: int, counts: dict | None = None) -> dict:
+    """Add the units' counts to ``counts`` (a new dict when None): every token's total, the
+    tokens inside the term's windows, the term's occurrences and the window positions."""
+    counts = counts or {"totals": Counter(), "near": Counter(), "n_term": 0, "span": 0}
+    totals, near = counts["totals"], counts["near"]
     n_term = span = 0
     for unit in units:
         totals.update(unit)
@@ -189,6 +202,14 @@ def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_do
         inside.difference_update(hits)
         span += len(inside)
         near.update(unit[k] for k in inside)
+    counts["n_term"] += n_term
+    counts["span"] += span
+    return counts
+
+
+def _collocation_table(counts: dict, term: str, min_count: int, n_docs: int | None = None) -> pd.DataFrame:
+    """The ``collocations`` table of one group's counts (``_collocation_counts``)."""
+    totals, near, n_term, span = Counter(counts["totals"]), counts["near"], counts["n_term"], counts["span"]
     n = sum(totals.values()) - totals[term]
     totals.pop(term, None)
     if n_term == 0 or n == 0:
@@ -215,9 +236,9 @@ def _collocations(units: pd.Series, term: str, window: int, min_count: int, n_do
     return frame.sort_values(["g2", "collocate"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def cooccurrence(tokens: pd.DataFrame, terms: str | Iterable[str], *, min_count: int = 2) -> pd.DataFrame:
+def cooccurrence(tokens: pd.DataFrame | TokenStore, terms: str | Iterable[str], *, min_count: int = 2) -> pd.DataFrame:
     """How often pairs of ``terms`` occur in the same unit; a term that is never a token
-    warns (``TermWarning``).
+    warns (``TermWarning``). tokens may be a ``TokenStore`` (read shard by shard).
 
     Returns ``term_a, term_b, count, count_a, count_b`` (units holding both; holding each),
     for pairs seen together at least ``min_count`` times, sorted by count then terms.
@@ -226,11 +247,10 @@ def cooccurrence(tokens: pd.DataFrame, terms: str | Iterable[str], *, min_count:
     warn_unseen(tokens, terms)
     wanted = sorted(set(terms))
     index = {t: k for k, t in enumerate(wanted)}
-    presence = np.zeros((len(tokens), len(wanted)), dtype=np.int64)
-    for row, unit in enumerate(tokens["tokens"]):
-        for token in set(unit) & index.keys():
-            presence[row, index[token]] = 1
-    together = presence.T @ presence
+    together = np.zeros((len(wanted), len(wanted)), dtype=np.int64)
+    for unit in token_lists(tokens):
+        present = [index[token] for token in set(unit) & index.keys()]
+        together[np.ix_(present, present)] += 1
     rows = [(wanted[a], wanted[b], int(together[a, b]), int(together[a, a]), int(together[b, b]))
             for a in range(len(wanted)) for b in range(a + 1, len(wanted)) if together[a, b] >= min_count]
     frame = pd.DataFrame(rows, columns=["term_a", "term_b", "count", "count_a", "count_b"])

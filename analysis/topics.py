@@ -30,9 +30,11 @@ from scipy.optimize import linear_sum_assignment
 from .compare import group_labels, small_sample_note, top_with_ties
 from .display import Summary, first_few
 from .errors import AnalysisError, TermWarning, choice_error, renamed_keywords
-from .parallel import imap_ordered
+from .parallel import chunked, imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
 from .progress import progress_bar
+from .store import TokenStore
+from .bagofwords import known_bow, store_bow
 
 TermMethod = Literal["probability", "relevance", "frex"]
 TERM_METHODS = ("probability", "relevance", "frex")
@@ -49,6 +51,14 @@ class TopicModel(Summary):
     lda: the gensim model; dictionary: its vocabulary; units: one row per fitted unit
     (``doc_id, unit_id`` and metadata); params: k, seed and fitting options; provenance:
     the token table's attrs (corpus and lexicon hashes, tokenisation options).
+
+    bow: the fitted units' bag-of-words. Fitted from a token table: a list, and ``units``
+    keeps each unit's ``tokens``. Fitted from a ``TokenStore``: a ``BowStream`` read from
+    disk on each use (never every bag-of-words in memory), and ``units`` holds metadata only;
+    theta, unit lengths and term counts are computed from it in one streamed pass when first
+    asked for and kept (units x K floats: the result itself). Saved and loaded, such a model
+    keeps those arrays (``unit_gamma.npy``, ``unit_lengths.npy``, ``term_counts.npy``) and no
+    bag-of-words (``bow`` None): everything but in-sample ``perplexity`` works as before.
     """
 
     lda: LdaModel
@@ -59,6 +69,8 @@ class TopicModel(Summary):
     provenance: dict
     _theta: np.ndarray | None = field(default=None, repr=False)
     _gamma: np.ndarray | None = field(default=None, repr=False)
+    _lengths: np.ndarray | None = field(default=None, repr=False)
+    _term_counts: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -92,15 +104,32 @@ class TopicModel(Summary):
         models give the same numbers."""
         if self._gamma is None:
             self.lda.random_state = np.random.RandomState(self.params["seed"])
-            gamma, _ = self.lda.inference(self.bow)
+            if isinstance(self.bow, list):
+                gamma, _ = self.lda.inference(self.bow)
+            else:  # a stream, a chunk at a time: the seeded draws continue from chunk to chunk, so the numbers are the same
+                gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in chunked(self._stream(), self.params["chunksize"])])
             self._gamma = np.asarray(gamma, dtype=np.float64)
         return self._gamma
 
     def unit_lengths(self) -> np.ndarray:
         """Tokens of each fitted unit that are in the model's vocabulary."""
-        return np.array([sum(c for _, c in b) for b in self.bow], dtype=np.float64)
+        if self._lengths is None:
+            self._lengths = np.array([sum(c for _, c in b) for b in self._stream()], dtype=np.float64)
+        return self._lengths
 
-    def transform(self, tokens: pd.DataFrame) -> pd.DataFrame:
+    def term_counts(self) -> np.ndarray:
+        """Each vocabulary term's count in the fitted units (by term id)."""
+        if self._term_counts is None:
+            self._term_counts = _count_terms(self._stream(), len(self.dictionary))
+        return self._term_counts
+
+    def _stream(self):
+        if self.bow is None:
+            raise AnalysisError("this model was fitted from a token store and saved without its bag-of-words; fit it "
+                                "again from the store (analysis.open_store(folder)) for this.")
+        return self.bow
+
+    def transform(self, tokens: pd.DataFrame | TokenStore) -> pd.DataFrame:
         """Topic shares of new units (a token table, tokenised as the fitted one was),
         inferred with the fitted topics and the model's seed: the same table gives the same
         numbers, and the fitted units get those of ``doc_topics``.
@@ -110,34 +139,44 @@ class TopicModel(Summary):
         units had no known term (those units are left out). Raises AnalysisError when no
         unit has a known term. Returns ``doc_id, unit_id, topic, share`` as ``doc_topics``;
         ``df.attrs``: ``n_units, n_units_dropped, n_tokens, n_tokens_unseen, n_terms_unseen``.
+        tokens may be a ``TokenStore``: its units are scored from a streamed bag-of-words (see
+        ``prepare``), with the same numbers.
         """
-        if not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
+        if isinstance(tokens, TokenStore):
+            kept_units, stream, unseen, n_tokens = known_bow(tokens, self.dictionary)
+            n_units, keep = len(tokens), list(range(len(kept_units)))
+        elif not isinstance(tokens, pd.DataFrame) or not {"doc_id", "unit_id", "tokens"} <= set(tokens.columns):
             raise AnalysisError("transform takes a token table (doc_id, unit_id, tokens): tokenize the new corpus with "
                                 f"analysis.tokenize(cleaned, unit={_model_unit(self.provenance)!r}) first.")
-        units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
-        bows, unseen = [], {}
-        for token_list in units["tokens"]:
-            bow, missing = self.dictionary.doc2bow(list(token_list), return_missing=True)
-            bows.append(bow)
-            for term, count in missing.items():
-                unseen[term] = unseen.get(term, 0) + count
-        keep = [k for k, bow in enumerate(bows) if bow]
-        n_tokens = int(sum(len(t) for t in units["tokens"]))
+        else:
+            units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
+            bows, unseen = [], {}
+            for token_list in units["tokens"]:
+                bow, missing = self.dictionary.doc2bow(list(token_list), return_missing=True)
+                bows.append(bow)
+                for term, count in missing.items():
+                    unseen[term] = unseen.get(term, 0) + count
+            keep = [k for k, bow in enumerate(bows) if bow]
+            n_tokens, n_units = int(sum(len(t) for t in units["tokens"])), len(units)
+            kept_units, stream = units.iloc[keep], None
         n_unseen = int(sum(unseen.values()))
         if not keep:
-            raise AnalysisError(f"none of the {len(units)} units has a term of the model's vocabulary ({n_tokens} tokens, all unseen "
+            raise AnalysisError(f"none of the {n_units} units has a term of the model's vocabulary ({n_tokens} tokens, all unseen "
                                 "in training): nothing to score; tokenise the new texts as the fitted ones were.")
-        if unseen or len(keep) < len(units):
+        if unseen or len(keep) < n_units:
             common = sorted(unseen.items(), key=lambda item: (-item[1], item[0]))[:5]
             warnings.warn(f"{n_unseen} of {n_tokens} tokens ({len(unseen)} distinct terms, e.g. "
                           f"{', '.join(t for t, _ in common) or '-'}) are not in the model's vocabulary and were left out; "
-                          f"{len(units) - len(keep)} of {len(units)} units had no known term and are not scored.",
+                          f"{n_units - len(keep)} of {n_units} units had no known term and are not scored.",
                           TermWarning, stacklevel=2)
         self.lda.random_state = np.random.RandomState(self.params["seed"])
-        gamma, _ = self.lda.inference([bows[k] for k in keep])
+        if stream is None:
+            gamma, _ = self.lda.inference([bows[k] for k in keep])
+        else:  # chunk by chunk: the seeded draws continue, so the numbers are those of one call
+            gamma = np.concatenate([self.lda.inference(chunk)[0] for chunk in chunked(stream, self.params["chunksize"])])
         gamma = np.asarray(gamma, dtype=np.float64)
-        table = _doc_topic_table(units.iloc[keep], gamma / gamma.sum(axis=1, keepdims=True))
-        table.attrs = {"n_units": len(keep), "n_units_dropped": len(units) - len(keep), "n_tokens": n_tokens,
+        table = _doc_topic_table(kept_units, gamma / gamma.sum(axis=1, keepdims=True))
+        table.attrs = {"n_units": len(keep), "n_units_dropped": n_units - len(keep), "n_tokens": n_tokens,
                        "n_tokens_unseen": n_unseen, "n_terms_unseen": len(unseen)}
         return table
 
@@ -158,6 +197,10 @@ class TopicModel(Summary):
             _write_json(tmp / "lda.json", _lda_settings(self.lda))
             _write_json(tmp / "dictionary.json", _dictionary_state(self.dictionary))
             self.units.to_parquet(tmp / "units.parquet", index=False)
+            if "tokens" not in self.units.columns:  # fitted from a store: no tokens to rebuild the bag-of-words from
+                for name, array in (("unit_gamma", self.doc_topic_posterior()), ("unit_lengths", self.unit_lengths()),
+                                    ("term_counts", self.term_counts())):
+                    np.save(tmp / f"{name}.npy", array, allow_pickle=False)
             _write_json(tmp / "meta.json", {"format": MODEL_FORMAT, "params": self.params, "provenance": self.provenance})
             if folder.exists():
                 shutil.rmtree(folder)
@@ -189,8 +232,17 @@ class TopicModel(Summary):
         # the arrays and settings are checked against each other when the model is built
         lda = _read_model_file(folder, "lda.json", lambda _: _lda_from(settings, arrays, dictionary, meta["params"]["seed"]))
         units = _read_model_file(folder, "units.parquet", pd.read_parquet)
-        if "tokens" not in units.columns:
-            raise AnalysisError(f"{folder / 'units.parquet'}: has no tokens column; save the model again.")
+        if "tokens" not in units.columns:  # fitted from a token store
+            if not (folder / "unit_gamma.npy").is_file():
+                raise AnalysisError(f"{folder / 'units.parquet'}: has no tokens column and the folder no unit_gamma.npy; save the model again.")
+            saved = {name: _read_model_file(folder, f"{name}.npy", lambda p: np.load(p, allow_pickle=False))
+                     for name in ("unit_gamma", "unit_lengths", "term_counts")}
+            if saved["unit_gamma"].shape != (len(units), int(settings["num_topics"])) or saved["unit_lengths"].shape != (len(units),) \
+                    or saved["term_counts"].shape != (len(dictionary),):
+                raise AnalysisError(f"{folder}: unit_gamma.npy, unit_lengths.npy or term_counts.npy does not match the units and "
+                                    "dictionary; save the model again.")
+            return cls(lda=lda, dictionary=dictionary, units=units, bow=None, params=meta["params"], provenance=meta["provenance"],
+                       _gamma=saved["unit_gamma"], _lengths=saved["unit_lengths"], _term_counts=saved["term_counts"])
         # Python lists, as in the token table (Parquet gives arrays): a loaded model saves the same bytes
         units["tokens"] = pd.Series([list(t) for t in units["tokens"]], index=units.index, dtype=object)
         return cls(lda=lda, dictionary=dictionary, units=units, bow=[dictionary.doc2bow(t) for t in units["tokens"]],
@@ -303,30 +355,44 @@ def _check_k(k, n_units: int) -> None:
         raise AnalysisError(f"k={k} is larger than the {n_units} units with tokens; use fewer topics or smaller units (unit='sentence').")
 
 
-def prepare(tokens: pd.DataFrame, *, no_below: int = 2, no_above: float = 0.5, keep_n: int = 100_000):
+def prepare(tokens: pd.DataFrame | TokenStore, *, no_below: int = 2, no_above: float = 0.5, keep_n: int = 100_000):
     """Sorted units, filtered dictionary and bag-of-words; units left empty are dropped.
 
     Returns (units frame with ``tokens``, Dictionary, bow list). Raises AnalysisError when
-    no term survives the filter.
+    no term survives the filter. tokens may be a ``TokenStore``: the same dictionary, units
+    (metadata without ``tokens``) and bag-of-words, the latter a re-iterable ``BowStream``
+    read from disk, made in two passes over the shards (see ``analysis.bagofwords``).
     """
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to model.")
+    if isinstance(tokens, TokenStore):
+        units, dictionary, bow = store_bow(tokens, no_below=no_below, no_above=no_above, keep_n=keep_n)
+        _check_vocabulary(dictionary, no_below, no_above)
+        return units, dictionary, bow
     units = tokens.sort_values(["doc_id", "unit_id"], kind="stable").reset_index(drop=True)
     lists = [list(t) for t in units["tokens"]]
     dictionary = Dictionary(lists)
     dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n)
-    if len(dictionary) == 0:
-        raise AnalysisError(f"no term is left after filtering the vocabulary (no_below={no_below}: terms in fewer units "
-                            f"are dropped; no_above={no_above}: terms in a larger share of units are dropped); "
-                            "lower no_below or raise no_above.")
+    _check_vocabulary(dictionary, no_below, no_above)
     bow = [dictionary.doc2bow(t) for t in lists]
     keep = [k for k, b in enumerate(bow) if b]
     units = units.iloc[keep].reset_index(drop=True)
     return units, dictionary, [bow[k] for k in keep]
 
 
-def fit_lda(tokens: pd.DataFrame, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
-    """Fit gensim's LdaModel on the units of a token table.
+def _check_vocabulary(dictionary: Dictionary, no_below: int, no_above: float) -> None:
+    if len(dictionary) == 0:
+        raise AnalysisError(f"no term is left after filtering the vocabulary (no_below={no_below}: terms in fewer units "
+                            f"are dropped; no_above={no_above}: terms in a larger share of units are dropped); "
+                            "lower no_below or raise no_above.")
+
+
+def fit_lda(tokens: pd.DataFrame | TokenStore, *, k: int, seed: int = 0, progress: bool = True, texts=None, **options) -> TopicModel:
+    """Fit gensim's LdaModel on the units of a token table or a token store.
+
+    From a ``TokenStore`` the bag-of-words is streamed on every pass (see ``prepare``): the
+    same model, bit for bit, as from the store's token table; the model keeps no tokens
+    (see ``TopicModel``).
 
     k: topics (2 or more, at most the number of units). seed: the model's random state.
     options: ``passes, iterations, alpha, eta, chunksize`` (LdaModel) and ``no_below,
@@ -415,12 +481,19 @@ def _check_top(top, available: int) -> int:
     return int(top)
 
 
-def _term_marginal(model: TopicModel) -> np.ndarray:
-    """p(term) in the fitted corpus."""
-    counts = np.zeros(len(model.dictionary))
-    for bow in model.bow:
+def _count_terms(bows: Iterable[list[tuple[int, int]]], n_terms: int) -> np.ndarray:
+    """Each term id's count in a bag-of-words corpus."""
+    counts = np.zeros(n_terms)
+    for bow in bows:
         for term_id, count in bow:
             counts[term_id] += count
+    return counts
+
+
+def _term_marginal(model) -> np.ndarray:
+    """p(term) in the fitted corpus (of a TopicModel, whose counts are kept, or of any model
+    with ``bow`` and ``dictionary``, such as the structured ones)."""
+    counts = model.term_counts() if isinstance(model, TopicModel) else _count_terms(model.bow, len(model.dictionary))
     return counts / counts.sum()
 
 
@@ -478,10 +551,13 @@ def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> p
     topics fit`` does so); or the cleaned Corpus, or a table ``unit_id, text``
     (``analysis.units(cleaned, unit)`` for the unit the model was fitted on). Returns
     ``topic, rank, doc_id, unit_id, <district, year if present>, share, text`` (share: the
-    topic's share of the unit).
+    topic's share of the unit). texts=False: no ``text`` column (for a model fitted from a
+    token store, which holds no text, when the corpus is not at hand).
     """
     top = _check_top(top, len(model.units))
-    if texts is None:
+    if texts is False:
+        unit_text = None
+    elif texts is None:
         if "text" not in model.units.columns:
             raise AnalysisError("this model keeps no text (fitted without texts=); pass the cleaned corpus: "
                                 "representative_passages(model, cleaned), or fit with fit_lda(tokens, k=..., texts=cleaned).")
@@ -496,7 +572,8 @@ def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> p
         for rank, u in enumerate(order, 1):
             unit = model.units.iloc[u]
             rows.append({"topic": topic + 1, "rank": rank, "doc_id": unit["doc_id"], "unit_id": unit["unit_id"],
-                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]), "text": unit_text[u]})
+                         **{c: unit[c] for c in extra}, "share": float(theta[u, topic]),
+                         **({"text": unit_text[u]} if unit_text is not None else {})})
     return pd.DataFrame(rows)
 
 
@@ -671,7 +748,7 @@ def _run(func, tasks: list, grid: _Grid, workers: int, desc: str, progress: bool
 
 
 @renamed_keywords
-def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
+def select_k(tokens: pd.DataFrame | TokenStore, *, ks: Iterable[int] = range(2, 9), seeds: Iterable[int] = (0, 1, 2),
              coherence: Sequence[str] = ("c_v", "c_npmi"), top: int = 10, workers: int = 1, progress: bool = True,
              **options) -> pd.DataFrame:
     """Fit every K with every seed; score each by coherence (gensim CoherenceModel, on each
@@ -686,6 +763,8 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     The dictionary and bag-of-words are built once for all fits, the fits run in ``workers``
     processes, and each coherence measure counts the texts once for all fits (see
     ``_coherences``): the scores are those of a CoherenceModel per fit, bit for bit.
+    tokens may be a ``TokenStore``: the bag-of-words is streamed (``prepare``) and the texts
+    for coherence read shard by shard, with the same scores.
 
     Returns ``k, seed, <coherence measures>, perplexity``, sorted by k and seed.
     """
@@ -699,7 +778,8 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
     for k in ks:
         _check_k(k, len(bow))
-    grid = _Grid(units, dictionary, bow, [list(t) for t in units["tokens"]], dict(options), top)
+    texts = bow.texts if isinstance(tokens, TokenStore) else [list(t) for t in units["tokens"]]
+    grid = _Grid(units, dictionary, bow, texts, dict(options), top)
     fits = _run(_fit_top_terms, [(k, seed) for k in ks for seed in seeds], grid, workers, "choosing K", progress)
     if not fits:
         return pd.DataFrame(columns=["k", "seed", *coherence, "perplexity"])
@@ -710,7 +790,7 @@ def select_k(tokens: pd.DataFrame, *, ks: Iterable[int] = range(2, 9), seeds: It
     return pd.DataFrame(rows)
 
 
-def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
+def perplexity(model: TopicModel, tokens: pd.DataFrame | TokenStore | None = None) -> float:
     """Perplexity exp(-bound / n_words) of a token table under the model (lower is better).
 
     bound: gensim's variational lower bound on the log-likelihood (in nats: gensim's own
@@ -720,7 +800,9 @@ def perplexity(model: TopicModel, tokens: pd.DataFrame | None = None) -> float:
     be scored and are left out, as gensim does). Held-out units give the usual measure.
     """
     if tokens is None:
-        bow = model.bow
+        bow = model._stream()
+    elif isinstance(tokens, TokenStore):  # streamed, as in fitting: the units with a known term, sorted
+        bow = known_bow(tokens, model.dictionary)[1]
     else:
         units = tokens.sort_values(["doc_id", "unit_id"], kind="stable")
         bow = [b for b in (model.dictionary.doc2bow(list(t)) for t in units["tokens"]) if b]
@@ -782,19 +864,24 @@ def align_topics(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, 
 
 
 @renamed_keywords
-def topic_stability(tokens: pd.DataFrame, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
+def topic_stability(tokens: pd.DataFrame | TokenStore, *, k: int, seeds: Iterable[int] = (0, 1, 2, 3, 4), top: int = 10,
                     progress: bool = True, **options) -> pd.DataFrame:
     """How well each topic of the first seed's model reappears in the models of the other seeds.
 
     Topics are aligned by Hungarian matching on cosine similarity of topic-term vectors.
     Returns one row per topic of the reference (first) seed: ``topic, top_terms,
     mean_similarity, min_similarity, mean_top_overlap`` (Jaccard of the ``top`` most probable terms)
-    and ``n_runs``.
+    and ``n_runs``. The units are prepared once for all seeds; tokens may be a ``TokenStore``
+    (see ``fit_lda``).
     """
     seeds = list(dict.fromkeys(seeds))
     if len(seeds) < 2:
         raise AnalysisError("topic_stability needs at least two seeds, e.g. seeds=(0, 1, 2, 3, 4).")
-    models = [fit_lda(tokens, k=k, seed=s, progress=False, **options) for s in progress_bar(seeds, f"stability k={k}", progress, unit="fit")]
+    params = _fit_params(k, seeds[0], options)
+    units, dictionary, bow = prepare(tokens, no_below=params["no_below"], no_above=params["no_above"], keep_n=params["keep_n"])
+    _check_k(params["k"], len(bow))
+    models = [_fit_prepared(units, dictionary, bow, _fit_params(k, s, options), dict(tokens.attrs), False)
+              for s in progress_bar(seeds, f"stability k={k}", progress, unit="fit")]
     reference = models[0]
     vocab = [reference.dictionary[i] for i in range(len(reference.dictionary))]
 
@@ -870,7 +957,7 @@ def ldavis_html(model: TopicModel, path: str | Path, *, title: str = "Topics") -
     # values equal, so ties rank alike everywhere.
     phi = _rows_sum_to_one(published_array(model.topic_term_matrix(), TOPIC_DIGITS))
     theta = _rows_sum_to_one(published_array(model.doc_topic_matrix(), TOPIC_DIGITS))
-    lengths = np.array([sum(c for _, c in b) for b in model.bow])
+    lengths = model.unit_lengths().astype(np.int64)
     term_frequency = published_array(_term_marginal(model) * lengths.sum(), TOPIC_DIGITS)
     vocab = [model.dictionary[i] for i in range(len(model.dictionary))]
     data = pyLDAvis.prepare(phi, theta, lengths, vocab, term_frequency, mds="pcoa", n_jobs=1, sort_topics=False, start_index=1)

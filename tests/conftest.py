@@ -75,3 +75,11 @@ def lexicon():
 @pytest.fixture(scope="session")
 def paragraph_tokens(cleaned):
     return analysis.tokenize(cleaned, progress=False)
+
+
+@pytest.fixture(scope="session")
+def sample_pair(cleaned, tmp_path_factory):
+    """The sample's token table and its token store, in shards of about 30 paragraphs."""
+    table = analysis.tokenize(cleaned, cache=False, progress=False)
+    store = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path_factory.mktemp("s") / "store", shard_units=30)
+    return table, store

@@ -21,14 +21,6 @@ from planted import PLANTED, planted_frame
 
 
 @pytest.fixture(scope="module")
-def sample_pair(cleaned, tmp_path_factory):
-    """The sample's token table and its store, in shards of about 30 paragraphs."""
-    table = analysis.tokenize(cleaned, cache=False, progress=False)
-    store = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path_factory.mktemp("s") / "store", shard_units=30)
-    return table, store
-
-
-@pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A generated corpus of 3,000 reports in 30 groups (not the sample's columns or sizes),
     its token table and its store; a lexicon of the planted coinages."""
