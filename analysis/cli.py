@@ -547,12 +547,12 @@ def _token_source(ctx: click.Context) -> Path:
     return tokens_path
 
 
-def read_token_input(path: Path, dask=None):
-    """A token store (a folder, ``open_store``; counted on the Dask cluster ``dask`` if given)
-    or a token table (a file, ``read_tokens``)."""
+def read_token_input(path: Path, dask=None, progress: bool = True):
+    """A token store (a folder, ``open_store``; counted on the Dask cluster ``dask`` if given;
+    ``progress``: its bars) or a token table (a file, ``read_tokens``)."""
     from .store import open_store
 
-    return open_store(path, dask=dask) if Path(path).is_dir() else read_tokens(path)
+    return open_store(path, dask=dask, progress=progress) if Path(path).is_dir() else read_tokens(path)
 
 
 #: Options that act on a corpus as it is loaded, cleaned or tokenised: with --tokens they have nothing to act on.
@@ -606,7 +606,7 @@ def _token_table(ctx, corpus_path, lexicon, unit, options, keep: tuple[str, ...]
     options.pop("tokens_path", None)
     dask = _dask_client(ctx)
     if tokens_path is not None:
-        tokens = read_token_input(tokens_path, dask=dask)
+        tokens = read_token_input(tokens_path, dask=dask, progress=ctx.obj["progress"])
         _refuse_corpus_options(ctx, tokens, keep)
         return None, tokens.to_frame() if whole and isinstance(tokens, TokenStore) else tokens
     progress = ctx.obj["progress"]

@@ -32,7 +32,7 @@ from .lexicon import Lexicon, find_lexicon, load_lexicon, load_stopwords, packag
 from .outputs import DERIVED_COLUMNS
 from .cluster import DaskEngine, check_dask, engine
 from .parallel import chunked, imap_ordered
-from .progress import progress_bar
+from .progress import progress_bar, progress_counter
 from .store import SHARD_UNITS, TokenStore, write_store
 from .streaming import clean_into_store
 
@@ -416,14 +416,18 @@ def tokenize(
     if store is not None:
         if not isinstance(shard_units, int) or shard_units < 1:
             raise AnalysisError(f"shard_units={shard_units!r} is not valid; use a whole number of units, 1 or more.")
-        bar = partial(progress_bar, desc=f"{'tokenising' if plan is None else 'cleaning and tokenising'} {unit}s into {store}",
-                      enabled=progress, total=None if unit != "document" else len(corpus), unit=unit)
         tokenize_texts = partial(_tokenize_texts, segmenter_args=segmenter_args, workers=run_on)
-        if plan is not None:
-            return clean_into_store(corpus, Path(store), attrs, unit, _unit_metadata(corpus), tokenize_texts, plan,
-                                    workers=run_on, shard_units=shard_units, progress=bar)
-        units = ((doc_id, unit_id, text) for doc_id, unit_id, _, _, text in iter_units(corpus, unit))
-        return write_store(Path(store), attrs, units, _unit_metadata(corpus), tokenize_texts, shard_units=shard_units, progress=bar)
+        with progress_counter(len(corpus), f"{'tokenising' if plan is None else 'cleaning and tokenising'} into {store}",
+                              progress, unit="doc") as bar:
+            if plan is not None:
+                written = clean_into_store(corpus, Path(store), attrs, unit, _unit_metadata(corpus), tokenize_texts, plan,
+                                           workers=run_on, shard_units=shard_units, progress=bar)
+            else:
+                units = ((doc_id, unit_id, text) for doc_id, unit_id, _, _, text in iter_units(corpus, unit))
+                written = write_store(Path(store), attrs, units, _unit_metadata(corpus), tokenize_texts, shard_units=shard_units,
+                                      progress=bar)
+        written.progress = progress  # its passes over the shards show bars as this call did
+        return written
     path = cache_path("tokens", attrs, ".parquet")
     if cache:
         cached = read_entry(path, partial(_read_tokens, attrs=attrs))

@@ -26,6 +26,7 @@ import pandas as pd
 from .cluster import check_dask, engine
 from .errors import AnalysisError
 from .files import atomic_path, sha256_file, sweep_temporary, write_text_atomic
+from .progress import progress_counter
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -69,7 +70,7 @@ def _shard_table(frame: pd.DataFrame, schema):
 
 def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]], meta: pd.DataFrame,
                 tokenize_texts: Callable[[Iterator[str]], Iterator[list[str]]], *, shard_units: int = SHARD_UNITS,
-                progress: Callable[[Iterator], Iterator] = lambda items: items,
+                progress=None,
                 beside: Callable[[int, list[str], bool], dict[str, pd.DataFrame]] | None = None,
                 finish: Callable[[], dict] | None = None) -> TokenStore:
     """Tokenise ``units`` (``(doc_id, unit_id, text)`` in document order) into a store in ``folder``.
@@ -82,6 +83,8 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
     with its index, its doc_ids and whether it is the last; returns tables ``{name: frame}``
     written beside the shard as ``name-00000.parquet`` and listed in its manifest entry under
     ``name``. finish: returns entries added to the manifest once every shard is written.
+    progress: a bar (``progress.progress_counter``) advanced by one for each document whose
+    units are all tokenised (the documents of finished shards at once).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -151,14 +154,19 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
             if shard["index"] < len(done):
                 if beside is not None:
                     beside(shard["index"], _doc_ids(shard), shard["last"])
+                bar.update(len(_doc_ids(shard)))
                 continue
+            ids = shard["ids"]
             shard["tokens"] = []
-            for tokens in tokenize_texts(iter(shard["texts"])):
+            for k, tokens in enumerate(tokenize_texts(iter(shard["texts"]))):
                 shard["tokens"].append(tokens)
+                if k + 1 == len(ids) or ids[k + 1][0] != ids[k][0]:  # a document's last unit
+                    bar.update(1)
                 yield tokens
             write(shard)
 
-    for _ in progress(tokenised()):
+    bar = progress if progress is not None else progress_counter(0, "", False)
+    for _ in tokenised():
         pass
     manifest.update(finish() if finish else {})
     manifest["complete"] = True
@@ -215,12 +223,15 @@ class TokenStore:
     of str); ``to_frame()`` the whole table (for small corpora: it holds every token).
     dask: a Dask cluster (``"local"``, ``"tcp://HOST:8786"`` or a ``distributed.Client``, see
     ``analysis.cluster``) on which the comparisons count the shards; None counts them here.
+    progress: every pass over the shards shows a bar (units read, rate, time left) once it
+    has run for a second; False (the CLI's ``--quiet``) silences it.
     """
 
-    def __init__(self, folder: str | Path, dask=None):
+    def __init__(self, folder: str | Path, dask=None, progress: bool = True):
         check_dask(dask)
         self.folder = Path(folder)
         self.dask = dask
+        self.progress = progress
         self._dask_engine = self._exit = None
         manifest = _read_manifest(self.folder)
         if manifest is None:
@@ -258,8 +269,15 @@ class TokenStore:
 
     def tables(self, columns: list[str] | None = None) -> Iterator:
         """Each shard as an Arrow table (only ``columns`` if given)."""
-        for path in self.paths:
-            yield read_shard(path, columns)
+        return self._in_turn(read_shard(path, columns) for path in self.paths)
+
+    def _in_turn(self, per_shard: Iterable[Any]) -> Iterator[Any]:
+        """``per_shard`` (one item per shard, in order), advancing the store's progress bar by
+        a shard's units once the caller is done with its item."""
+        with progress_counter(len(self), f"reading {self.folder.name}", self.progress, unit="unit") as bar:
+            for entry, item in zip(self.manifest["shards"], per_shard):
+                yield item
+                bar.update(entry["n_units"])
 
     def shards(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         """Each shard as a token table: the columns (all, or ``columns``) with their dtypes,
@@ -299,8 +317,8 @@ class TokenStore:
         this process, or on the Dask cluster the store was opened with (``dask``), where each
         worker reads the shard from the same path (the store on storage every worker sees)."""
         if self.dask is None:
-            return map(func, self.paths)
-        return self._engine().map(func, self.paths)
+            return self._in_turn(map(func, self.paths))
+        return self._in_turn(self._engine().map(func, self.paths))
 
     def _engine(self):
         """The DaskEngine of ``dask``, started on first use and kept until ``close()``."""
@@ -363,11 +381,12 @@ def sorted_terms(vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     return terms[order], rank
 
 
-def open_store(folder: str | Path, *, dask=None) -> TokenStore:
+def open_store(folder: str | Path, *, dask=None, progress: bool = True) -> TokenStore:
     """The token store in ``folder`` (written by ``tokenize(..., store=folder)``); with
     ``dask`` (``"local"``, a scheduler address or a ``distributed.Client``), comparisons count
-    its shards on that Dask cluster (``with open_store(folder, dask=...) as store:`` releases it)."""
-    return TokenStore(folder, dask=dask)
+    its shards on that Dask cluster (``with open_store(folder, dask=...) as store:`` releases it).
+    progress: a bar for every pass over the shards (False silences it)."""
+    return TokenStore(folder, dask=dask, progress=progress)
 
 
 def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:

@@ -30,7 +30,7 @@ BATCH = 2_000
 
 def clean_into_store(corpus: Corpus, folder: Path, attrs: dict, unit: str, meta: pd.DataFrame,
                      tokenize_texts: Callable[[Iterator[str]], Iterator[list[str]]], plan: CleaningPlan, *,
-                     workers: int = 1, shard_units: int, progress: Callable[[Iterator], Iterator] = lambda items: items) -> TokenStore:
+                     workers: int = 1, shard_units: int, progress=None) -> TokenStore:
     """Clean the raw ``corpus`` by ``plan`` and tokenise its ``unit``s into a store in ``folder``
     (``store.write_store``: ``attrs``, ``meta``, ``tokenize_texts``, ``shard_units``, resuming
     after the shards an interrupted run finished; their documents are cleaned again, not

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 from gensim.corpora import Dictionary
 from gensim.models import CoherenceModel, LdaModel
-from gensim.models.callbacks import Metric
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
@@ -32,7 +31,7 @@ from .display import Summary, first_few
 from .errors import AnalysisError, TermWarning, choice_error, renamed_keywords
 from .parallel import chunked, imap_ordered
 from .precision import LOG_DECIMALS, TOPIC_DIGITS, published_array, published_value, round_decimals
-from .progress import progress_bar
+from .progress import progress_bar, progress_counter
 from .store import TokenStore
 from .bagofwords import known_bow, store_bow
 
@@ -335,15 +334,20 @@ def _dictionary_from(state: dict) -> Dictionary:
     return dictionary
 
 
-class _EpochBar(Metric):
-    """A gensim callback that advances a progress bar once per pass."""
+class _Counted:
+    """A corpus that advances ``bar`` by one for each unit gensim reads (every pass reads each
+    unit once), so that a long pass shows its rate and the time left, not one step per pass."""
 
-    def __init__(self, bar):
-        self.bar, self.logger, self.title = bar, None, "progress"
+    def __init__(self, corpus, bar):
+        self.corpus, self.bar = corpus, bar
 
-    def get_value(self, **kwargs):
-        self.bar.update(1)
-        return 0.0
+    def __len__(self) -> int:
+        return len(self.corpus)
+
+    def __iter__(self):
+        for unit in self.corpus:
+            yield unit
+            self.bar.update(1)
 
 
 # ---------------------------------------------------------------- fitting
@@ -421,14 +425,11 @@ def _fit_params(k, seed: int, options: dict) -> dict:
 def _fit_prepared(units: pd.DataFrame, dictionary: Dictionary, bow: list, params: dict, provenance: dict,
                   progress: bool) -> TopicModel:
     """``fit_lda`` on units already prepared (``prepare``) with ``params`` (``_fit_params``)."""
-    bar = progress_bar(range(params["passes"]), f"LDA k={params['k']} seed={params['seed']}", progress, total=params["passes"], unit="pass")
-    callbacks = [_EpochBar(bar)] if progress else None
-    lda = LdaModel(corpus=bow, id2word=dictionary, num_topics=params["k"], random_state=params["seed"], passes=params["passes"],
-                   iterations=params["iterations"], alpha=params["alpha"], eta=params["eta"], chunksize=params["chunksize"],
-                   eval_every=None, callbacks=callbacks)
-    lda.callbacks = None  # the progress bar is not part of the model
-    if progress:
-        bar.close()
+    with progress_counter(params["passes"] * len(bow), f"LDA k={params['k']} seed={params['seed']}, {params['passes']} passes",
+                          progress, unit="unit") as bar:
+        lda = LdaModel(corpus=_Counted(bow, bar), id2word=dictionary, num_topics=params["k"], random_state=params["seed"],
+                       passes=params["passes"], iterations=params["iterations"], alpha=params["alpha"], eta=params["eta"],
+                       chunksize=params["chunksize"], eval_every=None)
     return TopicModel(lda=lda, dictionary=dictionary, units=units, bow=bow, params=params, provenance=provenance)
 
 
