@@ -9,6 +9,7 @@ from __future__ import annotations
 import array
 import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ import pandas as pd
 from .display import Summary
 from .errors import AnalysisError, CorpusError, Problem, column_error
 from .files import DecodeError, decode_bytes, table_lines
+from .parallel import give_back_memory
 from .progress import progress_bar
 
 if sys.version_info >= (3, 11):
@@ -169,7 +171,12 @@ def load_corpus(path: str | Path, *, where: str | None = None, derive: Mapping[s
     where = where if where is not None else tables.get("select", {}).get("where")
     settings = {"cleaning_file": tables.get("cleaning", {}), "cleaning": dict(cleaning or {}), "where": where,
                 "derive": derive, "folder": str(folder)}
-    return _choose(corpus, settings)
+    chosen = _choose(corpus, settings)
+    if not keep_texts:
+        del corpus
+        gc.collect()
+        give_back_memory()  # validation's rows are gone: worker processes forked next should not inherit their heap
+    return chosen
 
 
 def _config_tables(folder: Path) -> dict:

@@ -52,3 +52,22 @@ def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers, *,
         else:
             pool.terminate()
         pool.join()
+
+
+def give_back_memory() -> None:
+    """Return memory freed by Python and Arrow to the system (Arrow's pool, and glibc's heap
+    where there is one) before worker processes are forked from this one: memory kept for
+    reuse is inherited by them, and reusing it while they run copies every page they still
+    share. Measured: a written shard, 0.9 -> 0.73 GB peak PSS on 40,000 articles; validating
+    a corpus without its texts, 622 -> 372 bytes a document kept after loading."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(libc).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):  # not glibc (macOS, musl, Windows): nothing to trim
+        pass
