@@ -32,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import tempfile
 import threading
 import time
@@ -158,6 +159,7 @@ def main() -> None:
     if args.store:  # the streaming path: texts read again from disk, cleaned and tokenised batch by batch
         with step("load (texts left on disk)", rows, memory):
             corpus = analysis.load_corpus(path, progress=False, keep_texts=False, cleaning={"max_loss": 1})
+        shutil.rmtree(folder / "store", ignore_errors=True)  # a store left by an earlier run would be resumed, not measured
         with step("clean + tokens into the store", rows, memory):
             tokens = analysis.tokenize(corpus, store=folder / "store", shard_units=args.shard_units, **options)
         del corpus
