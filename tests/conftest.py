@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 import analysis
+import analysis.store
 
 # On CI the property tests replay the same examples every run (no flaky failures); locally
 # they explore new random examples each time.
@@ -83,3 +84,15 @@ def sample_pair(cleaned, tmp_path_factory):
     table = analysis.tokenize(cleaned, cache=False, progress=False)
     store = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path_factory.mktemp("s") / "store", shard_units=30)
     return table, store
+
+
+def interrupt_after(monkeypatch, n_shards: int):
+    """Make the store writer stop, as Ctrl-C would, once ``n_shards`` shards are finished."""
+    real = analysis.store._write_manifest
+
+    def write(folder, manifest):
+        real(folder, manifest)
+        if len(manifest["shards"]) == n_shards and not manifest["complete"]:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(analysis.store, "_write_manifest", write)

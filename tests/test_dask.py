@@ -16,7 +16,7 @@ import analysis.store
 from analysis import cluster, compare, segment
 from analysis.cli import main
 
-from conftest import SAMPLE, tree_hashes
+from conftest import SAMPLE, interrupt_after, tree_hashes
 from planted import PLANTED, planted_frame
 
 distributed = pytest.importorskip("distributed")
@@ -144,14 +144,7 @@ def test_a_worker_with_other_versions_refuses():
 def test_an_interrupted_run_on_the_cluster_resumes_to_the_same_bytes(client, tmp_path, monkeypatch):
     here = tmp_path / "here"
     analysis.tokenize(SAMPLE, store=here, shard_units=30, cache=False, progress=False)
-    real = analysis.store._write_manifest
-
-    def write(folder, manifest):
-        real(folder, manifest)
-        if len(manifest["shards"]) == 1 and not manifest["complete"]:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(analysis.store, "_write_manifest", write)
+    interrupt_after(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         analysis.tokenize(SAMPLE, store=tmp_path / "there", shard_units=30, cache=False, progress=False, dask=client)
     monkeypatch.undo()

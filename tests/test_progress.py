@@ -8,24 +8,18 @@ import analysis
 import analysis.segment
 import analysis.store
 import analysis.topics
+from analysis.progress import _Silent
 from conftest import SAMPLE
 
 
-class _Bar:
+class _Bar(_Silent):
+    """A bar that keeps what it was given and how far it was advanced."""
+
     def __init__(self, total: int, desc: str, enabled: bool, unit: str = "it"):
         self.total, self.desc, self.enabled, self.unit, self.done = total, desc, enabled, unit, 0
 
     def update(self, n: int = 1) -> None:
         self.done += n
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
 
 
 class _Bars(list):

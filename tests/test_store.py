@@ -16,7 +16,7 @@ from analysis import compare
 from analysis.cli import main
 from analysis.dtm import document_term_matrix
 
-from conftest import SAMPLE, tree_hashes
+from conftest import SAMPLE, interrupt_after, tree_hashes
 from planted import PLANTED, planted_frame
 
 
@@ -119,21 +119,9 @@ def test_group_counts_from_a_store_equal_the_tables(generated):
     assert (a.labels, a.keys, a.by) == (b.labels, b.keys, b.by)
 
 
-def _interrupt_after(monkeypatch, n_shards: int):
-    """Make the writer stop, as Ctrl-C would, once ``n_shards`` shards are finished."""
-    real = analysis.store._write_manifest
-
-    def write(folder, manifest):
-        real(folder, manifest)
-        if len(manifest["shards"]) == n_shards and not manifest["complete"]:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(analysis.store, "_write_manifest", write)
-
-
 def test_an_interrupted_store_resumes_to_the_same_bytes(cleaned, tmp_path, monkeypatch):
     fresh = analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path / "fresh", shard_units=20)
-    _interrupt_after(monkeypatch, 2)
+    interrupt_after(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path / "resumed", shard_units=20)
     with pytest.raises(analysis.AnalysisError, match="unfinished"):
@@ -185,7 +173,7 @@ def test_tokens_command_writes_a_store(tmp_path, paragraph_tokens):
 
 
 def test_an_interrupted_tokens_command_says_how_to_resume(tmp_path, monkeypatch):
-    _interrupt_after(monkeypatch, 1)
+    interrupt_after(monkeypatch, 1)
     args = ["--quiet", "tokens", "--corpus", str(SAMPLE), "--store", str(tmp_path / "store"), "--shard-units", "30"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1

@@ -19,7 +19,7 @@ from analysis.cli import main
 from analysis.corpus import DiskTexts
 from analysis.streaming import cleaning_summary, removal_report
 
-from conftest import SAMPLE, tree_hashes
+from conftest import SAMPLE, interrupt_after, tree_hashes
 from planted import PLANTED, planted_frame
 
 LEXICON = analysis.parse_lexicon("entries:\n" + "".join(f"  - term: \"{c}\"\n    category: 品牌\n" for c in PLANTED))
@@ -204,14 +204,7 @@ def test_every_document_over_the_loss_limit_is_named_and_no_store_is_left(tmp_pa
 def test_an_interrupted_stream_resumes_to_the_same_bytes(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "reports.csv", reports(80))
     fresh = analysis.tokenize(path, lexicon=None, cache=False, progress=False, store=tmp_path / "fresh", shard_units=50)
-    real = analysis.store._write_manifest
-
-    def interrupt(folder, manifest):
-        real(folder, manifest)
-        if len(manifest["shards"]) == 2 and not manifest["complete"]:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(analysis.store, "_write_manifest", interrupt)
+    interrupt_after(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         analysis.tokenize(path, lexicon=None, cache=False, progress=False, store=tmp_path / "resumed", shard_units=50)
     monkeypatch.undo()
