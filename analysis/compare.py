@@ -150,7 +150,7 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     the end, so every number equals the in-memory count's. A shard holds whole documents, so
     document frequencies add up across shards. ``by="auto"`` is resolved once on the whole
     store's metadata: a shard alone could choose otherwise."""
-    by = auto_by(store.metadata(), by)
+    by = auto_by(store, by)
     vocab: dict[str, int] = {}
     label_ids: dict[str, int] = {}
     keys: dict[str, tuple] = {}

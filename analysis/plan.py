@@ -151,12 +151,12 @@ def auto_by(frame: pd.DataFrame, by):
     units): ``district`` when it has that column, else the first other metadata column with
     2 to 100 values that is not the time column ``year`` (the choice ``analysis figures``
     makes), else None (the whole table one group). Any other ``by`` is returned as given.
-    frame may be a ``TokenStore``: its metadata (no tokens) is read."""
+    frame may be a ``TokenStore``: its documents' metadata is read (only for ``"auto"``)."""
     if not isinstance(by, str) or by != AUTO:
         return by
-    if isinstance(frame, TokenStore):
-        frame = frame.metadata()
     columns = [c for c in frame.columns if c not in NOT_GROUPS or c == "doc_id"]
+    if isinstance(frame, TokenStore):
+        frame = frame.documents(columns)
     meta = frame[columns].drop_duplicates("doc_id") if "doc_id" in columns else frame[columns]
     return _resolve_columns(meta, {"by": AUTO, "time": AUTO})[0]
 

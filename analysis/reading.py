@@ -162,7 +162,7 @@ def collocations(tokens: pd.DataFrame | TokenStore, term: str, *, window_tokens:
     if by is None:
         return _collocation_table(_collocation_counts(token_lists(tokens), term, window), term, min_count)
     if isinstance(tokens, TokenStore):
-        by = auto_by(tokens.metadata(), by)  # once for the whole store, not shard by shard
+        by = auto_by(tokens, by)  # once for the whole store, not shard by shard
     counts, keys, docs = {}, {}, {}
     for shard in tokens.shards() if isinstance(tokens, TokenStore) else [tokens]:
         columns, labels = group_labels(shard, by)

@@ -117,6 +117,8 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
     schema = pa.schema([types.field("doc_id"), types.field("doc_id").with_name("unit_id"),
                         *(types.field(c) for c in columns), pa.field("n_tokens", pa.int64())])
 
+    by_doc = meta.set_index("doc_id")
+
     def shards() -> Iterator[dict]:
         """The corpus cut into shards of whole documents, in order."""
         index, ids, texts, doc = 0, [], [], None
@@ -132,7 +134,11 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
 
     def write(shard: dict) -> None:
         """Write a tokenised shard, the tables beside it, and the manifest listing it."""
-        frame = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"]).merge(meta, on="doc_id", how="left", sort=False)
+        ids = pd.DataFrame(shard["ids"], columns=["doc_id", "unit_id"])
+        # rows looked up in one index built once, not a merge that hashes the whole table per shard
+        frame = by_doc.iloc[by_doc.index.get_indexer(ids["doc_id"])].reset_index(drop=True)
+        frame.insert(0, "doc_id", ids["doc_id"].astype(meta["doc_id"].dtype))
+        frame.insert(1, "unit_id", ids["unit_id"])
         frame["n_tokens"] = np.array([len(t) for t in shard["tokens"]], dtype=np.int64)
         frame["tokens"] = shard.pop("tokens")
         name = _shard_name(shard["index"])
@@ -283,6 +289,12 @@ class TokenStore:
         frame = pd.concat([t.to_pandas() for t in self.tables([c for c in self.columns if c != "tokens"])], ignore_index=True)
         frame.attrs = self.attrs
         return frame
+
+    def documents(self, columns: list[str]) -> pd.DataFrame:
+        """``doc_id`` and ``columns``, one row per document (its first unit's), in order: read
+        shard by shard, so memory holds documents, not units."""
+        wanted = ["doc_id", *(c for c in columns if c != "doc_id")]
+        return pd.concat([t.to_pandas().drop_duplicates("doc_id") for t in self.tables(wanted)], ignore_index=True)
 
     def to_frame(self) -> pd.DataFrame:
         """The whole token table, as ``tokenize`` returns it (same columns, dtypes and attrs)."""
