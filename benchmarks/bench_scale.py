@@ -6,9 +6,11 @@ duplicate detection keeps them: each article has 3-8 paragraphs of 2-5 sentences
 from ``--groups`` districts and a year from ``--years``, all drawn with a fixed seed. Then runs,
 in one process as a researcher's script would: validate, load, clean, tokens (``--backend``,
 ``--workers``), keyness for all groups, similarity, trends of the lexicon's five most frequent
-entries, and one LDA pass (K = 20), and prints each step's seconds and peak memory (resident
-memory of the process and its worker processes together, sampled every 50 ms; and PSS, which
-counts the pages forked workers share with this process once, not once per process).
+entries, and one LDA pass (K = 20), and prints each step's seconds and peak memory, sampled every
+50 ms: used (this process's resident memory plus what each worker process adds, its unique
+pages), the measure of the goals; and, for comparison, RSS summed over the processes (pages
+forked workers share counted once per process) and PSS summed (shared pages divided, also
+among other programs' processes); see ``PeakMemory``.
 
 Baselines measured in the same run: seconds to read and parse the JSONL file (the floor of any
 pass over the corpus) and resident memory after imports, before any data.
@@ -71,49 +73,59 @@ def write_corpus(path: Path, docs: int, pool: list[str], groups: int, years: tup
 
 
 class PeakMemory:
-    """Largest memory of this process and its children, sampled in a thread: resident memory
-    (RSS) summed, and proportional memory (PSS: each shared page divided among the processes
-    sharing it) summed. Worker processes forked from a process holding the corpus share its
-    pages, and each one's RSS counts all of them; PSS counts them once."""
+    """Largest memory of this process and its children, sampled in a thread, three ways:
+
+    used: this process's resident memory (RSS) plus each worker's unique memory (USS: pages
+    no other process maps). A worker forked from this process shares its pages until one of
+    them writes a page; USS is what the worker adds. The measure of the goals: the memory the
+    run takes from the machine, whatever else runs on it.
+    RSS summed: counts the pages forked workers share with this process once per process.
+    PSS summed: each shared page divided among the processes mapping it, other programs'
+    processes included (it falls when other processes load the same libraries)."""
 
     def __init__(self, interval: float = 0.05):
-        self.interval, self.peak, self.peak_pss, self._stop = interval, 0, 0, threading.Event()
+        self.interval, self._stop = interval, threading.Event()
+        self.peak = self.peak_pss = self.peak_used = 0
         self._me = psutil.Process()
         threading.Thread(target=self._run, daemon=True).start()
 
-    def sample(self) -> tuple[int, int]:
-        rss = pss = 0
+    def sample(self) -> tuple[int, int, int]:
+        """(RSS summed, PSS summed, used), in bytes."""
+        rss = pss = used = 0
         for proc in [self._me, *self._me.children(recursive=True)]:
             try:
                 info = proc.memory_full_info()
             except psutil.Error:  # a worker that just ended
                 continue
             rss, pss = rss + info.rss, pss + info.pss
-        return rss, pss
+            used += info.rss if proc is self._me else info.uss
+        return rss, pss, used
 
     def now(self) -> int:
-        return self.sample()[0]
+        return self.sample()[2]
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss, pss = self.sample()
-            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+            self._update(*self.sample())
             time.sleep(self.interval)
 
+    def _update(self, rss: int, pss: int, used: int) -> None:
+        self.peak, self.peak_pss, self.peak_used = max(self.peak, rss), max(self.peak_pss, pss), max(self.peak_used, used)
+
     def reset(self) -> None:
-        self.peak, self.peak_pss = self.sample()
+        self.peak, self.peak_pss, self.peak_used = self.sample()
 
 
 @contextmanager
 def step(name: str, rows: list, memory: PeakMemory):
     memory.reset()
-    before = memory.peak_pss
+    before = memory.peak_used
     start = time.perf_counter()
     yield
-    rss, pss = memory.sample()
-    rows.append((name, time.perf_counter() - start, max(memory.peak, rss) / 1e6, max(memory.peak_pss, pss) / 1e6, before / 1e6))
-    print(f"  {name}: {rows[-1][1]:.1f} s, peak {rows[-1][2]:,.0f} MB (PSS {rows[-1][3]:,.0f} MB, "
-          f"{rows[-1][4]:,.0f} MB at the start)", flush=True)
+    memory._update(*memory.sample())
+    rows.append((name, time.perf_counter() - start, memory.peak_used / 1e6, memory.peak / 1e6, memory.peak_pss / 1e6, before / 1e6))
+    print(f"  {name}: {rows[-1][1]:.1f} s, peak used {rows[-1][2]:,.0f} MB (RSS summed {rows[-1][3]:,.0f} MB, "
+          f"PSS {rows[-1][4]:,.0f} MB; {rows[-1][5]:,.0f} MB used at the start)", flush=True)
 
 
 def main() -> None:
@@ -185,12 +197,12 @@ def main() -> None:
     base = rows[0][1]
     n_tokens = tokens.n_tokens if args.store else int(tokens.n_tokens.sum())
     print(f"\n{len(tokens):,} units, {n_tokens:,} tokens; resident memory after imports {idle:,.0f} MB")
-    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'peak MB':>9}{'x idle':>8}{'PSS MB':>9}{'PSS at start':>14}")
-    for name, seconds, peak, pss, before in rows:
-        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{peak:>9,.0f}{peak / idle:>8.1f}{pss:>9,.0f}{before:>14,.0f}")
+    print(f"{'step':<36}{'seconds':>9}{'x read':>8}{'used MB':>9}{'x idle':>8}{'RSS sum':>9}{'PSS MB':>9}{'used at start':>15}")
+    for name, seconds, used, rss, pss, before in rows:
+        print(f"{name:<36}{seconds:>9.1f}{seconds / base:>8.1f}{used:>9,.0f}{used / idle:>8.1f}{rss:>9,.0f}{pss:>9,.0f}{before:>15,.0f}")
     through = sum(s for name, s, *_ in rows if not name.startswith(("read", "LDA")))
-    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps {max(r[2] for r in rows):,.0f} MB "
-          f"(PSS {max(r[3] for r in rows):,.0f} MB); "
+    print(f"validate -> every comparison: {through / 60:.1f} min; peak of all steps: used {max(r[2] for r in rows):,.0f} MB "
+          f"(RSS summed {max(r[3] for r in rows):,.0f} MB, PSS {max(r[4] for r in rows):,.0f} MB); "
           f"load average {os.getloadavg()[0]:.1f}")
 
 
