@@ -64,7 +64,7 @@ def cpu():
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 start, start_cpu = time.perf_counter(), cpu()
-table = topics.select_k(tokens, {ks}, {seeds}, workers={workers}, progress=False, passes={passes})
+table = topics.select_k(tokens, ks={ks}, seeds={seeds}, workers={workers}, progress=False, passes={passes})
 seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 print(json.dumps({{"file": analysis.__file__, "seconds": seconds, "cpu": cpu_seconds, "table": table.to_dict("list"),
                   "recommended": topics.recommend_k(table)[0]}}))
