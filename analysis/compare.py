@@ -113,10 +113,12 @@ def group_labels(frame: pd.DataFrame, by: str | Sequence[str] | None) -> tuple[l
     return columns, labels
 
 
-def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | None) -> GroupCounts:
-    """Sum the token table's (or token store's) counts per group (see GroupCounts)."""
+def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | None, *, dense: bool = True) -> GroupCounts:
+    """Sum the token table's (or token store's) counts per group (see GroupCounts). dense:
+    False keeps a store's ``counts`` and ``doc_freq`` as sparse CSR matrices (one row per
+    document with ``by="doc_id"``: a dense array would not fit)."""
     if isinstance(tokens, TokenStore):
-        return _count_store(tokens, by)
+        return _count_store(tokens, by, dense=dense)
     if tokens.empty:
         raise AnalysisError("the token table is empty: nothing to compare.")
     columns, row_labels = group_labels(tokens, by)
@@ -142,7 +144,7 @@ def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | No
                        n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group, ordered=ordered)
 
 
-def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCounts:
+def _count_store(store: TokenStore, by: str | Sequence[str] | None, dense: bool = True) -> GroupCounts:
     """``count_groups`` of a token store, one shard at a time (here, or on the store's Dask
     cluster: ``TokenStore.map_shards``): each shard is counted under its own ids
     (``_shard_counts``), and the counts are added in shard order into groups x terms sparse
@@ -154,19 +156,16 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     vocab: dict[str, int] = {}
     label_ids: dict[str, int] = {}
     keys: dict[str, tuple] = {}
-    counts = doc_freq = sparse.csr_matrix((0, 0), dtype=np.int64)
+    count_parts, freq_parts = [], []  # each shard's counts under the ids given so far, summed once at the end
     n_docs = np.zeros(0, dtype=np.int64)
     unit_groups, columns, ordered = [], [], {}
     for part in store.map_shards(functools.partial(_shard_counts, by=by)):
         columns = part["columns"]
         term_ids = np.array([vocab.setdefault(t, len(vocab)) for t in part["terms"]], dtype=np.int64)
         group_ids = np.array([label_ids.setdefault(label, len(label_ids)) for label in part["labels"]], dtype=np.int64)
-        shape = (len(label_ids), len(vocab))
-        counts.resize(shape)
-        doc_freq.resize(shape)
-        counts = counts + _relabel(part["counts"], group_ids, term_ids, shape)
-        doc_freq = doc_freq + _relabel(part["doc_freq"], group_ids, term_ids, shape)
-        n_docs = np.concatenate([n_docs, np.zeros(shape[0] - len(n_docs), dtype=np.int64)])
+        count_parts.append(_relabel(part["counts"], group_ids, term_ids))
+        freq_parts.append(_relabel(part["doc_freq"], group_ids, term_ids))
+        n_docs = np.concatenate([n_docs, np.zeros(len(label_ids) - len(n_docs), dtype=np.int64)])
         n_docs[group_ids] += part["n_docs"]
         unit_groups.append(group_ids[part["unit_group"]])
         for label, row in part["keys"].items():
@@ -182,11 +181,13 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None) -> GroupCoun
     label_order = np.array([label_ids[label] for label in labels], dtype=np.int64)
     new_label = np.empty(len(labels), dtype=np.int64)
     new_label[label_order] = np.arange(len(labels))
-    # C order, as the in-memory counts: BLAS sums in another order (other last bits) on other layouts.
-    counts = np.ascontiguousarray(counts.toarray()[label_order][:, term_order])
+    shape = (len(label_ids), len(vocab))
+    counts, doc_freq = (_sum_parts(parts, shape)[label_order][:, term_order] for parts in (count_parts, freq_parts))
+    if dense:  # C order, as the in-memory counts: BLAS sums in another order (other last bits) on other layouts.
+        counts, doc_freq = np.ascontiguousarray(counts.toarray()), np.ascontiguousarray(doc_freq.toarray())
     return GroupCounts(labels=labels, by=columns, keys=[keys[label] for label in labels], terms=terms, counts=counts,
-                       doc_freq=np.ascontiguousarray(doc_freq.toarray()[label_order][:, term_order]), n_docs=n_docs[label_order],
-                       n_tokens=counts.sum(axis=1), units=None, unit_group=new_label[np.concatenate(unit_groups)], ordered=ordered)
+                       doc_freq=doc_freq, n_docs=n_docs[label_order], n_tokens=np.asarray(counts.sum(axis=1)).ravel(),
+                       units=None, unit_group=new_label[np.concatenate(unit_groups)], ordered=ordered)
 
 
 def _shard_counts(path, by: str | Sequence[str] | None) -> dict:
@@ -216,10 +217,18 @@ def _shard_counts(path, by: str | Sequence[str] | None) -> dict:
             "ordered": {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}}
 
 
-def _relabel(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
-    """``matrix`` with its row i moved to ``rows[i]`` and column j to ``cols[j]``, in ``shape``."""
+def _relabel(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``matrix``'s entries ``(values, rows, columns)`` with its row i moved to ``rows[i]`` and column j to ``cols[j]``."""
     coo = matrix.tocoo()
-    return sparse.csr_matrix((coo.data, (rows[coo.row], cols[coo.col])), shape=shape, dtype=np.int64)
+    return coo.data.astype(np.int64), rows[coo.row], cols[coo.col]
+
+
+def _sum_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]) -> sparse.csr_matrix:
+    """The entries of ``parts`` (``_relabel``) summed into one CSR matrix of ``shape``."""
+    values, rows, cols = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    matrix = sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.int64)
+    matrix.sum_duplicates()
+    return matrix
 
 
 def _with_groups(frame: pd.DataFrame, gc: GroupCounts, group_index: np.ndarray) -> pd.DataFrame:
@@ -618,7 +627,7 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, t
     t, ref_rows, target, ref_label = _reference_rows(gc, target, reference)
     ya, yb = gc.counts[t].astype(float), gc.counts[ref_rows].sum(axis=0).astype(float)
     na, nb = ya.sum(), yb.sum()
-    share = _background_share(gc, tokens if background is None else background)
+    share = _background_share(gc, tokens if background is None else background, whole=background is None)
     alpha0 = prior_scale * (na + nb)
     alpha = alpha0 * share
     keep = ((ya + yb) >= max(min_count, 1)) & (alpha > 0)
@@ -644,8 +653,16 @@ def log_odds(tokens: pd.DataFrame, by: str | Sequence[str] | None = "auto", *, t
     return frame.sort_values(["z", "term"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def _background_share(gc: GroupCounts, background: pd.DataFrame) -> np.ndarray:
-    """pi_w: each term of ``gc`` as a share of all tokens of ``background`` (0 if unseen there)."""
+def _background_share(gc: GroupCounts, background: pd.DataFrame | TokenStore, whole: bool = False) -> np.ndarray:
+    """pi_w: each term of ``gc`` as a share of all tokens of ``background`` (0 if unseen there).
+    whole: ``background`` is the table ``gc`` counted; when every one of its tokens is in a
+    group, its term totals are ``gc``'s column sums (no second pass over a store)."""
+    if isinstance(background, TokenStore):
+        total = int(background.n_tokens)
+    else:
+        total = int(background["tokens"].map(len).sum()) if whole and not background.empty else 0
+    if whole and int(gc.n_tokens.sum()) == total and total > 0:
+        return gc.counts.sum(axis=0).astype(float) / float(total)
     counts = term_totals(background)
     if counts.empty:
         raise AnalysisError("the background token table is empty; pass the corpus's token table.")

@@ -85,9 +85,9 @@ def document_term_matrix(tokens: pd.DataFrame | TokenStore, *, by: str | Sequenc
         if "n_tokens" not in rows.columns:
             rows["n_tokens"] = np.asarray(counts.sum(axis=1)).ravel()
     else:
-        gc = count_groups(tokens, by)
+        gc = count_groups(tokens, by, dense=False)
     if by is not None and gc.units is None:  # from a store: the group sums are the counts
-        counts, terms, rows = sparse.csr_matrix(gc.counts), gc.terms, gc.group_frame()
+        counts, terms, rows = gc.counts, gc.terms, gc.group_frame()
         if {"doc_id", "unit_id"} & set(gc.by):  # rows are documents: their metadata, from the store's (no tokens)
             rows = _document_rows(tokens.metadata(), gc, rows)
     elif by is not None:

@@ -390,7 +390,16 @@ def token_lists(tokens: pd.DataFrame | TokenStore) -> Iterable[list[str]]:
 
 
 def term_totals(tokens: pd.DataFrame | TokenStore) -> pd.Series:
-    """Each term's count in a token table or store (read shard by shard), by count
+    """Each term's count in a token table or store (read shard by shard, as codes), by count
     descending, then term."""
-    counts = pd.Series(Counter(t for ts in token_lists(tokens) for t in ts), dtype="int64")
+    if isinstance(tokens, TokenStore):
+        vocab: dict[str, int] = {}
+        totals = np.zeros(0, dtype=np.int64)
+        for table in tokens.tables(["tokens"]):
+            codes = table_codes(table, vocab)[0]
+            totals = np.concatenate([totals, np.zeros(len(vocab) - len(totals), dtype=np.int64)])
+            totals += np.bincount(codes, minlength=len(vocab))
+        counts = pd.Series(totals, index=list(vocab), dtype="int64")
+    else:
+        counts = pd.Series(Counter(t for ts in tokens["tokens"] for t in ts), dtype="int64")
     return counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")

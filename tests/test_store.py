@@ -182,3 +182,21 @@ def test_an_interrupted_tokens_command_says_how_to_resume(tmp_path, monkeypatch)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert len(analysis.open_store(tmp_path / "store").paths) >= 3
+
+
+def test_term_totals_and_document_rows_of_a_store_stay_sparse_and_equal_the_tables(sample_pair):
+    """Term totals of a store are counted as codes, and by-document counts stay sparse (a dense
+    documents x terms array would not fit for an archive); both equal the table's."""
+    from scipy import sparse
+
+    from analysis.compare import count_groups
+    from analysis.store import term_totals
+
+    table, store = sample_pair
+    pd.testing.assert_series_equal(term_totals(store), term_totals(table))
+    by_doc = count_groups(store, "doc_id", dense=False)
+    assert sparse.issparse(by_doc.counts) and sparse.issparse(by_doc.doc_freq)
+    expected = count_groups(table, "doc_id")
+    np.testing.assert_array_equal(by_doc.counts.toarray(), expected.counts)
+    np.testing.assert_array_equal(by_doc.doc_freq.toarray(), expected.doc_freq)
+    np.testing.assert_array_equal(by_doc.n_tokens, expected.n_tokens)
