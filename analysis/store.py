@@ -98,8 +98,8 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
             raise AnalysisError(f"{folder} is not empty and holds no token store; give a new or empty folder for --store.")
         manifest = {**key, "shards": [], "complete": False}
     elif {k: manifest.get(k) for k in key} != key:
-        raise AnalysisError(f"{folder} holds a token store of another corpus or other options; give another folder for "
-                            "--store, or delete this one to tokenise again.")
+        raise AnalysisError(f"{folder} holds a token store made with {_differences(manifest, key)}; run with the same "
+                            "corpus and options to resume it, or give another folder for --store (or delete this one).")
     folder.mkdir(parents=True, exist_ok=True)
     sweep_temporary(folder, older_than=None)
     done = []  # finished shards whose file is still there and unchanged
@@ -179,6 +179,22 @@ def write_store(folder: Path, attrs: dict, units: Iterable[tuple[str, str, str]]
     manifest["complete"] = True
     _write_manifest(folder, manifest)
     return TokenStore(folder)
+
+
+def _differences(manifest: dict, key: dict) -> str:
+    """What differs between a store's ``manifest`` and the run ``key`` that would resume it, in words."""
+    old, new = manifest.get("attrs") or {}, key["attrs"]
+    words = {"corpus_hash": "another corpus or other cleaning", "lexicon_hash": "another lexicon",
+             "stopwords_hash": "other stopwords", "version": f"analysis {old.get('version')} (this is {new.get('version')})"}
+    found = [text for name, text in words.items() if old.get(name) != new.get(name)]
+    options_old, options_new = old.get("options") or {}, new.get("options") or {}
+    found += [f"{name}={options_old.get(name)!r} (now {options_new.get(name)!r})"
+              for name in sorted(set(options_old) | set(options_new)) if options_old.get(name) != options_new.get(name)]
+    if manifest.get("shard_units") != key["shard_units"]:
+        found.append(f"shard_units={manifest.get('shard_units')!r} (now {key['shard_units']!r})")
+    if manifest.get("format") != key["format"]:
+        found.append(f"store format {manifest.get('format')!r}")
+    return ", ".join(found) or "other options"
 
 
 def _doc_ids(shard: dict) -> list[str]:

@@ -153,8 +153,12 @@ def test_a_lost_last_shard_is_written_again(cleaned, tmp_path):
 
 def test_a_store_of_other_options_or_a_foreign_folder_is_refused(cleaned, tmp_path):
     analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path / "store", shard_units=50)
-    with pytest.raises(analysis.AnalysisError, match="another corpus or other options"):
+    with pytest.raises(analysis.AnalysisError, match=r"made with min_length=2 \(now 1\); run with the same corpus and options"):
         analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path / "store", shard_units=50, min_length=1)
+    with pytest.raises(analysis.AnalysisError, match=r"made with shard_units=50 \(now 40\)"):
+        analysis.tokenize(cleaned, cache=False, progress=False, store=tmp_path / "store", shard_units=40)
+    with pytest.raises(analysis.AnalysisError, match=r"made with another lexicon; "):
+        analysis.tokenize(cleaned, lexicon=None, cache=False, progress=False, store=tmp_path / "store", shard_units=50)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(analysis.AnalysisError, match="not empty"):
