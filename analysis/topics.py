@@ -524,11 +524,23 @@ def _model_unit(provenance: dict) -> str:
 
 
 def _unit_texts(units: pd.DataFrame, texts, provenance: dict) -> list[str]:
-    """The text of each of ``units`` from a cleaned Corpus or a table ``unit_id, text``."""
+    """The text of each of ``units`` from a cleaned Corpus, a table ``unit_id, text``, or a
+    corpus path (loaded without its texts; only the documents of ``units`` are read and
+    cleaned, with the corpus's own settings, as the tokens were)."""
+    from dataclasses import replace
+
+    from .cleaning import clean
     from .cleaning import units as split_units
-    from .corpus import Corpus
+    from .corpus import Corpus, load_corpus
 
     unit = _model_unit(provenance)
+    if isinstance(texts, (str, Path)):
+        corpus = load_corpus(texts, progress=False, keep_texts=False)
+        wanted = corpus.metadata["doc_id"].isin(set(units["doc_id"]))
+        chosen = corpus.metadata[wanted].reset_index(drop=True)
+        ids = list(chosen["doc_id"])
+        kept = corpus.texts.subset(ids) if hasattr(corpus.texts, "subset") else {d: corpus.texts[d] for d in ids}
+        texts = clean(replace(corpus, metadata=chosen, texts=kept), progress=False)
     if isinstance(texts, Corpus):
         if texts.cleaning is None:
             raise AnalysisError("the corpus given for the passages' texts is not cleaned; pass analysis.clean(corpus), "
@@ -550,7 +562,9 @@ def representative_passages(model: TopicModel, texts=None, *, top: int = 3) -> p
 
     texts: None, the text the model keeps (``fit_lda(..., texts=cleaned)``; ``analysis
     topics fit`` does so); or the cleaned Corpus, or a table ``unit_id, text``
-    (``analysis.units(cleaned, unit)`` for the unit the model was fitted on). Returns
+    (``analysis.units(cleaned, unit)`` for the unit the model was fitted on), or the corpus's
+    path: only the passages' documents are read and cleaned (for a model of an archive
+    fitted from a token store). Returns
     ``topic, rank, doc_id, unit_id, <district, year if present>, share, text`` (share: the
     topic's share of the unit). texts=False: no ``text`` column (for a model fitted from a
     token store, which holds no text, when the corpus is not at hand).

@@ -79,8 +79,10 @@ def test_passages_from_the_model_alone_and_from_a_cleaned_corpus(fitted, cleaned
     alone = representative_passages(fitted)
     with_corpus = representative_passages(fitted, cleaned)
     with_units = representative_passages(fitted, analysis.units(cleaned, "paragraph"))
+    with_path = representative_passages(fitted, SAMPLE)  # only the passages' documents read and cleaned
     pd.testing.assert_frame_equal(alone, with_corpus)
     pd.testing.assert_frame_equal(alone, with_units)
+    pd.testing.assert_frame_equal(alone, with_path)
     reloaded = analysis.TopicModel.load(fitted.save(tmp_path / "m"))
     pd.testing.assert_frame_equal(representative_passages(reloaded), alone)
     assert not list((tmp_path / "m").glob("*.pkl")) and not list((tmp_path / "m").glob("*.pickle"))
