@@ -9,6 +9,7 @@ the parent joins them. ``terminate()`` is kept for errors and interrupts.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -41,6 +42,10 @@ def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers, *,
     if not isinstance(workers, int):
         yield from workers.imap(func, items, initializer=initializer, initargs=initargs)
         return
+    # While the workers live, the objects made so far are left out of garbage collection, here
+    # and in the workers: a collection writes to every object it visits, which would copy each
+    # page the forked workers share with this process (memory growing with what it holds).
+    gc.freeze()
     pool = _context().Pool(workers, initializer, initargs)
     finished = False
     try:
@@ -52,6 +57,7 @@ def imap_ordered(func: Callable[[Any], Any], items: Iterable[Any], workers, *,
         else:
             pool.terminate()
         pool.join()
+        gc.unfreeze()
 
 
 def give_back_memory() -> None:
