@@ -156,15 +156,17 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None, dense: bool 
     vocab: dict[str, int] = {}
     label_ids: dict[str, int] = {}
     keys: dict[str, tuple] = {}
-    count_parts, freq_parts = [], []  # each shard's counts under the ids given so far, summed once at the end
+    count_parts, freq_parts = [], []  # each shard's counts under the ids given so far (see _add_part)
     n_docs = np.zeros(0, dtype=np.int64)
     unit_groups, columns, ordered = [], [], {}
     for part in store.map_shards(functools.partial(_shard_counts, by=by)):
         columns = part["columns"]
         term_ids = np.array([vocab.setdefault(t, len(vocab)) for t in part["terms"]], dtype=np.int64)
         group_ids = np.array([label_ids.setdefault(label, len(label_ids)) for label in part["labels"]], dtype=np.int64)
-        count_parts.append(_relabel(part["counts"], group_ids, term_ids))
-        freq_parts.append(_relabel(part["doc_freq"], group_ids, term_ids))
+        shape = (len(label_ids), len(vocab))
+        apart = bool({"doc_id", "unit_id"} & set(columns))
+        count_parts = _add_part(count_parts, _relabel(part["counts"], group_ids, term_ids), shape, apart)
+        freq_parts = _add_part(freq_parts, _relabel(part["doc_freq"], group_ids, term_ids), shape, apart)
         n_docs = np.concatenate([n_docs, np.zeros(len(label_ids) - len(n_docs), dtype=np.int64)])
         n_docs[group_ids] += part["n_docs"]
         unit_groups.append(group_ids[part["unit_group"]])
@@ -223,8 +225,25 @@ def _relabel(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> t
     return coo.data.astype(np.int64), rows[coo.row], cols[coo.col]
 
 
+def _add_part(parts: list, part: tuple[np.ndarray, np.ndarray, np.ndarray], shape: tuple[int, int], apart: bool) -> list:
+    """``parts`` with ``part`` added. apart: groups are documents or units, each in one shard,
+    so the parts are kept apart and put together once at the end (a running sum would copy
+    the documents x terms counts once per shard); else they are summed as they come, into
+    one groups x terms sum (a few groups: small)."""
+    if apart:
+        return [*parts, part]
+    total = parts[0] if parts else sparse.csr_matrix(shape, dtype=np.int64)
+    total.resize(shape)
+    values, rows, cols = part
+    return [total + sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.int64)]
+
+
 def _sum_parts(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]) -> sparse.csr_matrix:
-    """The entries of ``parts`` (``_relabel``) summed into one CSR matrix of ``shape``."""
+    """The entries of ``parts`` (``_relabel``; or one running sum, ``_add_part``) summed into
+    one CSR matrix of ``shape``."""
+    if len(parts) == 1 and sparse.issparse(parts[0]):
+        parts[0].resize(shape)
+        return parts[0]
     values, rows, cols = (np.concatenate([p[k] for p in parts]) for k in range(3))
     matrix = sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.int64)
     matrix.sum_duplicates()
