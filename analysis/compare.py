@@ -124,24 +124,32 @@ def count_groups(tokens: pd.DataFrame | TokenStore, by: str | Sequence[str] | No
     columns, row_labels = group_labels(tokens, by)
     units, terms = unit_term_matrix(tokens["tokens"])
     labels = sorted(row_labels.unique())
-    position = {label: k for k, label in enumerate(labels)}
-    unit_group = row_labels.map(position).to_numpy()
-    indicator = sparse.csr_matrix((np.ones(len(unit_group)), (unit_group, np.arange(len(unit_group)))), shape=(len(labels), len(unit_group)))
-    counts = np.asarray((indicator @ units).todense(), dtype=np.int64)
-    # Document frequency: collapse units into documents first, then count documents per group.
-    doc_codes, doc_index = np.unique(tokens["doc_id"].to_numpy(), return_inverse=True)
-    to_docs = sparse.csr_matrix((np.ones(len(doc_index)), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
-    per_doc = (to_docs @ units) > 0
+    sums = _group_sums(tokens, units, columns, row_labels, labels)
+    counts = sums["counts"].toarray()
+    return GroupCounts(labels=labels, by=columns, keys=[sums["keys"][label] for label in labels], terms=terms, counts=counts,
+                       doc_freq=sums["doc_freq"].toarray(), n_docs=sums["n_docs"], n_tokens=counts.sum(axis=1), units=units,
+                       unit_group=sums["unit_group"], ordered=sums["ordered"])
+
+
+def _group_sums(meta: pd.DataFrame, units: sparse.csr_matrix, columns: list[str], row_labels: pd.Series, labels: list) -> dict:
+    """Counts per group of the units (rows of ``meta`` and ``units``; ``row_labels`` each
+    one's group, ``labels`` the groups in the order wanted): ``counts`` and ``doc_freq``
+    (labels x terms, sparse int64; document frequency: units collapsed into documents first,
+    then documents counted per group), ``n_docs`` per label, ``unit_group`` (each unit's
+    label index), ``keys`` (label -> its grouping values, first non-null per column) and
+    ``ordered`` (dtypes of ordered grouping columns)."""
+    unit_group = row_labels.map({label: k for k, label in enumerate(labels)}).to_numpy(dtype=np.int64)
+    indicator = sparse.csr_matrix((np.ones(len(unit_group), dtype=np.int64), (unit_group, np.arange(len(unit_group)))), shape=(len(labels), len(unit_group)))
+    doc_codes, doc_index = np.unique(meta["doc_id"].to_numpy(), return_inverse=True)
+    to_docs = sparse.csr_matrix((np.ones(len(doc_index), dtype=np.int64), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
     doc_group = np.zeros(len(doc_codes), dtype=np.int64)
     doc_group[doc_index] = unit_group
-    doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes)), (doc_group, np.arange(len(doc_codes)))), shape=(len(labels), len(doc_codes)))
-    doc_freq = np.asarray((doc_indicator @ per_doc.astype(np.int64)).todense(), dtype=np.int64)
-    n_docs = np.bincount(doc_group, minlength=len(labels))
-    first = tokens.groupby(row_labels, sort=True)[columns].first()
-    keys = [tuple(first.loc[label]) for label in labels]
-    ordered = {c: tokens[c].dtype for c in columns if isinstance(tokens[c].dtype, pd.CategoricalDtype) and tokens[c].dtype.ordered}
-    return GroupCounts(labels=labels, by=columns, keys=keys, terms=terms, counts=counts, doc_freq=doc_freq,
-                       n_docs=n_docs, n_tokens=counts.sum(axis=1), units=units, unit_group=unit_group, ordered=ordered)
+    doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes), dtype=np.int64), (doc_group, np.arange(len(doc_codes)))), shape=(len(labels), len(doc_codes)))
+    first = meta.groupby(row_labels, sort=True)[columns].first()
+    return {"counts": (indicator @ units).tocsr(), "doc_freq": (doc_indicator @ ((to_docs @ units) > 0).astype(np.int64)).tocsr(),
+            "n_docs": np.bincount(doc_group, minlength=len(labels)), "unit_group": unit_group,
+            "keys": {label: tuple(first.loc[label]) for label in first.index},
+            "ordered": {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}}
 
 
 def _count_store(store: TokenStore, by: str | Sequence[str] | None, dense: bool = True) -> GroupCounts:
@@ -194,29 +202,14 @@ def _count_store(store: TokenStore, by: str | Sequence[str] | None, dense: bool 
 
 def _shard_counts(path, by: str | Sequence[str] | None) -> dict:
     """One shard of a token store counted under its own ids (in a Dask worker, or here):
-    ``terms`` and ``labels`` in order of first sight; ``counts`` and ``doc_freq`` (labels x
-    terms, sparse int64); ``n_docs`` per label; ``unit_group`` (each unit's label id);
-    ``keys`` (label -> its grouping values, first non-null per column); ``columns`` and
-    ``ordered`` (dtypes of ordered grouping columns)."""
+    ``terms`` and ``labels`` in order of first sight, ``columns``, and ``_group_sums``."""
     vocab: dict[str, int] = {}
     codes, offsets, meta = table_codes(read_shard(path), vocab)
     columns, row_labels = group_labels(meta, by)
     units = sparse.csr_matrix((np.ones(len(codes), dtype=np.int64), codes, offsets), shape=(len(meta), len(vocab)))
     units.sum_duplicates()
     labels = list(row_labels.unique())
-    unit_group = row_labels.map({label: k for k, label in enumerate(labels)}).to_numpy(dtype=np.int64)
-    indicator = sparse.csr_matrix((np.ones(len(unit_group), dtype=np.int64), (unit_group, np.arange(len(unit_group)))), shape=(len(labels), len(unit_group)))
-    doc_codes, doc_index = np.unique(meta["doc_id"].to_numpy(), return_inverse=True)
-    to_docs = sparse.csr_matrix((np.ones(len(doc_index), dtype=np.int64), (doc_index, np.arange(len(doc_index)))), shape=(len(doc_codes), len(doc_index)))
-    doc_group = np.zeros(len(doc_codes), dtype=np.int64)
-    doc_group[doc_index] = unit_group
-    doc_indicator = sparse.csr_matrix((np.ones(len(doc_codes), dtype=np.int64), (doc_group, np.arange(len(doc_codes)))), shape=(len(labels), len(doc_codes)))
-    first = meta.groupby(row_labels, sort=True)[columns].first()
-    return {"terms": list(vocab), "labels": labels, "counts": (indicator @ units).tocsr(),
-            "doc_freq": (doc_indicator @ ((to_docs @ units) > 0).astype(np.int64)).tocsr(),
-            "n_docs": np.bincount(doc_group, minlength=len(labels)), "unit_group": unit_group,
-            "keys": {label: tuple(first.loc[label]) for label in first.index}, "columns": columns,
-            "ordered": {c: meta[c].dtype for c in columns if isinstance(meta[c].dtype, pd.CategoricalDtype) and meta[c].dtype.ordered}}
+    return {"terms": list(vocab), "labels": labels, "columns": columns, **_group_sums(meta, units, columns, row_labels, labels)}
 
 
 def _relabel(matrix: sparse.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

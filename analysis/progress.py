@@ -7,6 +7,8 @@ from typing import TypeVar
 from tqdm import tqdm
 
 T = TypeVar("T")
+#: Every bar: on stderr, gone when done, as wide as the terminal, shown once a step has run for a second.
+_BAR = {"leave": False, "dynamic_ncols": True, "delay": 1.0}
 
 
 class _Silent:
@@ -31,7 +33,7 @@ def progress_counter(total: int, desc: str, enabled: bool, unit: str = "it"):
     reads); when not ``enabled``, an object whose ``update`` does nothing."""
     if not enabled:
         return _Silent()
-    return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True, delay=1.0)
+    return tqdm(total=total, desc=desc, unit=unit, **_BAR)
 
 
 def progress_bar(items: Iterable[T], desc: str, enabled: bool, total: int | None = None, unit: str = "it") -> Iterable[T]:
@@ -41,4 +43,4 @@ def progress_bar(items: Iterable[T], desc: str, enabled: bool, total: int | None
     """
     if not enabled:
         return items
-    return tqdm(items, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True, delay=1.0)
+    return tqdm(items, desc=desc, total=total, unit=unit, **_BAR)
